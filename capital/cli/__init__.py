@@ -1,0 +1,60 @@
+"""The `capital` command line: the product's public interface for people and scripts.
+
+Global options come before the command (`capital --database-url URL schemes`) or from
+`CAPITAL_*` environment variables.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Annotated
+
+import typer
+
+from capital.cli import demo, events_commands, kafka_commands, scheme_commands
+
+app = typer.Typer(
+    name="capital",
+    help="Capital Tracker: scheme events in, RAG state, slippage alerts and reports out.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+
+
+@app.callback()
+def configure(
+    ctx: typer.Context,
+    database_url: Annotated[
+        str | None, typer.Option(help="SQLAlchemy URL [env CAPITAL_DATABASE_URL].")
+    ] = None,
+    bus: Annotated[str | None, typer.Option(help="memory or kafka [env CAPITAL_BUS].")] = None,
+    kafka_bootstrap: Annotated[
+        str | None, typer.Option(help="host:port [env CAPITAL_KAFKA_BOOTSTRAP].")
+    ] = None,
+    actor: Annotated[
+        str | None, typer.Option(help="Who is acting; defaults to the OS user [env CAPITAL_ACTOR].")
+    ] = None,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log more.")] = False,
+) -> None:
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    overrides = {
+        "database_url": database_url,
+        "bus": bus,
+        "kafka_bootstrap": kafka_bootstrap,
+        "actor": actor,
+    }
+    ctx.obj = {k: v for k, v in overrides.items() if v is not None}
+
+
+scheme_commands.register(app)
+events_commands.register(app)
+kafka_commands.register(app)
+demo.register(app)
+
+
+def main() -> None:
+    app()

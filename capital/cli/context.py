@@ -1,0 +1,56 @@
+"""What every command shares: settings from flags and `CAPITAL_*`, the container, errors."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Annotated, Any
+
+import typer
+from pydantic import ValidationError
+
+from capital.bootstrap import Container, bootstrap
+from capital.settings import Settings
+
+
+def parse_date(value: str | None) -> dt.date | None:
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise typer.BadParameter(f"{value!r} is not a date (use YYYY-MM-DD)") from None
+
+
+TodayOption = Annotated[
+    str | None,
+    typer.Option("--today", help="Judge RAG and sweeps as on this date (YYYY-MM-DD)."),
+]
+AsOfOption = Annotated[
+    str | None,
+    typer.Option("--as-of", help="Show what was known at the end of this date (YYYY-MM-DD)."),
+]
+
+
+def settings_from(ctx: typer.Context, **overrides: Any) -> Settings:
+    values = {**(ctx.obj or {}), **{k: v for k, v in overrides.items() if v is not None}}
+    try:
+        return Settings(**values)
+    except ValidationError as error:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in error.errors())
+        raise typer.BadParameter(f"invalid settings: {problems}") from None
+
+
+@contextmanager
+def open_container(ctx: typer.Context, **overrides: Any) -> Iterator[Container]:
+    container = bootstrap(settings_from(ctx, **overrides))
+    try:
+        yield container
+    finally:
+        container.close()
+
+
+def fail(message: str, code: int = 1) -> typer.Exit:
+    typer.secho(message, err=True, fg="red")
+    return typer.Exit(code)

@@ -1,0 +1,199 @@
+"""Producing events: `publish`, `log`, `events schema`, `dead-letters`."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from pydantic import ValidationError
+
+from capital.cli.context import fail, open_container, parse_date
+from capital.cli.output import Format, emit
+from capital.publishing import PublishReport, parse_lines, publish
+from events import EventType, canonical_type, new_event
+from events.codec import describe
+from events.schema import json_schema
+from projection.views import dead_letters
+
+events_app = typer.Typer(help="The event contract.", no_args_is_help=True)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("publish")(publish_command)
+    app.command("log")(log_command)
+    app.command("dead-letters")(dead_letters_command)
+    app.add_typer(events_app, name="events")
+
+
+def publish_command(
+    ctx: typer.Context,
+    file: Annotated[
+        str, typer.Argument(help="A JSON Lines file of event envelopes, or - for stdin.")
+    ],
+    wait: Annotated[
+        bool, typer.Option("--wait", help="With Kafka, wait until the tracker has processed them.")
+    ] = False,
+    timeout: Annotated[float, typer.Option(help="Seconds --wait waits at most.")] = 120.0,
+) -> None:
+    """Publish event envelopes. Bad lines are reported by number; every valid line is
+    still published; the exit status is 1 if anything was refused."""
+    if file == "-":
+        lines = sys.stdin.read().splitlines()
+    else:
+        path = Path(file)
+        if not path.is_file():
+            raise fail(f"no such file: {file}", 2)
+        lines = path.read_text(encoding="utf-8-sig").splitlines()
+    numbered, errors = parse_lines(lines)
+    with open_container(ctx) as container:
+        report = publish(
+            container, numbered, container.settings.current_actor(), timeout if wait else None
+        )
+    report.errors = sorted([*errors, *report.errors], key=lambda e: e.line)
+    _print_report(report, file)
+
+
+def _print_report(report: PublishReport, source: str) -> None:
+    name = "stdin" if source == "-" else source
+    for error in report.errors:
+        typer.secho(f"{name}:{error.line}: {error.reason}", err=True, fg="red")
+    refused = {e.line for e in report.errors}
+    typer.echo(f"published {len(report.published)} event(s); refused {len(refused)} line(s)")
+    if report.pending:
+        typer.secho(
+            f"{len(report.pending)} event(s) not yet processed by the tracker",
+            err=True,
+            fg="yellow",
+        )
+    if not report.ok:
+        raise typer.Exit(1)
+
+
+def log_command(
+    ctx: typer.Context,
+    event_type: Annotated[str, typer.Argument(metavar="TYPE", help="e.g. completion.revised")],
+    scheme: Annotated[str, typer.Option("--scheme", help="Scheme id, e.g. CYPE-018.")],
+    on: Annotated[
+        str | None, typer.Option("--on", help="When it happened (default today).")
+    ] = None,
+    reason: Annotated[str | None, typer.Option()] = None,
+    anticipated_completion: Annotated[str | None, typer.Option()] = None,
+    baseline_completion: Annotated[str | None, typer.Option()] = None,
+    baseline_start: Annotated[str | None, typer.Option()] = None,
+    phase: Annotated[str | None, typer.Option()] = None,
+    snag_id: Annotated[str | None, typer.Option()] = None,
+    description: Annotated[str | None, typer.Option()] = None,
+    note: Annotated[str | None, typer.Option()] = None,
+    percent_complete: Annotated[int | None, typer.Option()] = None,
+    funding_source: Annotated[str | None, typer.Option()] = None,
+    amount: Annotated[str | None, typer.Option()] = None,
+    forecast_outturn: Annotated[str | None, typer.Option()] = None,
+    which: Annotated[str | None, typer.Option(help="programme, budget or overall")] = None,
+    value: Annotated[str | None, typer.Option(help="green, amber, red or none")] = None,
+    title: Annotated[str | None, typer.Option()] = None,
+    budget: Annotated[str | None, typer.Option()] = None,
+    funding: Annotated[
+        list[str] | None, typer.Option(help="SOURCE:AMOUNT, repeat for each source.")
+    ] = None,
+    contractor: Annotated[str | None, typer.Option()] = None,
+    project_manager: Annotated[str | None, typer.Option()] = None,
+    public_sensitivity: Annotated[str | None, typer.Option()] = None,
+    wait: Annotated[bool, typer.Option("--wait")] = False,
+) -> None:
+    """Log one event from flags, e.g.
+    `capital log completion.revised --scheme CYPE-018 --anticipated-completion 2023-01-06
+    --reason "Asbestos found"`."""
+    try:
+        kind = canonical_type(event_type)
+    except ValueError as error:
+        raise fail(str(error), 2) from None
+    payload = {
+        "reason": reason,
+        "anticipated_completion": anticipated_completion,
+        "baseline_completion": baseline_completion,
+        "baseline_start": baseline_start,
+        "phase": phase,
+        "snag_id": snag_id,
+        "description": description,
+        "note": note,
+        "percent_complete": percent_complete,
+        "funding_source": funding_source,
+        "amount": amount,
+        "forecast_outturn": forecast_outturn,
+        "which": which,
+        "title": title,
+        "budget": budget,
+        "contractor": contractor,
+        "project_manager": project_manager,
+        "public_sensitivity": public_sensitivity,
+    }
+    payload = {k: v for k, v in payload.items() if v is not None}
+    if value is not None:
+        payload["value"] = None if value.lower() == "none" else value.lower()
+    if funding:
+        payload["funding"] = [_funding_line(text) for text in funding]
+    with open_container(ctx) as container:
+        occurred_on = parse_date(on) or container.settings.current_date()
+        try:
+            event = new_event(kind, scheme, occurred_on, payload)
+        except ValidationError as error:
+            raise fail(f"{kind.value}: {_as_flags(describe(error))}", 2) from None
+        report = publish(
+            container, [(1, event)], container.settings.current_actor(), 120.0 if wait else None
+        )
+    for error in report.errors:
+        typer.secho(f"refused: {error.reason}", err=True, fg="red")
+    if not report.ok:
+        raise typer.Exit(1)
+    typer.echo(f"logged {kind.value} for {scheme} ({event.event_id})")
+
+
+def _funding_line(text: str) -> dict[str, str]:
+    source, _, amount = text.rpartition(":")
+    if not source:
+        raise typer.BadParameter(f"--funding {text!r}: use SOURCE:AMOUNT")
+    return {"source": source, "amount": amount}
+
+
+def _as_flags(reason: str) -> str:
+    """Pydantic names payload fields; a user typed flags, so name those."""
+    return reason.replace("payload.", "--").replace("_", "-")
+
+
+def dead_letters_command(
+    ctx: typer.Context,
+    limit: Annotated[int, typer.Option(help="How many, newest first.")] = 50,
+    format: Annotated[Format, typer.Option("--format")] = Format.table,
+) -> None:
+    """Events the tracker refused, with the reason and the original text."""
+    with open_container(ctx) as container, container.sessions() as session:
+        rows = [row.model_dump() for row in dead_letters(session, limit)]
+    emit(
+        rows,
+        format,
+        ["id", "at", "event_id", "scheme_id", "source", "reason", "raw"],
+        "Dead letters",
+    )
+
+
+@events_app.command("schema")
+def schema_command(
+    output: Annotated[Path | None, typer.Option(help="Write to this file.")] = None,
+) -> None:
+    """JSON Schema of the event envelope and every payload."""
+    text = json.dumps(json_schema(), indent=2)
+    if output:
+        output.write_text(text + "\n", encoding="utf-8")
+        typer.echo(f"wrote {output}")
+    else:
+        typer.echo(text)
+
+
+@events_app.command("types")
+def types_command() -> None:
+    """The event types the product accepts."""
+    for kind in EventType:
+        typer.echo(kind.value)

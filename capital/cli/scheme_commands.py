@@ -1,0 +1,108 @@
+"""Reading the programme: `schemes`, `scheme ID`."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from capital.cli.context import AsOfOption, TodayOption, fail, open_container, parse_date
+from capital.cli.output import Format, emit, print_table, to_json
+from programme.rag import snapshot
+from projection.views import scheme_history, scheme_snapshots, scheme_state
+
+BOARD_COLUMNS = [
+    "scheme_id",
+    "title",
+    "status",
+    "baseline_completion",
+    "anticipated_completion",
+    "actual_completion",
+    "slippage_days",
+    "programme_rag",
+    "budget_rag",
+    "overall_rag",
+    "budget",
+    "forecast_outturn",
+    "open_snags",
+]
+
+
+def register(app: typer.Typer) -> None:
+    app.command("schemes")(schemes_command)
+    app.command("scheme")(scheme_command)
+
+
+def schemes_command(
+    ctx: typer.Context,
+    today: TodayOption = None,
+    as_of: AsOfOption = None,
+    format: Annotated[Format, typer.Option("--format")] = Format.table,
+) -> None:
+    """The programme board: every scheme with its dates, slippage and RAG."""
+    with open_container(ctx, today=parse_date(today)) as container, container.sessions() as s:
+        settings = container.settings
+        snapshots = scheme_snapshots(s, settings.current_date(), settings.rag, parse_date(as_of))
+    rows = [snap.model_dump() for snap in snapshots]
+    title = f"Programme board, judged on {settings.current_date()}"
+    if as_of:
+        title += f", as known at {as_of}"
+    emit(rows, format, BOARD_COLUMNS, title)
+
+
+def scheme_command(
+    ctx: typer.Context,
+    scheme_id: Annotated[str, typer.Argument(help="e.g. CYPE-018")],
+    today: TodayOption = None,
+    as_of: AsOfOption = None,
+    format: Annotated[Format, typer.Option("--format")] = Format.table,
+) -> None:
+    """One scheme: its state, RAG (with any override and its reason) and full history."""
+    with open_container(ctx, today=parse_date(today)) as container, container.sessions() as s:
+        settings = container.settings
+        state = scheme_state(s, scheme_id, parse_date(as_of))
+        if state is None:
+            raise fail(f"unknown scheme {scheme_id!r}", 2)
+        history = scheme_history(s, scheme_id, parse_date(as_of))
+    judged = snapshot(state, settings.current_date(), settings.rag)
+    details = {
+        **judged.model_dump(),
+        "description": state.description,
+        "programme": state.programme,
+        "contractor": state.contractor,
+        "contract_length": state.contract_length,
+        "funding": [
+            {"source": f.source, "amount": f.amount, "approved_on": f.approved_on}
+            for f in state.funding
+        ],
+        "actual_start": state.actual_start,
+        "phases_completed": list(state.phases_completed),
+        "open_snag_list": [{"snag_id": k, "description": v} for k, v in state.open_snags],
+        "progress_note": state.progress_note,
+        "percent_complete": state.percent_complete,
+        "completion_revisions": state.completion_revisions,
+        "status_reason": state.status_reason,
+    }
+    events = [
+        {
+            "event_id": str(e.event_id),
+            "type": e.type.value,
+            "occurred_on": e.occurred_on,
+            "recorded_at": e.recorded_at,
+            "actor": e.actor,
+            "payload": e.payload.model_dump(),
+        }
+        for e in history
+    ]
+    if format is Format.json:
+        typer.echo(to_json({"scheme": details, "history": events}))
+        return
+    width = max(len(k) for k in details)
+    for key, value in details.items():
+        if value not in (None, [], {}):
+            typer.echo(f"{key.replace('_', ' '):<{width}}  {to_json(value).strip(chr(34))}")
+    print_table(
+        [{**e, "payload": to_json(e["payload"]).replace("\n", " ")} for e in events],
+        ["occurred_on", "type", "actor", "payload"],
+        f"History of {scheme_id}",
+    )

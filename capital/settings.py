@@ -1,0 +1,46 @@
+"""The one settings object. Every value comes from a flag, a `CAPITAL_*` environment
+variable (nested with `__`, e.g. `CAPITAL_RAG__AMBER_MAX_SLIPPAGE_DAYS=20`) or a default."""
+
+from __future__ import annotations
+
+import datetime as dt
+import getpass
+from pathlib import Path
+from typing import Literal
+from zoneinfo import ZoneInfo
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from programme.rag import RagPolicy
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="CAPITAL_", env_nested_delimiter="__", extra="ignore", frozen=True
+    )
+
+    database_url: str = Field(
+        "sqlite:///capital.db", description="SQLAlchemy URL: SQLite file or PostgreSQL."
+    )
+    bus: Literal["memory", "kafka"] = "memory"
+    kafka_bootstrap: str = "127.0.0.1:19092"
+    kafka_partitions: int = Field(6, ge=1, description="Partitions of the scheme events topic.")
+    kafka_app_id: str = "capital"
+    kafka_session_timeout_s: float = Field(10.0, gt=0)
+    worker_data_dir: Path = Path(".capital-worker")
+    worker_web_port: int | None = Field(None, description="Faust web port; off when unset.")
+    timezone: str = "Europe/London"
+    today: dt.date | None = Field(None, description="Fixes the clock for RAG and sweeps.")
+    actor: str | None = Field(None, description="Who is logging events; defaults to the OS user.")
+    rag: RagPolicy = RagPolicy()
+
+    def current_date(self) -> dt.date:
+        return self.today or dt.datetime.now(ZoneInfo(self.timezone)).date()
+
+    def current_actor(self) -> str:
+        return self.actor or getpass.getuser()
+
+
+def now_utc() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)

@@ -1,0 +1,54 @@
+"""The one JSON codec both transports use, so schema drift fails in unit tests too."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from typing import TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from events.envelope import Envelope
+
+Model = TypeVar("Model", bound=BaseModel)
+
+
+class DecodeError(ValueError):
+    """Bytes that are not a valid message; `reason` names what is wrong."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def describe(error: ValidationError) -> str:
+    """One line per problem, naming the field path: `payload.budget: must be >= 0`."""
+    parts = []
+    for problem in error.errors():
+        where = ".".join(str(part) for part in problem["loc"]) or "event"
+        message = problem["msg"].removeprefix("Value error, ")
+        parts.append(f"{where}: {message}")
+    return "; ".join(parts)
+
+
+def encode(message: BaseModel) -> bytes:
+    return message.model_dump_json(exclude_none=False).encode("utf-8")
+
+
+def decode_as(model: type[Model], raw: bytes | str) -> Model:
+    try:
+        data = json.loads(raw, parse_float=Decimal)
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise DecodeError(f"not valid JSON: {error}") from None
+    if not isinstance(data, dict):
+        raise DecodeError(f"expected a JSON object, got {type(data).__name__}")
+    try:
+        return model.model_validate(data)
+    except ValidationError as error:
+        raise DecodeError(describe(error)) from None
+    except ValueError as error:
+        raise DecodeError(str(error)) from None
+
+
+def decode_envelope(raw: bytes | str) -> Envelope:
+    return decode_as(Envelope, raw)

@@ -1,0 +1,192 @@
+"""The event envelope: one JSON object per scheme event.
+
+`event_id` makes delivery idempotent. `type` chooses the payload model; a few aliases are
+accepted and normalised to the canonical name so stored history always uses one spelling.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from enum import StrEnum
+from typing import Annotated, Any
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SerializeAsAny,
+    StringConstraints,
+    ValidationError,
+    ValidatorFunctionWrapHandler,
+    model_validator,
+)
+from pydantic_core import InitErrorDetails, PydanticCustomError
+
+from events import payloads as p
+
+ENVELOPE_VERSION = 1
+
+
+class EventType(StrEnum):
+    scheme_registered = "scheme.registered"
+    scheme_started = "scheme.started"
+    phase_completed = "phase.completed"
+    snagging_raised = "snagging.raised"
+    snagging_cleared = "snagging.cleared"
+    budget_changed = "budget.changed"
+    forecast_revised = "forecast.revised"
+    completion_revised = "completion.revised"
+    scheme_rebaselined = "scheme.rebaselined"
+    progress_reported = "progress.reported"
+    scheme_completed = "scheme.completed"
+    scheme_handed_over = "scheme.handed_over"
+    scheme_on_hold = "scheme.on_hold"
+    scheme_resumed = "scheme.resumed"
+    scheme_cancelled = "scheme.cancelled"
+    rag_overridden = "rag.overridden"
+
+
+PAYLOAD_MODELS: dict[EventType, type[p.Payload]] = {
+    EventType.scheme_registered: p.SchemeRegistered,
+    EventType.scheme_started: p.Empty,
+    EventType.phase_completed: p.PhaseCompleted,
+    EventType.snagging_raised: p.SnaggingRaised,
+    EventType.snagging_cleared: p.SnaggingCleared,
+    EventType.budget_changed: p.BudgetChanged,
+    EventType.forecast_revised: p.ForecastRevised,
+    EventType.completion_revised: p.CompletionRevised,
+    EventType.scheme_rebaselined: p.SchemeRebaselined,
+    EventType.progress_reported: p.ProgressReported,
+    EventType.scheme_completed: p.Empty,
+    EventType.scheme_handed_over: p.Empty,
+    EventType.scheme_on_hold: p.WithReason,
+    EventType.scheme_resumed: p.WithReason,
+    EventType.scheme_cancelled: p.WithReason,
+    EventType.rag_overridden: p.RagOverridden,
+}
+
+TYPE_ALIASES: dict[str, EventType] = {
+    "scheme.practically_completed": EventType.scheme_completed,
+    "practical_completion": EventType.scheme_completed,
+    "snag.raised": EventType.snagging_raised,
+    "snag.cleared": EventType.snagging_cleared,
+    "scheme.paused": EventType.scheme_on_hold,
+}
+
+SchemeId = Annotated[
+    str,
+    StringConstraints(
+        strip_whitespace=True, min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._/-]*$"
+    ),
+]
+
+
+def canonical_type(name: str) -> EventType:
+    """The canonical event type for a name or alias; ValueError names the unknown type."""
+    if name in TYPE_ALIASES:
+        return TYPE_ALIASES[name]
+    try:
+        return EventType(name)
+    except ValueError:
+        known = ", ".join(t.value for t in EventType)
+        raise ValueError(f"unknown event type {name!r} (known: {known})") from None
+
+
+class Envelope(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    event_id: uuid.UUID
+    type: EventType
+    scheme_id: SchemeId
+    occurred_on: dt.date
+    recorded_at: dt.datetime | None = None
+    actor: str | None = None
+    payload: SerializeAsAny[p.Payload] = Field(default_factory=p.Empty)
+    version: int = ENVELOPE_VERSION
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _typed_payload(cls, data: Any, handler: ValidatorFunctionWrapHandler) -> Envelope:
+        """Validate the payload with the model its type names, reporting problems in the
+        envelope and in the payload together (`payload.budget: ...`)."""
+        if not isinstance(data, dict) or isinstance(data.get("payload"), p.Payload):
+            return handler(data)
+        data = dict(data)
+        problems: list[InitErrorDetails] = []
+        payload = data.get("payload")
+        payload = {} if payload is None else payload
+        data["payload"] = p.Empty()
+        raw_type = data.get("type")
+        try:
+            event_type = canonical_type(raw_type) if isinstance(raw_type, str) else None
+        except ValueError as error:
+            problems.append(_problem(("type",), raw_type, str(error)))
+            event_type = None
+        if event_type is not None:
+            data["type"] = event_type
+            try:
+                data["payload"] = PAYLOAD_MODELS[event_type].model_validate(payload)
+            except ValidationError as error:
+                problems.extend(_nested("payload", error))
+        try:
+            envelope = handler(data)
+        except ValidationError as error:
+            reported = {tuple(problem["loc"]) for problem in problems}
+            found = [e for e in _nested(None, error) if tuple(e["loc"]) not in reported]
+            problems = [*found, *problems]
+            envelope = None
+        if problems or envelope is None:
+            raise ValidationError.from_exception_data(cls.__name__, problems)
+        return envelope
+
+    @model_validator(mode="after")
+    def _payload_matches_type(self) -> Envelope:
+        expected = PAYLOAD_MODELS[self.type]
+        if not isinstance(self.payload, expected):
+            raise ValueError(f"payload for {self.type.value} must be {expected.__name__}")
+        return self
+
+    @property
+    def recorded_on(self) -> dt.date:
+        """The date the system learnt of the event: what `--as-of` filters on."""
+        return (self.recorded_at or dt.datetime.combine(self.occurred_on, dt.time())).date()
+
+
+def new_event(
+    event_type: EventType | str,
+    scheme_id: str,
+    occurred_on: dt.date,
+    payload: dict[str, Any] | None = None,
+    *,
+    actor: str | None = None,
+    recorded_at: dt.datetime | None = None,
+    event_id: uuid.UUID | None = None,
+) -> Envelope:
+    return Envelope.model_validate(
+        {
+            "event_id": event_id or uuid.uuid4(),
+            "type": event_type,
+            "scheme_id": scheme_id,
+            "occurred_on": occurred_on,
+            "recorded_at": recorded_at,
+            "actor": actor,
+            "payload": payload or {},
+        }
+    )
+
+
+def _problem(loc: tuple[str | int, ...], value: Any, message: str) -> InitErrorDetails:
+    return {
+        "type": PydanticCustomError("invalid", "{message}", {"message": message}),
+        "loc": loc,
+        "input": value,
+    }
+
+
+def _nested(prefix: str | None, error: ValidationError) -> list[InitErrorDetails]:
+    """Re-home another model's errors under `prefix`, keeping their messages."""
+    return [
+        _problem(((prefix,) if prefix else ()) + tuple(e["loc"]), e.get("input"), e["msg"])
+        for e in error.errors()
+    ]

@@ -1,0 +1,109 @@
+"""Payload models, one per event type.
+
+Amounts are `Decimal` pounds: the codec parses JSON numbers straight to Decimal, so no
+float ever holds money.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from enum import StrEnum
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+NonEmptyText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+Money = Annotated[Decimal, Field(max_digits=15, decimal_places=2)]
+NonNegativeMoney = Annotated[Decimal, Field(ge=0, max_digits=15, decimal_places=2)]
+
+
+class Rag(StrEnum):
+    green = "green"
+    amber = "amber"
+    red = "red"
+
+
+class PublicSensitivity(StrEnum):
+    low = "low"
+    medium = "medium"
+    high = "high"
+
+
+class Payload(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class FundingLine(Payload):
+    source: NonEmptyText
+    amount: NonNegativeMoney
+    approved_on: dt.date | None = None
+
+
+class SchemeRegistered(Payload):
+    title: NonEmptyText
+    budget: NonNegativeMoney
+    funding: list[FundingLine] = Field(default_factory=list)
+    baseline_start: dt.date | None = None
+    baseline_completion: dt.date | None = None
+    contractor: str | None = None
+    contract_length: str | None = None
+    project_manager: str | None = None
+    public_sensitivity: PublicSensitivity = PublicSensitivity.low
+    description: str | None = None
+    programme: str | None = None
+
+
+class Empty(Payload):
+    pass
+
+
+class PhaseCompleted(Payload):
+    phase: NonEmptyText
+
+
+class SnaggingRaised(Payload):
+    snag_id: NonEmptyText
+    description: NonEmptyText
+
+
+class SnaggingCleared(Payload):
+    snag_id: NonEmptyText
+
+
+class BudgetChanged(Payload):
+    funding_source: NonEmptyText
+    amount: Money
+    reason: NonEmptyText
+
+
+class ForecastRevised(Payload):
+    forecast_outturn: NonNegativeMoney
+    reason: str | None = None
+
+
+class CompletionRevised(Payload):
+    anticipated_completion: dt.date
+    reason: NonEmptyText
+
+
+class SchemeRebaselined(Payload):
+    baseline_completion: dt.date
+    reason: NonEmptyText
+
+
+class ProgressReported(Payload):
+    note: NonEmptyText
+    percent_complete: Annotated[int, Field(ge=0, le=100)] | None = None
+
+
+class WithReason(Payload):
+    reason: NonEmptyText
+
+
+class RagOverridden(Payload):
+    which: Literal["programme", "budget", "overall"]
+    value: Rag | None = Field(
+        description="The RAG to show instead of the computed one; null lifts the override."
+    )
+    reason: NonEmptyText

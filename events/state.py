@@ -1,0 +1,66 @@
+"""What the tracker tells the world: a scheme's state after each event it applied."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from decimal import Decimal
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict
+
+from events.envelope import Envelope
+from events.payloads import PublicSensitivity, Rag
+
+STATE_CHANGE_NAMESPACE = uuid.UUID("6f1d3c52-9d3e-4f0c-a7f4-2b4d51c0a9e1")
+
+
+class SchemeStatus(StrEnum):
+    registered = "registered"
+    on_site = "on_site"
+    on_hold = "on_hold"
+    complete = "complete"
+    handed_over = "handed_over"
+    cancelled = "cancelled"
+
+
+class SchemeSnapshot(BaseModel):
+    """A scheme's state and RAG as evaluated on `evaluated_on`."""
+
+    model_config = ConfigDict(frozen=True)
+
+    scheme_id: str
+    title: str
+    status: SchemeStatus
+    evaluated_on: dt.date
+    baseline_completion: dt.date | None
+    anticipated_completion: dt.date | None
+    actual_completion: dt.date | None
+    slippage_days: int | None
+    overdue: bool
+    programme_rag: Rag
+    budget_rag: Rag
+    overall_rag: Rag
+    overrides: dict[str, str] = {}
+    budget: Decimal
+    forecast_outturn: Decimal
+    open_snags: int
+    public_sensitivity: PublicSensitivity = PublicSensitivity.low
+    project_manager: str | None = None
+
+
+class SchemeStateChanged(BaseModel):
+    """Emitted once per applied event; `message_id` is derived from the cause, so a
+    re-emission after a crash carries the same id and consumers can de-duplicate."""
+
+    model_config = ConfigDict(frozen=True)
+
+    message_id: uuid.UUID
+    scheme_id: str
+    cause: Envelope
+    previous: SchemeSnapshot | None
+    current: SchemeSnapshot
+
+    @staticmethod
+    def message_id_for(cause_event_id: uuid.UUID) -> uuid.UUID:
+        return uuid.uuid5(STATE_CHANGE_NAMESPACE, str(cause_event_id))

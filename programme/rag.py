@@ -1,0 +1,99 @@
+"""Default RAG rules (design: "Default RAG rules"), configurable per deployment.
+
+Pure functions of a scheme's state and the date it is judged on.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from events import Rag, SchemeSnapshot
+from programme.scheme import SchemeState
+
+_SEVERITY = {Rag.green: 0, Rag.amber: 1, Rag.red: 2}
+
+
+class RagPolicy(BaseModel):
+    """Thresholds a deployment may change (`CAPITAL_RAG__*` settings)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    amber_max_slippage_days: int = Field(28, ge=0, description="Slippage above this is red.")
+    budget_amber_max_overspend_percent: Decimal = Field(
+        Decimal(5), ge=0, description="Forecast over budget by at most this % is amber."
+    )
+    overdue_is_red: bool = True
+
+
+def worse(a: Rag, b: Rag) -> Rag:
+    return a if _SEVERITY[a] >= _SEVERITY[b] else b
+
+
+def worsened(before: Rag, after: Rag) -> bool:
+    return _SEVERITY[after] > _SEVERITY[before]
+
+
+def slippage_days(state: SchemeState) -> int | None:
+    """(actual completion if complete, else anticipated completion) - baseline."""
+    end = state.actual_completion or state.anticipated_completion
+    if end is None or state.baseline_completion is None:
+        return None
+    return (end - state.baseline_completion).days
+
+
+def is_overdue(state: SchemeState, today: dt.date) -> bool:
+    if state.actual_completion is not None or state.is_finished:
+        return False
+    return state.anticipated_completion is not None and today > state.anticipated_completion
+
+
+def programme_rag(state: SchemeState, today: dt.date, policy: RagPolicy) -> Rag:
+    if policy.overdue_is_red and is_overdue(state, today):
+        return Rag.red
+    slipped = slippage_days(state)
+    if slipped is None or slipped <= 0:
+        return Rag.green
+    return Rag.amber if slipped <= policy.amber_max_slippage_days else Rag.red
+
+
+def budget_rag(state: SchemeState, policy: RagPolicy) -> Rag:
+    forecast, budget = state.effective_forecast, state.budget
+    if forecast <= budget:
+        return Rag.green
+    allowed = budget * (Decimal(100) + policy.budget_amber_max_overspend_percent) / Decimal(100)
+    return Rag.amber if forecast <= allowed else Rag.red
+
+
+def snapshot(state: SchemeState, today: dt.date, policy: RagPolicy) -> SchemeSnapshot:
+    """The scheme as judged on `today`; overrides win over computed values and are named."""
+    overrides = state.override_map
+    programme = (
+        overrides["programme"].value
+        if "programme" in overrides
+        else programme_rag(state, today, policy)
+    )
+    budget = overrides["budget"].value if "budget" in overrides else budget_rag(state, policy)
+    overall = overrides["overall"].value if "overall" in overrides else worse(programme, budget)
+    return SchemeSnapshot(
+        scheme_id=state.scheme_id,
+        title=state.title,
+        status=state.status,
+        evaluated_on=today,
+        baseline_completion=state.baseline_completion,
+        anticipated_completion=state.anticipated_completion,
+        actual_completion=state.actual_completion,
+        slippage_days=slippage_days(state),
+        overdue=is_overdue(state, today),
+        programme_rag=programme,
+        budget_rag=budget,
+        overall_rag=overall,
+        overrides={which: o.reason for which, o in overrides.items()},
+        budget=state.budget,
+        forecast_outturn=state.effective_forecast,
+        open_snags=len(state.open_snags),
+        public_sensitivity=state.public_sensitivity,
+        project_manager=state.project_manager,
+    )

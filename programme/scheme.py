@@ -1,0 +1,297 @@
+"""A scheme's state, folded from its events. Pure: no clock, no I/O.
+
+`apply(state, event)` returns the new state or raises `EventRejected` with a reason a
+project manager can act on. Events are applied in the order they were recorded.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, replace
+from decimal import Decimal
+from typing import Any
+
+from pydantic import TypeAdapter
+
+from events import Envelope, EventType, Rag, SchemeStatus
+from events import payloads as p
+
+UNALLOCATED = "Unallocated"
+FINISHED = frozenset({SchemeStatus.complete, SchemeStatus.handed_over, SchemeStatus.cancelled})
+
+
+class EventRejected(ValueError):
+    """An event that is well formed but cannot apply to the scheme as it stands."""
+
+
+@dataclass(frozen=True)
+class FundingLine:
+    source: str
+    amount: Decimal
+    approved_on: dt.date | None = None
+
+
+@dataclass(frozen=True)
+class Override:
+    value: Rag
+    reason: str
+    actor: str | None
+    on: dt.date
+
+
+@dataclass(frozen=True)
+class SchemeState:
+    scheme_id: str
+    title: str
+    status: SchemeStatus
+    registered_on: dt.date
+    original_budget: Decimal
+    budget: Decimal
+    funding: tuple[FundingLine, ...] = ()
+    forecast_outturn: Decimal | None = None
+    baseline_start: dt.date | None = None
+    baseline_completion: dt.date | None = None
+    actual_start: dt.date | None = None
+    anticipated_completion: dt.date | None = None
+    actual_completion: dt.date | None = None
+    handed_over_on: dt.date | None = None
+    contractor: str | None = None
+    contract_length: str | None = None
+    project_manager: str | None = None
+    public_sensitivity: p.PublicSensitivity = p.PublicSensitivity.low
+    description: str | None = None
+    programme: str | None = None
+    phases_completed: tuple[str, ...] = ()
+    open_snags: tuple[tuple[str, str], ...] = ()
+    progress_note: str | None = None
+    percent_complete: int | None = None
+    progress_on: dt.date | None = None
+    completion_revisions: int = 0
+    status_reason: str | None = None
+    overrides: tuple[tuple[str, Override], ...] = ()
+    events_applied: int = 0
+    last_event_on: dt.date | None = None
+
+    @property
+    def effective_forecast(self) -> Decimal:
+        """Forecast outturn defaults to the budget until a `forecast.revised`."""
+        return self.budget if self.forecast_outturn is None else self.forecast_outturn
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in FINISHED
+
+    @property
+    def override_map(self) -> dict[str, Override]:
+        return dict(self.overrides)
+
+    def budget_by_source(self) -> dict[str, Decimal]:
+        totals: dict[str, Decimal] = {}
+        for line in self.funding:
+            totals[line.source] = totals.get(line.source, Decimal(0)) + line.amount
+        return totals
+
+
+def apply(state: SchemeState | None, event: Envelope) -> SchemeState:
+    if event.type is EventType.scheme_registered:
+        if state is not None:
+            raise EventRejected(f"scheme {event.scheme_id} is already registered")
+        return _registered(event)
+    if state is None:
+        raise EventRejected(
+            f"unknown scheme {event.scheme_id}: register it (scheme.registered) first"
+        )
+    if state.status is SchemeStatus.cancelled and event.type not in _ALLOWED_WHEN_CANCELLED:
+        raise EventRejected(f"scheme {state.scheme_id} is cancelled")
+    new_state = _APPLY[event.type](state, event.payload, event)
+    return replace(
+        new_state,
+        events_applied=state.events_applied + 1,
+        last_event_on=max(state.last_event_on or event.occurred_on, event.occurred_on),
+    )
+
+
+def fold(events: list[Envelope]) -> SchemeState | None:
+    """The state after applying `events` in order, skipping none: rejected events raise."""
+    state: SchemeState | None = None
+    for event in events:
+        state = apply(state, event)
+    return state
+
+
+def _registered(event: Envelope) -> SchemeState:
+    body = event.payload
+    assert isinstance(body, p.SchemeRegistered)
+    return SchemeState(
+        scheme_id=event.scheme_id,
+        title=body.title,
+        status=SchemeStatus.registered,
+        registered_on=event.occurred_on,
+        original_budget=body.budget,
+        budget=body.budget,
+        funding=allocate(
+            body.budget, [FundingLine(f.source, f.amount, f.approved_on) for f in body.funding]
+        ),
+        baseline_start=body.baseline_start,
+        baseline_completion=body.baseline_completion,
+        contractor=body.contractor,
+        contract_length=body.contract_length,
+        project_manager=body.project_manager,
+        public_sensitivity=body.public_sensitivity,
+        description=body.description,
+        programme=body.programme,
+        events_applied=1,
+        last_event_on=event.occurred_on,
+    )
+
+
+def allocate(budget: Decimal, lines: list[FundingLine]) -> tuple[FundingLine, ...]:
+    """Funding lines plus any budget whose source split is unknown, held as Unallocated."""
+    unallocated = budget - sum((line.amount for line in lines), Decimal(0))
+    if unallocated > 0:
+        lines = [*lines, FundingLine(UNALLOCATED, unallocated)]
+    return tuple(lines)
+
+
+def _started(state: SchemeState, _: p.Payload, event: Envelope) -> SchemeState:
+    if state.actual_start is not None and state.actual_start != event.occurred_on:
+        raise EventRejected(f"scheme {state.scheme_id} already started on {state.actual_start}")
+    status = SchemeStatus.on_site if state.status is SchemeStatus.registered else state.status
+    return replace(state, actual_start=event.occurred_on, status=status)
+
+
+def _phase_completed(state: SchemeState, body: p.PhaseCompleted, _: Envelope) -> SchemeState:
+    if body.phase in state.phases_completed:
+        return state
+    return replace(state, phases_completed=(*state.phases_completed, body.phase))
+
+
+def _snag_raised(state: SchemeState, body: p.SnaggingRaised, _: Envelope) -> SchemeState:
+    snags = dict(state.open_snags)
+    snags[body.snag_id] = body.description
+    return replace(state, open_snags=tuple(snags.items()))
+
+
+def _snag_cleared(state: SchemeState, body: p.SnaggingCleared, _: Envelope) -> SchemeState:
+    snags = dict(state.open_snags)
+    if body.snag_id not in snags:
+        raise EventRejected(f"snag {body.snag_id!r} is not open on scheme {state.scheme_id}")
+    del snags[body.snag_id]
+    return replace(state, open_snags=tuple(snags.items()))
+
+
+def _budget_changed(state: SchemeState, body: p.BudgetChanged, event: Envelope) -> SchemeState:
+    budget = state.budget + body.amount
+    if budget < 0:
+        raise EventRejected(
+            f"budget change of {body.amount} would make the budget of {state.scheme_id} negative"
+        )
+    funding = list(state.funding)
+    funding.append(FundingLine(body.funding_source, body.amount, event.occurred_on))
+    return replace(state, budget=budget, funding=tuple(funding))
+
+
+def _forecast_revised(state: SchemeState, body: p.ForecastRevised, _: Envelope) -> SchemeState:
+    return replace(state, forecast_outturn=body.forecast_outturn)
+
+
+def _completion_revised(state: SchemeState, body: p.CompletionRevised, _: Envelope) -> SchemeState:
+    if state.anticipated_completion == body.anticipated_completion:
+        return state
+    return replace(
+        state,
+        anticipated_completion=body.anticipated_completion,
+        # With no baseline at registration, the first anticipated date becomes the baseline.
+        baseline_completion=state.baseline_completion or body.anticipated_completion,
+        completion_revisions=state.completion_revisions + 1,
+    )
+
+
+def _rebaselined(state: SchemeState, body: p.SchemeRebaselined, _: Envelope) -> SchemeState:
+    return replace(state, baseline_completion=body.baseline_completion)
+
+
+def _progress(state: SchemeState, body: p.ProgressReported, event: Envelope) -> SchemeState:
+    return replace(
+        state,
+        progress_note=body.note,
+        percent_complete=(
+            body.percent_complete if body.percent_complete is not None else state.percent_complete
+        ),
+        progress_on=event.occurred_on,
+    )
+
+
+def _completed(state: SchemeState, _: p.Payload, event: Envelope) -> SchemeState:
+    if state.actual_start is not None and event.occurred_on < state.actual_start:
+        raise EventRejected(
+            f"completion on {event.occurred_on} is before the actual start {state.actual_start}"
+        )
+    status = SchemeStatus.handed_over if state.handed_over_on else SchemeStatus.complete
+    return replace(state, actual_completion=event.occurred_on, status=status, percent_complete=100)
+
+
+def _handed_over(state: SchemeState, _: p.Payload, event: Envelope) -> SchemeState:
+    if state.actual_completion is None:
+        raise EventRejected(
+            f"scheme {state.scheme_id} cannot be handed over before practical completion"
+        )
+    return replace(state, handed_over_on=event.occurred_on, status=SchemeStatus.handed_over)
+
+
+def _on_hold(state: SchemeState, body: p.WithReason, _: Envelope) -> SchemeState:
+    if state.is_finished:
+        raise EventRejected(f"scheme {state.scheme_id} is {state.status.value}")
+    return replace(state, status=SchemeStatus.on_hold, status_reason=body.reason)
+
+
+def _resumed(state: SchemeState, body: p.WithReason, _: Envelope) -> SchemeState:
+    if state.status is not SchemeStatus.on_hold:
+        raise EventRejected(f"scheme {state.scheme_id} is not on hold")
+    status = SchemeStatus.on_site if state.actual_start else SchemeStatus.registered
+    return replace(state, status=status, status_reason=body.reason)
+
+
+def _cancelled(state: SchemeState, body: p.WithReason, _: Envelope) -> SchemeState:
+    return replace(state, status=SchemeStatus.cancelled, status_reason=body.reason)
+
+
+def _rag_overridden(state: SchemeState, body: p.RagOverridden, event: Envelope) -> SchemeState:
+    overrides = state.override_map
+    if body.value is None:
+        overrides.pop(body.which, None)
+    else:
+        overrides[body.which] = Override(body.value, body.reason, event.actor, event.occurred_on)
+    return replace(state, overrides=tuple(sorted(overrides.items())))
+
+
+_APPLY: dict[EventType, Any] = {
+    EventType.scheme_started: _started,
+    EventType.phase_completed: _phase_completed,
+    EventType.snagging_raised: _snag_raised,
+    EventType.snagging_cleared: _snag_cleared,
+    EventType.budget_changed: _budget_changed,
+    EventType.forecast_revised: _forecast_revised,
+    EventType.completion_revised: _completion_revised,
+    EventType.scheme_rebaselined: _rebaselined,
+    EventType.progress_reported: _progress,
+    EventType.scheme_completed: _completed,
+    EventType.scheme_handed_over: _handed_over,
+    EventType.scheme_on_hold: _on_hold,
+    EventType.scheme_resumed: _resumed,
+    EventType.scheme_cancelled: _cancelled,
+    EventType.rag_overridden: _rag_overridden,
+}
+
+_ALLOWED_WHEN_CANCELLED = frozenset({EventType.progress_reported, EventType.rag_overridden})
+
+
+_STATE_JSON = TypeAdapter(SchemeState)
+
+
+def dump_state(state: SchemeState) -> str:
+    return _STATE_JSON.dump_json(state).decode("utf-8")
+
+
+def load_state(text: str) -> SchemeState:
+    return _STATE_JSON.validate_json(text)

@@ -1,0 +1,102 @@
+"""The SQL projection: written by the tracker, read by every other part of the product.
+
+- `scheme`: each scheme's current state (columns for queries, the full state as JSON).
+- `scheme_event`: every applied event in the order applied. Its unique `event_id` is the
+  processed-events record, written in the same transaction as the state change, which is
+  what makes at-least-once delivery idempotent.
+- `scheme_version`: the figures after each event, so reports `--as-of D` aggregate in SQL.
+- `funding_movement`: budget by funding source over time (approvals and changes).
+- `dead_letter`: everything refused in a stream, with the reason and the original bytes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from sqlalchemy import Column, Index, Numeric, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+MONEY = Numeric(15, 2)
+
+
+class Scheme(SQLModel, table=True):
+    scheme_id: str = Field(primary_key=True, max_length=64)
+    title: str
+    status: str = Field(index=True)
+    programme: str | None = None
+    project_manager: str | None = None
+    public_sensitivity: str = "low"
+    registered_on: dt.date
+    baseline_completion: dt.date | None = None
+    anticipated_completion: dt.date | None = None
+    actual_completion: dt.date | None = None
+    original_budget: Decimal = Field(sa_column=Column(MONEY, nullable=False))
+    budget: Decimal = Field(sa_column=Column(MONEY, nullable=False))
+    forecast_outturn: Decimal = Field(sa_column=Column(MONEY, nullable=False))
+    open_snags: int = 0
+    completion_revisions: int = 0
+    last_seq: int = 0
+    state_json: str = Field(sa_column=Column(Text, nullable=False))
+    updated_at: dt.datetime
+
+
+class SchemeEvent(SQLModel, table=True):
+    __tablename__ = "scheme_event"
+    __table_args__ = (Index("ix_scheme_event_scheme_seq", "scheme_id", "seq"),)
+
+    seq: int | None = Field(default=None, primary_key=True)
+    event_id: str = Field(unique=True, max_length=36)
+    scheme_id: str = Field(max_length=64)
+    type: str
+    occurred_on: dt.date
+    recorded_at: dt.datetime
+    recorded_on: dt.date = Field(index=True)
+    actor: str | None = None
+    envelope_json: str = Field(sa_column=Column(Text, nullable=False))
+    state_change_json: str = Field(sa_column=Column(Text, nullable=False))
+
+
+class SchemeVersion(SQLModel, table=True):
+    __tablename__ = "scheme_version"
+    __table_args__ = (
+        UniqueConstraint("scheme_id", "seq"),
+        Index("ix_scheme_version_asof", "scheme_id", "recorded_on", "seq"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    scheme_id: str = Field(max_length=64)
+    seq: int
+    recorded_on: dt.date
+    status: str
+    baseline_completion: dt.date | None = None
+    anticipated_completion: dt.date | None = None
+    actual_completion: dt.date | None = None
+    budget: Decimal = Field(sa_column=Column(MONEY, nullable=False))
+    forecast_outturn: Decimal = Field(sa_column=Column(MONEY, nullable=False))
+
+
+class FundingMovement(SQLModel, table=True):
+    __tablename__ = "funding_movement"
+    __table_args__ = (Index("ix_funding_movement_asof", "recorded_on", "funding_source"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    seq: int = Field(index=True)
+    scheme_id: str = Field(max_length=64, index=True)
+    funding_source: str
+    kind: str  # "approved" at registration, "change" from budget.changed
+    amount: Decimal = Field(sa_column=Column(MONEY, nullable=False))
+    approved_on: dt.date | None = None
+    recorded_on: dt.date
+
+
+class DeadLetter(SQLModel, table=True):
+    __tablename__ = "dead_letter"
+
+    id: int | None = Field(default=None, primary_key=True)
+    event_id: str | None = Field(default=None, index=True, max_length=36)
+    scheme_id: str | None = None
+    source: str
+    reason: str = Field(sa_column=Column(Text, nullable=False))
+    raw: str = Field(sa_column=Column(Text, nullable=False))
+    at: dt.datetime

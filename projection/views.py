@@ -1,0 +1,90 @@
+"""Read side of the projection: scheme states now or as known on a past date."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+
+from sqlmodel import Session, select
+
+from events import Envelope, SchemeSnapshot, decode_envelope
+from programme.rag import RagPolicy, snapshot
+from programme.scheme import SchemeState, apply, load_state
+from projection.tables import DeadLetter, Scheme, SchemeEvent
+
+
+def scheme_states(session: Session, as_of: dt.date | None = None) -> list[SchemeState]:
+    """Every scheme's state now, or as known at the end of `as_of` (events recorded on or
+    before it, folded in the order they were applied)."""
+    if as_of is None:
+        rows = session.exec(select(Scheme).order_by(Scheme.scheme_id)).all()
+        return [load_state(row.state_json) for row in rows]
+    by_scheme: dict[str, list[Envelope]] = defaultdict(list)
+    for event in _events(session, as_of=as_of):
+        by_scheme[event.scheme_id].append(event)
+    states = []
+    for scheme_id in sorted(by_scheme):
+        state: SchemeState | None = None
+        for event in by_scheme[scheme_id]:
+            state = apply(state, event)
+        if state is not None:
+            states.append(state)
+    return states
+
+
+def scheme_snapshots(
+    session: Session, today: dt.date, policy: RagPolicy, as_of: dt.date | None = None
+) -> list[SchemeSnapshot]:
+    return [snapshot(state, today, policy) for state in scheme_states(session, as_of)]
+
+
+def scheme_state(
+    session: Session, scheme_id: str, as_of: dt.date | None = None
+) -> SchemeState | None:
+    if as_of is None:
+        row = session.get(Scheme, scheme_id)
+        return load_state(row.state_json) if row else None
+    state: SchemeState | None = None
+    for event in _events(session, as_of=as_of, scheme_id=scheme_id):
+        state = apply(state, event)
+    return state
+
+
+def scheme_history(
+    session: Session, scheme_id: str, as_of: dt.date | None = None
+) -> list[Envelope]:
+    return list(_events(session, as_of=as_of, scheme_id=scheme_id))
+
+
+def known_scheme_ids(session: Session) -> set[str]:
+    return set(session.exec(select(Scheme.scheme_id)).all())
+
+
+def event_outcomes(session: Session, event_ids: list[str]) -> dict[str, str | None]:
+    """What the tracker did with each of `event_ids` it has finished with: None when the
+    event was applied, else the reason it was refused. Unfinished ids are absent."""
+    outcomes: dict[str, str | None] = {}
+    for start in range(0, len(event_ids), 500):
+        chunk = event_ids[start : start + 500]
+        refused = select(DeadLetter.event_id, DeadLetter.reason).where(
+            DeadLetter.event_id.in_(chunk)  # type: ignore[union-attr]
+        )
+        outcomes.update({event_id: reason for event_id, reason in session.exec(refused)})
+        applied = select(SchemeEvent.event_id).where(SchemeEvent.event_id.in_(chunk))  # type: ignore[attr-defined]
+        outcomes.update({event_id: None for event_id in session.exec(applied)})
+    return outcomes
+
+
+def dead_letters(session: Session, limit: int = 100) -> list[DeadLetter]:
+    return list(session.exec(select(DeadLetter).order_by(DeadLetter.id.desc()).limit(limit)))  # type: ignore[union-attr]
+
+
+def _events(
+    session: Session, as_of: dt.date | None = None, scheme_id: str | None = None
+) -> list[Envelope]:
+    query = select(SchemeEvent.envelope_json).order_by(SchemeEvent.seq)
+    if as_of is not None:
+        query = query.where(SchemeEvent.recorded_on <= as_of)
+    if scheme_id is not None:
+        query = query.where(SchemeEvent.scheme_id == scheme_id)
+    return [decode_envelope(text) for text in session.exec(query)]

@@ -1,0 +1,206 @@
+"""The tracker: applies each scheme event to the SQL projection, exactly once in effect.
+
+`SchemeTracker.handle(raw)` is the one entry point both transports call with the bytes they
+received. In one transaction it records the event id, the new state, the figures for
+`--as-of` reports and the state-change message; a redelivered event changes nothing and
+hands back the stored message, so a crash between commit and publish loses nothing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from sqlmodel import Session, select
+
+from events import DecodeError, Envelope, EventType, SchemeStateChanged, decode_as, encode
+from events.codec import decode_envelope
+from programme.rag import RagPolicy, snapshot
+from programme.scheme import EventRejected, SchemeState, apply, dump_state, load_state
+from projection.database import SessionFactory, transaction
+from projection.tables import DeadLetter, FundingMovement, Scheme, SchemeEvent, SchemeVersion
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Applied:
+    change: SchemeStateChanged
+
+
+@dataclass(frozen=True)
+class Duplicate:
+    """Seen before: nothing changed. `change` is what was emitted then, to emit again."""
+
+    change: SchemeStateChanged | None
+
+
+@dataclass(frozen=True)
+class Refused:
+    reason: str
+    raw: bytes
+    event_id: str | None = None
+    scheme_id: str | None = None
+
+
+Outcome = Applied | Duplicate | Refused
+
+
+class SchemeTracker:
+    def __init__(
+        self,
+        sessions: SessionFactory,
+        policy: RagPolicy,
+        today: Callable[[], dt.date],
+        now: Callable[[], dt.datetime],
+    ) -> None:
+        self._sessions = sessions
+        self._policy = policy
+        self._today = today
+        self._now = now
+
+    def handle(self, raw: bytes, source: str = "scheme-events") -> Outcome:
+        try:
+            event = decode_envelope(raw)
+        except DecodeError as error:
+            return self._refuse(Refused(error.reason, raw), source)
+        if event.recorded_at is None:
+            event = event.model_copy(update={"recorded_at": self._now()})
+        try:
+            return self._apply(event)
+        except EventRejected as error:
+            return self._refuse(
+                Refused(str(error), raw, str(event.event_id), event.scheme_id), source
+            )
+
+    def _apply(self, event: Envelope) -> Applied | Duplicate:
+        with transaction(self._sessions) as session:
+            seen = session.exec(
+                select(SchemeEvent).where(SchemeEvent.event_id == str(event.event_id))
+            ).first()
+            if seen is not None:
+                return Duplicate(decode_as(SchemeStateChanged, seen.state_change_json))
+            row = session.exec(
+                select(Scheme).where(Scheme.scheme_id == event.scheme_id).with_for_update()
+            ).first()
+            before = load_state(row.state_json) if row else None
+            after = apply(before, event)
+            today = self._today()
+            change = SchemeStateChanged(
+                message_id=SchemeStateChanged.message_id_for(event.event_id),
+                scheme_id=event.scheme_id,
+                cause=event,
+                previous=snapshot(before, today, self._policy) if before else None,
+                current=snapshot(after, today, self._policy),
+            )
+            stored = SchemeEvent(
+                event_id=str(event.event_id),
+                scheme_id=event.scheme_id,
+                type=event.type.value,
+                occurred_on=event.occurred_on,
+                recorded_at=event.recorded_at or self._now(),
+                recorded_on=event.recorded_on,
+                actor=event.actor,
+                envelope_json=event.model_dump_json(),
+                state_change_json=encode(change).decode("utf-8"),
+            )
+            session.add(stored)
+            session.flush()
+            assert stored.seq is not None
+            session.add(_scheme_row(row, after, stored.seq, self._now()))
+            session.add(_version_row(after, stored.seq, event.recorded_on))
+            for movement in _funding_movements(event, after, stored.seq):
+                session.add(movement)
+            return Applied(change)
+
+    def _refuse(self, refused: Refused, source: str) -> Refused:
+        log.warning("refused event %s from %s: %s", refused.event_id, source, refused.reason)
+        with transaction(self._sessions) as session:
+            if refused.event_id is not None and _already_refused(session, refused):
+                return refused
+            session.add(
+                DeadLetter(
+                    event_id=refused.event_id,
+                    scheme_id=refused.scheme_id,
+                    source=source,
+                    reason=refused.reason,
+                    raw=refused.raw.decode("utf-8", errors="replace"),
+                    at=self._now(),
+                )
+            )
+        return refused
+
+
+def _already_refused(session: Session, refused: Refused) -> bool:
+    return (
+        session.exec(
+            select(DeadLetter).where(
+                DeadLetter.event_id == refused.event_id, DeadLetter.reason == refused.reason
+            )
+        ).first()
+        is not None
+    )
+
+
+def _scheme_row(row: Scheme | None, state: SchemeState, seq: int, now: dt.datetime) -> Scheme:
+    values = {
+        "title": state.title,
+        "status": state.status.value,
+        "programme": state.programme,
+        "project_manager": state.project_manager,
+        "public_sensitivity": state.public_sensitivity.value,
+        "registered_on": state.registered_on,
+        "baseline_completion": state.baseline_completion,
+        "anticipated_completion": state.anticipated_completion,
+        "actual_completion": state.actual_completion,
+        "original_budget": state.original_budget,
+        "budget": state.budget,
+        "forecast_outturn": state.effective_forecast,
+        "open_snags": len(state.open_snags),
+        "completion_revisions": state.completion_revisions,
+        "last_seq": seq,
+        "state_json": dump_state(state),
+        "updated_at": now,
+    }
+    if row is None:
+        return Scheme(scheme_id=state.scheme_id, **values)
+    for name, value in values.items():
+        setattr(row, name, value)
+    return row
+
+
+def _version_row(state: SchemeState, seq: int, recorded_on: dt.date) -> SchemeVersion:
+    return SchemeVersion(
+        scheme_id=state.scheme_id,
+        seq=seq,
+        recorded_on=recorded_on,
+        status=state.status.value,
+        baseline_completion=state.baseline_completion,
+        anticipated_completion=state.anticipated_completion,
+        actual_completion=state.actual_completion,
+        budget=state.budget,
+        forecast_outturn=state.effective_forecast,
+    )
+
+
+def _funding_movements(event: Envelope, state: SchemeState, seq: int) -> list[FundingMovement]:
+    if event.type is EventType.scheme_registered:
+        lines, kind = state.funding, "approved"
+    elif event.type is EventType.budget_changed:
+        lines, kind = state.funding[-1:], "change"
+    else:
+        return []
+    return [
+        FundingMovement(
+            seq=seq,
+            scheme_id=event.scheme_id,
+            funding_source=line.source,
+            kind=kind,
+            amount=line.amount,
+            approved_on=line.approved_on,
+            recorded_on=event.recorded_on,
+        )
+        for line in lines
+    ]
