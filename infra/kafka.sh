@@ -105,6 +105,7 @@ cmd_fetch() {
     require mvn "install Maven (apt-get install -y maven)"
     local tmp started=$SECONDS artifact
     tmp=$(mktemp -d "$STATE_DIR/.kafka-lib-tmp.XXXXXX")
+    chmod 755 "$tmp"
     # shellcheck disable=SC2064 # expand $tmp now
     trap "rm -rf -- '$tmp'" EXIT
     local -a mvn_args=(-q -B -Dstyle.color=never -f "$POM")
@@ -299,11 +300,6 @@ wait_until_started() {
 cmd_start() {
     local pid offset started=$SECONDS remaining
     take_lock
-    if [[ ! -f $LIB_DIR/.complete ]] || ! lib_complete "$LIB_DIR"; then
-        cmd_fetch
-    fi
-    require java "install Java 17 (apt-get install -y openjdk-17-jre-headless)"
-
     if pid=$(broker_pid); then
         offset=0
         [[ -f $OFFSET_FILE ]] && offset=$(<"$OFFSET_FILE")
@@ -324,6 +320,8 @@ cmd_start() {
         fi
     done
 
+    lib_complete "$LIB_DIR" || cmd_fetch
+    require java "install Java 17 (apt-get install -y openjdk-17-jre-headless)"
     mkdir -p -- "$DATA_DIR" "$LOG_DIR"
     write_properties
     format_if_needed

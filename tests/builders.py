@@ -1,0 +1,46 @@
+"""Terse builders for scheme histories in tests."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Any
+
+from events import Envelope, new_event
+
+
+def day(text: str) -> dt.date:
+    return dt.date.fromisoformat(text)
+
+
+def event(
+    event_type: str,
+    occurred_on: str,
+    scheme_id: str = "S-1",
+    recorded_on: str | None = None,
+    actor: str = "pm.tester",
+    **payload: Any,
+) -> Envelope:
+    recorded = dt.datetime.combine(day(recorded_on or occurred_on), dt.time(12), dt.UTC)
+    return new_event(
+        event_type, scheme_id, day(occurred_on), payload, actor=actor, recorded_at=recorded,
+        event_id=uuid.uuid4(),
+    )
+
+
+def registered(
+    scheme_id: str = "S-1",
+    on: str = "2024-01-01",
+    budget: str = "100000",
+    baseline_completion: str | None = "2024-06-30",
+    funding: list[dict[str, Any]] | None = None,
+    **extra: Any,
+) -> Envelope:
+    return event(
+        "scheme.registered", on, scheme_id,
+        title=extra.pop("title", f"Scheme {scheme_id}"),
+        budget=budget,
+        funding=funding if funding is not None else [{"source": "CCIP6", "amount": budget}],
+        baseline_completion=baseline_completion,
+        **extra,
+    )
