@@ -2,16 +2,28 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import logging
 from dataclasses import dataclass, field
 
+from apscheduler.schedulers.base import BaseScheduler
 from sqlalchemy.engine import Engine
 
 from capital.settings import Settings, now_utc
 from capital.transports import Handler, Message, Publisher, dead_letter
 from capital.transports.memory import InMemoryBus
-from events import topics
+from events import AlertRaised, encode, topics
 from projection.database import SessionFactory, create_schema, make_engine, session_factory
+from services.notifier import handlers as notifier_handlers
+from services.notifier.delivery.email import SmtpNotifier
+from services.notifier.delivery.webhook import WebhookNotifier
+from services.notifier.outbox import DispatchReport
+from services.notifier.scheduler import build_scheduler
+from services.notifier.service import NotifierService
+from services.notifier.sweep import SweepReport
 from services.tracker.handlers import Applied, Duplicate, Refused, SchemeTracker
+
+log = logging.getLogger(__name__)
 
 WORKER_TOPICS: dict[str, tuple[str, ...]] = {
     "tracker": (topics.SCHEME_EVENTS,),
@@ -25,6 +37,7 @@ class Container:
     engine: Engine
     sessions: SessionFactory
     tracker: SchemeTracker
+    notifier: NotifierService
     routes: dict[str, Handler] = field(default_factory=dict)
     _publisher: Publisher | None = None
 
@@ -36,7 +49,9 @@ class Container:
             if self.settings.bus == "kafka":
                 from capital.transports.kafka_producer import KafkaPublisher
 
-                self._publisher = KafkaPublisher(self.settings.kafka_bootstrap)
+                self._publisher = KafkaPublisher(
+                    self.settings.kafka_bootstrap, self.settings.kafka_topic_prefix
+                )
             else:
                 self._publisher = InMemoryBus(self.routes)
         return self._publisher
@@ -44,16 +59,58 @@ class Container:
     def close(self) -> None:
         if self._publisher is not None:
             self._publisher.close()
+        self.notifier.close()
         self.engine.dispose()
+
+    def dispatch_outbox(self) -> DispatchReport | None:
+        """Send the deliveries that are due. A failure here loses nothing (they stay
+        queued), so it is logged rather than allowed to fail the caller's work."""
+        try:
+            return self.notifier.outbox.dispatch_due()
+        except Exception:
+            log.exception("dispatching the outbox failed; deliveries stay queued")
+            return None
+
+    def run_daily_sweep(self, today: dt.date, again: bool = False) -> SweepReport:
+        """What the scheduler runs at 07:00: overdue alerts and digests, published to the
+        alerts topic and sent."""
+        report = self.notifier.sweep.run(today, again=again)
+        if report.raised:
+            self.publisher.send([alert_message(alert) for alert in report.raised])
+        self.dispatch_outbox()
+        return report
+
+    def notifier_scheduler(self, blocking: bool = False) -> BaseScheduler:
+        """The daily sweep and outbox retries on a clock, not yet started. A long-running
+        notifier (the Faust notifier worker, or `capital scheduler`) starts it."""
+        return build_scheduler(
+            self.settings.notifier.sweep,
+            self.run_daily_sweep,
+            self.dispatch_outbox,
+            self.settings.today,
+            blocking=blocking,
+        )
 
 
 def bootstrap(settings: Settings, publisher: Publisher | None = None) -> Container:
     engine = make_engine(settings.database_url)
+    # Every table imported by now is created: the notifier's came with NotifierService.
     create_schema(engine)
     sessions = session_factory(engine)
     tracker = SchemeTracker(sessions, settings.rag, today=settings.current_date, now=now_utc)
-    container = Container(settings, engine, sessions, tracker, _publisher=publisher)
+    notifier = NotifierService(
+        sessions,
+        settings.notifier,
+        settings.rag,
+        {
+            "email": SmtpNotifier(settings.notifier.smtp),
+            "webhook": WebhookNotifier(settings.notifier.webhook),
+        },
+        now=now_utc,
+    )
+    container = Container(settings, engine, sessions, tracker, notifier, _publisher=publisher)
     container.routes[topics.SCHEME_EVENTS] = track_scheme_events(tracker)
+    container.routes[topics.STATE_CHANGES] = notify_on_state_changes(container)
     return container
 
 
@@ -74,3 +131,22 @@ def track_scheme_events(tracker: SchemeTracker) -> Handler:
         return []
 
     return handle
+
+
+def notify_on_state_changes(container: Container) -> Handler:
+    """Alerts for each state change, recorded with their deliveries, then sent: with the
+    in-memory bus they are out before `capital publish` returns; a Faust worker sends them
+    as it consumes, and its scheduler retries what failed."""
+
+    def handle(raw: bytes) -> list[Message]:
+        outcome = container.notifier.state_changes.handle(raw, source=topics.STATE_CHANGES)
+        if isinstance(outcome, notifier_handlers.Refused):
+            return [dead_letter(topics.STATE_CHANGES, raw, outcome.reason)]
+        container.dispatch_outbox()
+        return [alert_message(alert) for alert in outcome.alerts]
+
+    return handle
+
+
+def alert_message(alert: AlertRaised) -> Message:
+    return Message(topics.ALERTS, alert.scheme_id.encode("utf-8"), encode(alert))

@@ -13,6 +13,7 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from programme.rag import RagPolicy
+from services.notifier.settings import NotifierSettings
 
 
 class Settings(BaseSettings):
@@ -27,6 +28,9 @@ class Settings(BaseSettings):
     kafka_bootstrap: str = "127.0.0.1:19092"
     kafka_partitions: int = Field(6, ge=1, description="Partitions of the scheme events topic.")
     kafka_app_id: str = "capital"
+    kafka_topic_prefix: str = Field(
+        "", description="Prefix of every topic name, so deployments can share a cluster."
+    )
     kafka_session_timeout_s: float = Field(10.0, gt=0)
     worker_data_dir: Path = Path(".capital-worker")
     worker_web_port: int | None = Field(None, description="Faust web port; off when unset.")
@@ -34,6 +38,10 @@ class Settings(BaseSettings):
     today: dt.date | None = Field(None, description="Fixes the clock for RAG and sweeps.")
     actor: str | None = Field(None, description="Who is logging events; defaults to the OS user.")
     rag: RagPolicy = RagPolicy()
+    notifier: NotifierSettings = Field(default_factory=NotifierSettings)
+
+    def kafka_topic(self, name: str) -> str:
+        return f"{self.kafka_topic_prefix}{name}"
 
     def current_date(self) -> dt.date:
         return self.today or dt.datetime.now(ZoneInfo(self.timezone)).date()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, SQLModel, create_engine
 
@@ -27,9 +27,16 @@ def make_engine(url: str) -> Engine:
     return create_engine(url, pool_pre_ping=True)
 
 
+SCHEMA_LOCK_ID = 73_240_001
+
+
 def create_schema(engine: Engine) -> None:
-    """Create every table registered on the shared metadata (idempotent)."""
-    SQLModel.metadata.create_all(engine)
+    """Create every table registered on the shared metadata (idempotent). Workers and
+    commands start together, so on PostgreSQL they take turns under an advisory lock."""
+    with engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            connection.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": SCHEMA_LOCK_ID})
+        SQLModel.metadata.create_all(connection)
 
 
 def session_factory(engine: Engine) -> SessionFactory:

@@ -62,11 +62,17 @@ class SchemeVersion(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("scheme_id", "seq"),
         Index("ix_scheme_version_asof", "scheme_id", "recorded_on", "seq"),
+        # Reports find registrations and forecast revisions known on a date by event type.
+        Index("ix_scheme_version_type_asof", "event_type", "recorded_on"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
     scheme_id: str = Field(max_length=64)
     seq: int
+    # The event that produced these figures: `--as-of` reports take a scheme's forecast
+    # from its latest forecast.revised known on the date, even when events were recorded
+    # out of order.
+    event_type: str = Field(max_length=40)
     recorded_on: dt.date
     status: str
     baseline_completion: dt.date | None = None
@@ -99,4 +105,5 @@ class DeadLetter(SQLModel, table=True):
     source: str
     reason: str = Field(sa_column=Column(Text, nullable=False))
     raw: str = Field(sa_column=Column(Text, nullable=False))
+    raw_base64: str = Field(sa_column=Column(Text, nullable=False))
     at: dt.datetime

@@ -11,7 +11,15 @@ from typing import Annotated
 
 import typer
 
-from capital.cli import demo, events_commands, kafka_commands, scheme_commands
+from capital.cli import (
+    alert_commands,
+    demo,
+    events_commands,
+    import_commands,
+    kafka_commands,
+    report_commands,
+    scheme_commands,
+)
 
 app = typer.Typer(
     name="capital",
@@ -47,13 +55,18 @@ def configure(
         "kafka_bootstrap": kafka_bootstrap,
         "actor": actor,
     }
+    # kafka-python warns about its own slow polls at WARNING; users need only its errors.
+    logging.getLogger("kafka").setLevel(logging.INFO if verbose else logging.ERROR)
     ctx.obj = {k: v for k, v in overrides.items() if v is not None}
 
 
 scheme_commands.register(app)
 events_commands.register(app)
 kafka_commands.register(app)
+report_commands.register(app)
+import_commands.register(app)
 demo.register(app)
+alert_commands.register(app)
 
 
 def main() -> None:

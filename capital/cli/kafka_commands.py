@@ -9,7 +9,6 @@ import typer
 
 from capital.bootstrap import WORKER_TOPICS
 from capital.cli.context import fail, open_container, settings_from
-from capital.transports.kafka_admin import create_topics
 
 topics_app = typer.Typer(help="Kafka topics.", no_args_is_help=True)
 
@@ -31,9 +30,13 @@ def topics_create(
     partitions: Annotated[int | None, typer.Option(help="Partitions per topic.")] = None,
 ) -> None:
     """Create the scheme events, state changes, alerts and dead-letter topics."""
+    from capital.transports.kafka_admin import create_topics
+
     settings = settings_from(ctx, kafka_partitions=partitions)
     try:
-        created = create_topics(settings.kafka_bootstrap, settings.kafka_partitions)
+        created = create_topics(
+            settings.kafka_bootstrap, settings.kafka_partitions, settings.kafka_topic_prefix
+        )
     except Exception as error:  # the admin client raises many kinds; the user needs one line
         raise fail(f"cannot create topics on {settings.kafka_bootstrap}: {error}") from None
     typer.echo(f"created: {', '.join(created)}" if created else "all topics already exist")

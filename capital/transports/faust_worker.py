@@ -18,7 +18,7 @@ import logging
 from typing import Any
 
 import faust
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
 from capital.settings import Settings
 from capital.transports import Handler, Message, dead_letter
@@ -30,6 +30,8 @@ MAX_ATTEMPTS_FOR_UNEXPECTED_ERRORS = 3
 
 
 def build_app(settings: Settings, routes: dict[str, Handler], name: str) -> faust.App:
+    datadir = settings.worker_data_dir / name
+    datadir.mkdir(parents=True, exist_ok=True)
     app = faust.App(
         f"{settings.kafka_app_id}-{name}",
         broker=f"kafka://{settings.kafka_bootstrap}",
@@ -39,14 +41,14 @@ def build_app(settings: Settings, routes: dict[str, Handler], name: str) -> faus
         topic_disable_leader=True,
         web_enabled=settings.worker_web_port is not None,
         web_port=settings.worker_web_port or 6066,
-        datadir=str(settings.worker_data_dir / name),
+        datadir=str(datadir),
         broker_session_timeout=settings.kafka_session_timeout_s,
         broker_heartbeat_interval=max(settings.kafka_session_timeout_s / 4, 1.0),
         producer_acks=-1,
         consumer_auto_offset_reset="earliest",
     )
     outgoing = {
-        name: app.topic(name, key_serializer="raw", value_serializer="raw")
+        name: app.topic(settings.kafka_topic(name), key_serializer="raw", value_serializer="raw")
         for name in topics.ALL_TOPICS
     }
     for topic_name, handler in routes.items():
@@ -62,7 +64,10 @@ def _add_agent(app: faust.App, outgoing: dict[str, Any], topic_name: str, handle
             raw: bytes = event.value if event.value is not None else b""
             messages = await _handle_with_retries(handler, raw, topic_name)
             for message in messages:
-                await outgoing[message.topic].send(key=message.key, value=message.value)
+                # Wait for the broker's ack before the offset can be committed, so an
+                # output is never lost to a crash.
+                delivery = await outgoing[message.topic].send(key=message.key, value=message.value)
+                await delivery
 
     consume.__name__ = f"consume_{topic_name.replace('.', '_').replace('-', '_')}"
     app.agent(source, name=consume.__name__, concurrency=1)(consume)
@@ -74,21 +79,26 @@ async def _handle_with_retries(handler: Handler, raw: bytes, topic_name: str) ->
         attempt += 1
         try:
             return await asyncio.to_thread(handler, raw)
-        except (OperationalError, DBAPIError) as error:
-            delay = min(2**attempt, 30)
-            log.error(
-                "database unavailable handling %s (attempt %d), retry in %ss: %s",
-                topic_name,
-                attempt,
-                delay,
-                error,
-            )
-            await asyncio.sleep(delay)
         except Exception as error:
+            if isinstance(error, DBAPIError) and _database_unreachable(error):
+                delay = min(2**attempt, 30)
+                log.error(
+                    "database unreachable handling %s (attempt %d), retry in %ss: %s",
+                    topic_name,
+                    attempt,
+                    delay,
+                    error,
+                )
+                await asyncio.sleep(delay)
+                continue
             log.exception("handler for %s failed (attempt %d)", topic_name, attempt)
             if attempt >= MAX_ATTEMPTS_FOR_UNEXPECTED_ERRORS:
                 return [dead_letter(topic_name, raw, f"handler failed: {error!r}")]
             await asyncio.sleep(attempt)
+
+
+def _database_unreachable(error: DBAPIError) -> bool:
+    return error.connection_invalidated or isinstance(error, OperationalError | InterfaceError)
 
 
 def run_worker(app: faust.App, loglevel: str = "info") -> None:

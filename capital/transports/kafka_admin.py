@@ -10,7 +10,7 @@ from kafka.errors import TopicAlreadyExistsError
 from events import topics
 
 
-def create_topics(bootstrap: str, partitions: int) -> list[str]:
+def create_topics(bootstrap: str, partitions: int, prefix: str = "") -> list[str]:
     """Create any missing topic; returns the names created. Scheme events and state
     changes get `partitions` partitions (keyed by scheme id); alerts and dead letters too,
     so they scale the same way."""
@@ -18,9 +18,9 @@ def create_topics(bootstrap: str, partitions: int) -> list[str]:
     try:
         existing = set(admin.list_topics())
         wanted = [
-            NewTopic(name=name, num_partitions=partitions, replication_factor=1)
+            NewTopic(name=prefix + name, num_partitions=partitions, replication_factor=1)
             for name in topics.ALL_TOPICS
-            if name not in existing
+            if prefix + name not in existing
         ]
         if not wanted:
             return []

@@ -8,7 +8,10 @@ from capital.transports import Message
 
 
 class KafkaPublisher:
-    def __init__(self, bootstrap: str, client_id: str = "capital-cli") -> None:
+    def __init__(
+        self, bootstrap: str, topic_prefix: str = "", client_id: str = "capital-cli"
+    ) -> None:
+        self._topic_prefix = topic_prefix
         self._producer = KafkaProducer(
             bootstrap_servers=bootstrap,
             client_id=client_id,
@@ -21,7 +24,10 @@ class KafkaPublisher:
         )
 
     def send(self, messages: list[Message]) -> None:
-        futures = [self._producer.send(m.topic, key=m.key, value=m.value) for m in messages]
+        futures = [
+            self._producer.send(self._topic_prefix + m.topic, key=m.key, value=m.value)
+            for m in messages
+        ]
         self._producer.flush()
         for future in futures:
             future.get(timeout=60)  # raises if the broker refused the record

@@ -8,6 +8,7 @@ hands back the stored message, so a crash between commit and publish loses nothi
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import logging
 from collections.abc import Callable
@@ -110,13 +111,13 @@ class SchemeTracker:
             session.flush()
             assert stored.seq is not None
             session.add(_scheme_row(row, after, stored.seq, self._now()))
-            session.add(_version_row(after, stored.seq, event.recorded_on))
+            session.add(_version_row(after, event, stored.seq))
             for movement in _funding_movements(event, after, stored.seq):
                 session.add(movement)
             return Applied(change)
 
     def _refuse(self, refused: Refused, source: str) -> Refused:
-        log.warning("refused event %s from %s: %s", refused.event_id, source, refused.reason)
+        log.info("refused event %s from %s: %s", refused.event_id, source, refused.reason)
         with transaction(self._sessions) as session:
             if refused.event_id is not None and _already_refused(session, refused):
                 return refused
@@ -126,11 +127,17 @@ class SchemeTracker:
                     scheme_id=refused.scheme_id,
                     source=source,
                     reason=refused.reason,
-                    raw=refused.raw.decode("utf-8", errors="replace"),
+                    raw=readable(refused.raw),
+                    raw_base64=base64.b64encode(refused.raw).decode("ascii"),
                     at=self._now(),
                 )
             )
         return refused
+
+
+def readable(raw: bytes) -> str:
+    """The original bytes as text a person can read; NUL cannot live in a SQL text column."""
+    return raw.decode("utf-8", errors="backslashreplace").replace("\x00", "\\x00")
 
 
 def _already_refused(session: Session, refused: Refused) -> bool:
@@ -171,11 +178,12 @@ def _scheme_row(row: Scheme | None, state: SchemeState, seq: int, now: dt.dateti
     return row
 
 
-def _version_row(state: SchemeState, seq: int, recorded_on: dt.date) -> SchemeVersion:
+def _version_row(state: SchemeState, event: Envelope, seq: int) -> SchemeVersion:
     return SchemeVersion(
         scheme_id=state.scheme_id,
         seq=seq,
-        recorded_on=recorded_on,
+        event_type=event.type.value,
+        recorded_on=event.recorded_on,
         status=state.status.value,
         baseline_completion=state.baseline_completion,
         anticipated_completion=state.anticipated_completion,

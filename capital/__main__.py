@@ -1,0 +1,5 @@
+"""`python -m capital` is the `capital` command."""
+
+from capital.cli import main
+
+main()
