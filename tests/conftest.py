@@ -25,6 +25,7 @@ IN_CI = os.environ.get("CI", "").lower() == "true"
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO.parent / "shared" / "data"
+SAMPLE_PROGRAMME = REPO / "capital" / "data" / "sample-programme.jsonl"
 
 
 def require_service(value: str | None, name: str) -> str:

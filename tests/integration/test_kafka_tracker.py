@@ -10,12 +10,12 @@ from collections import defaultdict
 import pytest
 from sqlmodel import func, select
 
-from capital.cli.demo import sample_path
 from events import Envelope, decode_envelope
 from programme.scheme import SchemeState, fold
 from projection.database import create_schema, make_engine, session_factory
 from projection.tables import SchemeEvent
 from projection.views import scheme_states
+from tests.conftest import SAMPLE_PROGRAMME
 from tests.integration.kafka_deployment import KafkaDeployment, topics, wait_until
 from tests.streams import generated_programme
 
@@ -45,14 +45,14 @@ class Projection:
 
 
 def sample_events() -> list[Envelope]:
-    return [decode_envelope(line) for line in sample_path().read_text().splitlines()]
+    return [decode_envelope(line) for line in SAMPLE_PROGRAMME.read_text().splitlines()]
 
 
 def test_events_published_through_the_cli_are_tracked_in_postgres(
     kafka_deployment: KafkaDeployment,
 ):
     kafka_deployment.start_worker("tracker")
-    published = kafka_deployment.cli("publish", str(sample_path()), "--wait", "--timeout", "180")
+    published = kafka_deployment.cli("publish", str(SAMPLE_PROGRAMME), "--wait", "--timeout", "180")
     assert published.returncode == 0, published.stderr + kafka_deployment.worker_logs()
     assert "published 34 event(s); refused 0 line(s)" in published.stdout
 

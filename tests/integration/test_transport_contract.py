@@ -10,15 +10,14 @@ from pathlib import Path
 
 import pytest
 
-from capital.cli.demo import sample_path
 from tests.builders import event
+from tests.conftest import SAMPLE_PROGRAMME
 from tests.integration.kafka_deployment import CAPITAL
-
 
 
 def session_script(tmp_path: Path) -> Path:
     impossible = event("snagging.cleared", "2024-07-20", scheme_id="CYPE-018", snag_id="S404")
-    lines = sample_path().read_text().splitlines()
+    lines = SAMPLE_PROGRAMME.read_text().splitlines()
     file = tmp_path / "session.jsonl"
     file.write_text("\n".join([*lines, lines[3], impossible.model_dump_json()]) + "\n")
     return file

@@ -10,8 +10,8 @@ import pytest
 from typer.testing import CliRunner
 
 from capital.cli import app
-from capital.cli.demo import sample_path
 from tests.builders import event, registered
+from tests.conftest import SAMPLE_PROGRAMME
 
 BOARD_KEYS = {
     "scheme_id",
@@ -93,8 +93,8 @@ def test_publish_reports_bad_lines_by_number_and_publishes_every_valid_line(capi
 
 
 def test_publishing_the_same_file_twice_changes_nothing(capital):
-    first = capital("publish", str(sample_path()))
-    again = capital("publish", str(sample_path()))
+    first = capital("publish", str(SAMPLE_PROGRAMME))
+    again = capital("publish", str(SAMPLE_PROGRAMME))
     assert first.exit_code == again.exit_code == 0
     board = json.loads(capital("schemes", "--format", "json", "--today", "2024-07-29").stdout)
     cype_018 = next(r for r in board if r["scheme_id"] == "CYPE-018")
@@ -127,7 +127,7 @@ def test_impossible_events_are_refused_by_line_after_the_tracker_saw_them(capita
 
 
 def test_log_a_slipped_completion_from_flags(capital):
-    capital("publish", str(sample_path()))
+    capital("publish", str(SAMPLE_PROGRAMME))
     result = capital(
         "log",
         "completion.revised",
@@ -150,7 +150,7 @@ def test_log_a_slipped_completion_from_flags(capital):
 
 
 def test_log_names_the_flag_that_is_wrong(capital):
-    capital("publish", str(sample_path()))
+    capital("publish", str(SAMPLE_PROGRAMME))
     result = capital(
         "log", "completion.revised", "--scheme", "CYPE-028", "--anticipated-completion", "next week"
     )
@@ -160,7 +160,7 @@ def test_log_names_the_flag_that_is_wrong(capital):
 
 
 def test_as_of_shows_the_board_as_it_stood(capital):
-    capital("publish", str(sample_path()))
+    capital("publish", str(SAMPLE_PROGRAMME))
     then = json.loads(
         capital(
             "schemes", "--format", "json", "--as-of", "2022-10-01", "--today", "2022-10-01"
@@ -173,7 +173,7 @@ def test_as_of_shows_the_board_as_it_stood(capital):
 
 
 def test_csv_output_has_a_header_and_a_row_per_scheme(capital):
-    capital("publish", str(sample_path()))
+    capital("publish", str(SAMPLE_PROGRAMME))
     lines = capital("schemes", "--format", "csv").stdout.splitlines()
     assert lines[0].startswith("scheme_id,title,status")
     assert len(lines) == 1 + 7
