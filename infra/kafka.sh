@@ -46,12 +46,15 @@ usage() {
     sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed -e '$d' -e 's/^# \{0,1\}//'
 }
 
+whole_number() {
+    [[ $2 =~ ^[0-9]+$ ]] || die "$1 must be a whole number, got '$2'"
+}
+
 check_settings() {
-    local name value
-    for name in KAFKA_PORT CONTROLLER_PORT START_TIMEOUT STOP_TIMEOUT; do
-        value=${!name}
-        [[ $value =~ ^[0-9]+$ ]] || die "$name must be a whole number, got '$value'"
-    done
+    whole_number CAPITAL_KAFKA_PORT "$KAFKA_PORT"
+    whole_number CAPITAL_KAFKA_CONTROLLER_PORT "$CONTROLLER_PORT"
+    whole_number CAPITAL_KAFKA_START_TIMEOUT "$START_TIMEOUT"
+    whole_number CAPITAL_KAFKA_STOP_TIMEOUT "$STOP_TIMEOUT"
     ((KAFKA_PORT > 0 && KAFKA_PORT < 65536)) || die "CAPITAL_KAFKA_PORT out of range: $KAFKA_PORT"
     ((CONTROLLER_PORT > 0 && CONTROLLER_PORT < 65536)) ||
         die "CAPITAL_KAFKA_CONTROLLER_PORT out of range: $CONTROLLER_PORT"
@@ -160,6 +163,7 @@ broker_pid() {
 }
 
 port_open() {
+    # shellcheck disable=SC2016 # $1 is expanded by the inner bash
     timeout 2 bash -c 'exec 3<>"/dev/tcp/127.0.0.1/$1"' _ "$1" 2>/dev/null
 }
 
@@ -184,7 +188,8 @@ started_in_log() {
     [[ -f $SERVER_LOG ]] || return 1
     # A smaller log means it rolled over since the start: search all of it.
     (($(log_size) >= offset)) || offset=0
-    tail -c "+$((offset + 1))" "$SERVER_LOG" | grep -q 'Kafka Server started'
+    # Not `tail | grep -q`: grep quitting early would SIGPIPE tail and fail the pipeline.
+    grep -q 'Kafka Server started' < <(tail -c "+$((offset + 1))" "$SERVER_LOG")
 }
 
 # ---------------------------------------------------------------------------- start

@@ -113,6 +113,9 @@ def check(bootstrap: str, timeout_s: float) -> None:
     except ImportError:
         _log("kafka-python is not installed in this Python (pip install 'kafka-python>=3')")
         sys.exit(2)
+    if int(kafka.__version__.split(".")[0]) < 3:
+        _log(f"needs kafka-python 3.x, this Python has {kafka.__version__}")
+        sys.exit(2)
 
     deadline = time.monotonic() + timeout_s
     suffix = uuid.uuid4().hex[:12]
