@@ -1,21 +1,47 @@
-"""`capital demo`: the main job on the embedded default, on real sample data."""
+"""`capital demo`: the main job on the embedded default, on a real council's register.
+
+It imports the register shipped in `capital/data` (41 schemes from a council's July 2024
+committee pack) as recorded on the pack's date, lets the tracker fold it on the in-memory
+bus into SQLite, and prints what a head of capital would look at. Each part of the output
+is one step in `STEPS`: to show more (alerts, the budget by funding source, the HTML
+pack), write a step and add it there.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
+from capital.bootstrap import Container
 from capital.cli.context import TodayOption, open_container, parse_date, settings_from
+from capital.cli.import_commands import import_register, summary_line
 from capital.cli.output import Format, emit
 from capital.cli.scheme_commands import BOARD_COLUMNS
-from capital.publishing import parse_lines, publish
 from projection.views import scheme_snapshots
+from services.importer import KIND_SUMMARY, Severity
 
+REGISTER = "cype-capital-register-2024.csv"
 SAMPLE = "sample-programme.jsonl"
 PACK_DATE = "2024-07-29"
+DEMO_ACTOR = "capital-demo"
+
+
+@dataclass(frozen=True)
+class DemoRun:
+    """What every step shares: the wired application and the date the demo stands on."""
+
+    container: Container
+    today: dt.date
+    register: Path
+
+
+DemoStep = Callable[[DemoRun], None]
 
 
 def register(app: typer.Typer) -> None:
@@ -27,29 +53,63 @@ def demo_command(
     today: TodayOption = PACK_DATE,
     fresh: Annotated[bool, typer.Option(help="Start from an empty database.")] = False,
 ) -> None:
-    """Publish a sample programme (real schemes from a council's 2024 committee pack),
-    track it on the in-memory bus and print the programme board."""
-    settings = settings_from(ctx, bus="memory", today=parse_date(today))
+    """Import a real council's capital register (41 schemes from its July 2024 committee
+    pack) as recorded on --today, track it on the in-memory bus and show the programme as
+    it stood that day."""
+    day = parse_date(today) or dt.date.fromisoformat(PACK_DATE)
+    settings = settings_from(ctx, bus="memory", today=day)
     if fresh and settings.database_url.startswith("sqlite:///"):
         Path(settings.database_url.removeprefix("sqlite:///")).unlink(missing_ok=True)
-    lines = sample_path().read_text(encoding="utf-8").splitlines()
-    numbered, errors = parse_lines(lines)
-    with open_container(ctx, bus="memory", today=parse_date(today)) as container:
-        report = publish(container, numbered, "capital-demo")
-        with container.sessions() as session:
-            snapshots = scheme_snapshots(session, settings.current_date(), settings.rag)
+    with open_container(ctx, bus="memory", today=day) as container:
+        run = DemoRun(container, day, register_path())
+        for step in STEPS:
+            step(run)
     typer.echo(
-        f"Published {len(report.published)} events from {sample_path().name} "
-        f"into {settings.database_url} ({len(errors) + len(report.errors)} refused)."
+        "Next: capital scheme CYPE-018 · capital schemes --format json · "
+        f"capital import-register {register_path()} --dry-run"
     )
+
+
+def import_shipped_register(run: DemoRun) -> None:
+    result = import_register(
+        run.container, run.register, sheet=None, recorded_on=run.today, actor=DEMO_ACTOR
+    )
+    typer.echo(
+        f"Imported {run.register.name} into {run.container.settings.database_url}, "
+        f"recorded on {run.today}:\n  {summary_line(result)}"
+    )
+    for kind, count in result.plan.counts(Severity.warning).most_common():
+        typer.echo(f"  {count:>3} × {KIND_SUMMARY.get(kind, kind.value)}")
+    for row in result.plan.rows:
+        if row.refused:
+            reasons = "; ".join(f.message for f in row.findings if f.severity is Severity.error)
+            typer.secho(f"  row {row.row} {row.scheme_id or ''} refused: {reasons}", fg="red")
+
+
+def print_programme_board(run: DemoRun) -> None:
+    with run.container.sessions() as session:
+        snapshots = scheme_snapshots(session, run.today, run.container.settings.rag, run.today)
     emit(
-        [s.model_dump() for s in snapshots],
+        [snapshot.model_dump() for snapshot in snapshots],
         Format.table,
         BOARD_COLUMNS,
-        f"Programme board, judged on {settings.current_date()}",
+        f"Programme board, judged on {run.today} as known that day",
     )
-    typer.echo("Next: capital scheme CYPE-018 · capital schemes --format json")
+
+
+STEPS: tuple[DemoStep, ...] = (import_shipped_register, print_programme_board)
+"""The demo in order; each step prints its own part."""
+
+
+def register_path() -> Path:
+    """The shipped copy of the council's register (provenance: capital/data/README.md)."""
+    return _data_file(REGISTER)
 
 
 def sample_path() -> Path:
-    return Path(str(resources.files("capital") / "data" / SAMPLE))
+    """A hand-written event history of a few of the same schemes, as JSON Lines."""
+    return _data_file(SAMPLE)
+
+
+def _data_file(name: str) -> Path:
+    return Path(str(resources.files("capital") / "data" / name))
