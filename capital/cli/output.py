@@ -65,11 +65,12 @@ def print_table(rows: list[dict[str, Any]], columns: list[str], title: str = "")
             justify=justify,
             overflow="fold" if wide else "ellipsis",
             no_wrap=not wide,
+            min_width=28 if wide else None,
             max_width=48 if wide else None,
         )
     for row in rows:
         table.add_row(*[_styled(column, row.get(column)) for column in columns])
-    Console(width=max(Console().width, 200)).print(table)
+    Console(width=max(Console().width, 230)).print(table)
 
 
 _FREE_TEXT = {"title", "message", "reason", "raw", "payload", "description", "note"}
