@@ -1,0 +1,417 @@
+"""Alerts and who hears them: `alerts`, `alerts ack`, `sweep`, `subscribers ...`,
+`outbox ...` and `scheduler` (the notifier's clock for deployments without Kafka)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo
+
+import typer
+
+from capital.cli.context import TodayOption, fail, open_container, parse_date
+from capital.cli.output import Format, emit
+from events import Severity
+from projection.views import known_scheme_ids
+from services.notifier.service import NotFound
+from services.notifier.store import AlertDelivery, AlertWithDeliveries, DeliveryStatus
+from services.notifier.subscriptions import (
+    Channel,
+    Recipient,
+    email_address,
+    masked,
+    role_name,
+    webhook_url,
+)
+
+alerts_app = typer.Typer(
+    help="Alerts raised about schemes: list them, acknowledge one.", invoke_without_command=True
+)
+subscribers_app = typer.Typer(help="Who receives alerts, and which.", no_args_is_help=True)
+outbox_app = typer.Typer(help="Deliveries of alerts and digests.", no_args_is_help=True)
+
+ALERT_COLUMNS = [
+    "alert_id",
+    "scheme_id",
+    "kind",
+    "severity",
+    "message",
+    "raised_at",
+    "delivery_status",
+    "acknowledged",
+]
+SUBSCRIBER_COLUMNS = ["id", "channel", "address", "role", "severity", "schemes", "digest", "source"]
+DELIVERY_COLUMNS = [
+    "id",
+    "kind",
+    "alert_id",
+    "channel",
+    "recipient",
+    "status",
+    "attempts",
+    "next_attempt_at",
+    "sent_at",
+    "last_error",
+]
+
+FormatOption = Annotated[Format, typer.Option("--format", help="table, json or csv.")]
+SeverityOption = Annotated[
+    Severity,
+    typer.Option(
+        "--severity",
+        help="Send alerts at least this severe at once; the rest arrive in the daily digest.",
+    ),
+]
+SchemesOption = Annotated[
+    list[str] | None,
+    typer.Option("--scheme", help="Only alerts about this scheme; repeat for more (default all)."),
+]
+RoleOption = Annotated[str, typer.Option("--role", help="e.g. head_of_capital, finance.")]
+DigestOption = Annotated[
+    bool, typer.Option("--digest/--no-digest", help="Also send the daily digest.")
+]
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(alerts_app, name="alerts")
+    app.add_typer(subscribers_app, name="subscribers")
+    app.add_typer(outbox_app, name="outbox")
+    app.command("sweep")(sweep_command)
+    app.command("scheduler")(scheduler_command)
+
+
+# alerts --------------------------------------------------------------------------------
+
+
+@alerts_app.callback()
+def alerts_command(
+    ctx: typer.Context,
+    format: FormatOption = Format.table,
+    scheme: Annotated[str | None, typer.Option("--scheme", help="Only this scheme.")] = None,
+    since: Annotated[
+        str | None, typer.Option("--since", help="Raised on or after this date (YYYY-MM-DD).")
+    ] = None,
+) -> None:
+    """List alerts, newest first, with their delivery status. `capital alerts ack ID`
+    acknowledges one."""
+    if ctx.invoked_subcommand is not None:
+        return
+    with open_container(ctx) as container:
+        start = parse_date(since)
+        zone = ZoneInfo(container.settings.timezone)
+        # A date means the local day people think in, from its first moment.
+        since_at = dt.datetime.combine(start, dt.time(), zone) if start else None
+        found = container.notifier.alerts(scheme_id=scheme, since=since_at)
+    rows = [_alert_row(item) for item in found]
+    if format is Format.table:
+        rows = [_for_table(row) for row in rows]
+    title = f"Alerts{f' for {scheme}' if scheme else ''}{f' since {since}' if since else ''}"
+    emit(rows, format, ALERT_COLUMNS, title)
+
+
+@alerts_app.command("ack")
+def ack_command(
+    ctx: typer.Context,
+    alert_id: Annotated[str, typer.Argument(help="The alert id, or its first characters.")],
+) -> None:
+    """Acknowledge an alert: you have seen it and are dealing with it."""
+    with open_container(ctx) as container:
+        actor = container.settings.current_actor()
+        try:
+            done = container.notifier.acknowledge(alert_id, actor)
+        except NotFound as error:
+            raise fail(str(error), 2) from None
+    alert = done.alert
+    if done.now:
+        typer.echo(f"acknowledged {alert.alert_id} ({alert.subject}) as {actor}")
+    else:
+        typer.echo(
+            f"{alert.alert_id} was already acknowledged by {alert.acknowledged_by} "
+            f"at {alert.acknowledged_at:%Y-%m-%d %H:%M} UTC"
+        )
+
+
+def _alert_row(item: AlertWithDeliveries) -> dict[str, Any]:
+    alert = item.alert
+    message = alert.message_model()
+    return {
+        "alert_id": alert.alert_id,
+        "scheme_id": alert.scheme_id,
+        "kind": alert.kind,
+        "severity": alert.severity,
+        "subject": alert.subject,
+        "message": alert.message,
+        "raised_at": alert.raised_at,
+        "delivery_status": item.delivery_status,
+        "acknowledged": alert.acknowledged_at is not None,
+        "acknowledged_by": alert.acknowledged_by,
+        "acknowledged_at": alert.acknowledged_at,
+        "cause_event_id": alert.cause_event_id,
+        "actor": alert.actor,
+        "dedup_key": alert.dedup_key,
+        "details": message.details,
+        "deliveries": [_delivery_row(d) for d in item.deliveries],
+    }
+
+
+def _for_table(row: dict[str, Any]) -> dict[str, Any]:
+    """Short ids people can type back (`alerts ack` takes a prefix) and a count of sends."""
+    deliveries = row["deliveries"]
+    sent = sum(1 for d in deliveries if d["status"] == DeliveryStatus.sent)
+    status = row["delivery_status"]
+    return {
+        **row,
+        "alert_id": row["alert_id"][:8],
+        "raised_at": f"{row['raised_at']:%Y-%m-%d %H:%M}",
+        "delivery_status": f"{status} {sent}/{len(deliveries)}" if deliveries else status,
+        "acknowledged": row["acknowledged_by"] or "",
+    }
+
+
+def _delivery_row(delivery: AlertDelivery) -> dict[str, Any]:
+    return {
+        "id": delivery.id,
+        "kind": delivery.kind,
+        "alert_id": delivery.alert_id,
+        "channel": delivery.channel,
+        "recipient": masked(delivery.channel, delivery.address),
+        "status": delivery.status,
+        "attempts": delivery.attempts,
+        "next_attempt_at": delivery.next_attempt_at
+        if delivery.status == DeliveryStatus.pending
+        else None,
+        "sent_at": delivery.sent_at,
+        "last_error": delivery.last_error,
+    }
+
+
+# sweep and scheduler --------------------------------------------------------------------
+
+
+def sweep_command(
+    ctx: typer.Context,
+    today: TodayOption = None,
+    again: Annotated[
+        bool,
+        typer.Option(
+            "--again", help="Sweep even if this date was swept: nothing is raised or sent twice."
+        ),
+    ] = False,
+) -> None:
+    """Run the daily sweep once, as the scheduler does at 07:00: overdue alerts, then each
+    subscriber's digest, then send what is due."""
+    with open_container(ctx, today=parse_date(today)) as container:
+        day = container.settings.current_date()
+        report = container.run_daily_sweep(day, again=again)
+        counts = container.notifier.delivery_counts()
+    if not report.ran:
+        previous = report.previous_run
+        when = (
+            f" ({previous.status}, started {previous.started_at:%Y-%m-%d %H:%M} UTC by "
+            f"{previous.claim_token.rsplit(':', 1)[0]})"
+            if previous
+            else ""
+        )
+        typer.echo(f"{day} was swept already{when}; use --again to sweep it again.")
+        return
+    typer.echo(
+        f"Swept {day}: {len(report.raised)} overdue alert(s) raised, "
+        f"{report.already_overdue} already raised before, {report.digests_queued} digest(s) queued."
+    )
+    for alert in report.raised:
+        typer.echo(f"  {alert.subject}")
+    _echo_outbox(counts)
+
+
+def scheduler_command(ctx: typer.Context) -> None:
+    """Run the notifier's clock until stopped: the daily sweep (07:00 Europe/London unless
+    CAPITAL_NOTIFIER__SWEEP__AT / __TIMEZONE say otherwise) and retries of due deliveries.
+    For deployments without Kafka; with Kafka the notifier worker runs the same jobs. Safe
+    to run beside other replicas: each date is swept once."""
+    with open_container(ctx) as container:
+        schedule = container.settings.notifier.sweep
+        scheduler = container.notifier_scheduler(blocking=True)
+        typer.echo(
+            f"Sweeping daily at {schedule.at:%H:%M} {schedule.timezone}; retrying deliveries "
+            f"every {schedule.dispatch_interval_s:g}s. Ctrl-C to stop."
+        )
+        try:
+            scheduler.start()
+        except KeyboardInterrupt:
+            typer.echo("stopped")
+
+
+# subscribers ----------------------------------------------------------------------------
+
+
+@subscribers_app.command("add")
+def subscribers_add(
+    ctx: typer.Context,
+    email: Annotated[str, typer.Argument(help="Email address, e.g. ana.lee@council.gov.uk.")],
+    role: RoleOption = "head_of_capital",
+    severity: SeverityOption = Severity.warning,
+    scheme: SchemesOption = None,
+    digest: DigestOption = True,
+) -> None:
+    """Subscribe a person by email."""
+    _subscribe(ctx, "email", email, role, severity, scheme, digest)
+
+
+@subscribers_app.command("add-webhook")
+def subscribers_add_webhook(
+    ctx: typer.Context,
+    url: Annotated[str, typer.Argument(help="A Teams or Slack incoming-webhook URL, or yours.")],
+    role: RoleOption = "channel",
+    severity: SeverityOption = Severity.warning,
+    scheme: SchemesOption = None,
+    digest: DigestOption = True,
+) -> None:
+    """Subscribe a channel by webhook (format and signing: CAPITAL_NOTIFIER__WEBHOOK__*)."""
+    _subscribe(ctx, "webhook", url, role, severity, scheme, digest)
+
+
+def _subscribe(
+    ctx: typer.Context,
+    channel: Channel,
+    address: str,
+    role: str,
+    severity: Severity,
+    schemes: list[str] | None,
+    digest: bool,
+) -> None:
+    try:
+        recipient = Recipient(
+            channel=channel,
+            address=email_address(address) if channel == "email" else webhook_url(address),
+            role=role_name(role),
+            min_severity=severity,
+            schemes=frozenset(s.strip() for s in schemes or []),
+            digest=digest,
+        )
+    except ValueError as error:
+        raise fail(str(error), 2) from None
+    with open_container(ctx) as container:
+        with container.sessions() as session:
+            unknown = sorted(recipient.schemes - known_scheme_ids(session))
+        saved = container.notifier.subscribe(recipient, container.settings.current_actor())
+    if unknown:
+        typer.secho(
+            f"note: no scheme {', '.join(unknown)} is registered yet; alerts will follow once "
+            "it is",
+            err=True,
+            fg="yellow",
+        )
+    follows = ", ".join(sorted(saved.schemes)) if saved.schemes else "all schemes"
+    later = "the rest in a daily digest" if saved.digest else "no daily digest"
+    typer.echo(
+        f"subscribed {saved.shown_address} (#{saved.subscriber_id}, {saved.role}): "
+        f"{follows}; {saved.min_severity.value} and above at once, {later}"
+    )
+
+
+@subscribers_app.command("list")
+def subscribers_list(ctx: typer.Context, format: FormatOption = Format.table) -> None:
+    """Every subscriber, from the CLI and from settings (webhook URLs shortened: they are
+    secret)."""
+    with open_container(ctx) as container:
+        recipients = container.notifier.subscribers()
+    rows = [
+        {
+            "id": r.subscriber_id,
+            "channel": r.channel,
+            "address": r.shown_address,
+            "role": r.role,
+            "severity": r.min_severity,
+            "schemes": ", ".join(sorted(r.schemes)) or "all",
+            "digest": r.digest,
+            "source": r.source,
+        }
+        for r in recipients
+    ]
+    emit(rows, format, SUBSCRIBER_COLUMNS, "Subscribers")
+
+
+@subscribers_app.command("remove")
+def subscribers_remove(
+    ctx: typer.Context,
+    subscriber: Annotated[str, typer.Argument(help="Its id (see `list`) or its address.")],
+) -> None:
+    """Unsubscribe: nothing more is sent, including deliveries still queued."""
+    with open_container(ctx) as container:
+        try:
+            row, cancelled = container.notifier.unsubscribe(
+                subscriber, container.settings.current_actor()
+            )
+        except NotFound as error:
+            raise fail(str(error), 2) from None
+    note = f"; {cancelled} queued delivery(ies) cancelled" if cancelled else ""
+    typer.echo(f"unsubscribed {masked(row.channel, row.address)} (#{row.id}){note}")
+
+
+# outbox ---------------------------------------------------------------------------------
+
+
+@outbox_app.command("dispatch")
+def outbox_dispatch(ctx: typer.Context) -> None:
+    """Send every delivery that is due now (what the scheduler does every few seconds)."""
+    with open_container(ctx) as container:
+        report = container.notifier.outbox.dispatch_due()
+        counts = container.notifier.delivery_counts()
+    typer.echo(
+        f"sent {report.sent}; {report.retrying + report.deferred} waiting to retry; "
+        f"{report.failed} failed"
+        + (f"; {report.unknown} with an unknown outcome" if report.unknown else "")
+    )
+    _echo_outbox(counts)
+    if report.failed or report.unknown:
+        raise typer.Exit(1)
+
+
+@outbox_app.command("list")
+def outbox_list(
+    ctx: typer.Context,
+    status: Annotated[
+        str | None,
+        typer.Option(help="pending, sending, sent, failed, unknown or cancelled."),
+    ] = None,
+    limit: Annotated[int, typer.Option(help="How many, newest first.")] = 50,
+    format: FormatOption = Format.table,
+) -> None:
+    """Deliveries with their attempts and last error."""
+    if status is not None and status not in set(DeliveryStatus):
+        raise fail(f"unknown status {status!r}", 2)
+    with open_container(ctx) as container:
+        rows = [_delivery_row(d) for d in container.notifier.deliveries(status, limit)]
+    emit(rows, format, DELIVERY_COLUMNS, "Outbox")
+
+
+@outbox_app.command("retry")
+def outbox_retry(
+    ctx: typer.Context,
+    ids: Annotated[list[int] | None, typer.Argument(help="Delivery ids (see `list`).")] = None,
+    failed: Annotated[bool, typer.Option("--failed", help="Every failed delivery.")] = False,
+    unknown: Annotated[
+        bool, typer.Option("--unknown", help="Every delivery whose outcome is unknown.")
+    ] = False,
+) -> None:
+    """Queue failed, unknown or cancelled deliveries again and send them now."""
+    statuses = [s for s, wanted in (("failed", failed), ("unknown", unknown)) if wanted]
+    if not ids and not statuses:
+        raise fail("name delivery ids, or --failed / --unknown", 2)
+    with open_container(ctx) as container:
+        chosen = list(ids or [])
+        for status in statuses:
+            chosen += [d.id for d in container.notifier.deliveries(status, 10_000) if d.id]
+        requeued = container.notifier.outbox.requeue(chosen)
+        report = container.notifier.outbox.dispatch_due()
+    typer.echo(f"requeued {requeued}; sent {report.sent}; {report.retrying} waiting to retry")
+
+
+def _echo_outbox(counts: dict[str, int]) -> None:
+    waiting = counts.get("pending", 0) + counts.get("sending", 0)
+    problems = {s: counts.get(s, 0) for s in ("failed", "unknown") if counts.get(s)}
+    line = f"outbox: {counts.get('sent', 0)} sent, {waiting} waiting"
+    line += "".join(f", {n} {s}" for s, n in problems.items())
+    typer.echo(line)
+    if problems:
+        typer.secho("see `capital outbox list --status failed` (or unknown)", err=True, fg="yellow")

@@ -1,0 +1,172 @@
+"""Webhooks (httpx): a JSON POST that Teams and Slack incoming webhooks accept, from a
+preset (`generic`, `slack`, `teams`) or a Jinja2 template of the deployment's own.
+
+With `hmac_secret` set, each POST carries
+
+    X-Capital-Timestamp: <unix seconds>
+    X-Capital-Signature: sha256=<hex HMAC-SHA256 of "<timestamp>.<body bytes>">
+
+so a receiver can check the sender and refuse an old request replayed later. Every POST
+also carries `X-Capital-Delivery`, stable across retries, for receivers that de-duplicate.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import time
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+from jinja2 import Environment, StrictUndefined, TemplateError
+
+from events import AlertRaised
+from services.notifier.delivery import Content, DeliveryFailed, Outgoing
+from services.notifier.delivery.render import colour_of, facts, plain_text, subject_of
+from services.notifier.digest import Digest
+from services.notifier.settings import WebhookSettings
+from services.notifier.subscriptions import masked
+
+TIMESTAMP_HEADER = "X-Capital-Timestamp"
+DELIVERY_HEADER = "X-Capital-Delivery"
+# Worth retrying: the receiver is busy, rate-limiting or failing, not refusing the request.
+_RETRYABLE_STATUSES = {408, 425, 429}
+
+
+def signature(secret: str, timestamp: str, body: bytes) -> str:
+    mac = hmac.new(secret.encode("utf-8"), timestamp.encode("ascii") + b"." + body, "sha256")
+    return f"sha256={mac.hexdigest()}"
+
+
+class WebhookNotifier:
+    channel = "webhook"
+    shared_endpoint = False
+
+    def __init__(
+        self,
+        settings: WebhookSettings,
+        client: httpx.Client | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._settings = settings
+        self._client = client  # made on first use: most processes never post a webhook
+        self._clock = clock
+        self._template = (
+            Environment(undefined=StrictUndefined, autoescape=False).from_string(settings.template)
+            if settings.template
+            else None
+        )
+
+    def body(self, content: Content) -> bytes:
+        preset = _PRESETS[self._settings.format]
+        payload = self._custom(content) if self._template else preset(content)
+        return json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+    def send(self, outgoing: Outgoing) -> None:
+        body = self.body(outgoing.content)
+        headers = {
+            "Content-Type": "application/json; charset=utf-8",
+            "User-Agent": "capital-tracker-notifier",
+            DELIVERY_HEADER: hashlib.sha256(outgoing.delivery_key.encode("utf-8")).hexdigest(),
+        }
+        if self._settings.hmac_secret is not None:
+            timestamp = str(int(self._clock()))
+            headers[TIMESTAMP_HEADER] = timestamp
+            headers[self._settings.signature_header] = signature(
+                self._settings.hmac_secret.get_secret_value(), timestamp, body
+            )
+        where = masked("webhook", outgoing.address)
+        if self._client is None:
+            self._client = httpx.Client(timeout=self._settings.timeout_s, follow_redirects=False)
+        try:
+            response = self._client.post(outgoing.address, content=body, headers=headers)
+        except httpx.TransportError as error:
+            # Timeouts and refused connections alike: the endpoint may come back.
+            raise DeliveryFailed(
+                f"webhook {where} unreachable: {type(error).__name__}", endpoint_down=True
+            ) from None
+        if response.is_success:
+            return
+        status = response.status_code
+        reason = f"webhook {where} answered {status}: {response.text[:200]}"
+        transient = status >= 500 or status in _RETRYABLE_STATUSES
+        raise DeliveryFailed(reason, permanent=not transient, endpoint_down=transient)
+
+    def close(self) -> None:
+        if self._client is not None:
+            self._client.close()
+
+    def _custom(self, content: Content) -> Any:
+        assert self._template is not None
+        context = {
+            "alert": content if isinstance(content, AlertRaised) else None,
+            "digest": content if isinstance(content, Digest) else None,
+            "subject": subject_of(content),
+            "text": plain_text(content),
+            "facts": facts(content) if isinstance(content, AlertRaised) else [],
+            "colour": colour_of(content),
+        }
+        try:
+            return json.loads(self._template.render(context))
+        except (TemplateError, ValueError) as error:
+            # A broken template never heals by itself: fail permanently and say why.
+            raise DeliveryFailed(
+                f"webhook template did not render JSON: {error}", permanent=True
+            ) from None
+
+
+def generic(content: Content) -> dict[str, Any]:
+    """`text` for Slack and Teams, and the whole alert or digest for machines."""
+    key = "alert" if isinstance(content, AlertRaised) else "digest"
+    return {"text": plain_text(content), key: content.model_dump(mode="json")}
+
+
+def slack(content: Content) -> dict[str, Any]:
+    blocks: list[dict[str, Any]] = [
+        {"type": "header", "text": {"type": "plain_text", "text": subject_of(content)[:150]}},
+    ]
+    if isinstance(content, AlertRaised):
+        text = _slack_escaped(content.message)
+        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": text}})
+        # Slack shows at most ten fields in a section.
+        shown = facts(content)[:10]
+        fields = [{"type": "mrkdwn", "text": f"*{k}*\n{_slack_escaped(v)}"} for k, v in shown]
+        blocks.append({"type": "section", "fields": fields})
+    else:
+        blocks.append(
+            {
+                "type": "section",
+                "text": {"type": "mrkdwn", "text": _slack_escaped(plain_text(content))[:3000]},
+            }
+        )
+    return {"text": subject_of(content), "blocks": blocks}
+
+
+def _slack_escaped(text: str) -> str:
+    """Slack reads <...> as links and mentions; people's text must not become one."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def teams(content: Content) -> dict[str, Any]:
+    card: dict[str, Any] = {
+        "@type": "MessageCard",
+        "@context": "https://schema.org/extensions",
+        "summary": subject_of(content),
+        "themeColor": colour_of(content).lstrip("#"),
+        "title": subject_of(content),
+    }
+    if isinstance(content, AlertRaised):
+        card["text"] = content.message
+        card["sections"] = [{"facts": [{"name": k, "value": v} for k, v in facts(content)]}]
+    else:
+        card["text"] = plain_text(content).replace("\n", "  \n")
+    return card
+
+
+_PRESETS: dict[str, Callable[[Content], dict[str, Any]]] = {
+    "generic": generic,
+    "slack": slack,
+    "teams": teams,
+}

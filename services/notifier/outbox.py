@@ -1,0 +1,275 @@
+"""Dispatching the outbox: every queued delivery is sent, retried with backoff while it
+fails, and marked sent exactly once.
+
+How a delivery is never sent twice: before sending, a dispatcher claims the row in its own
+committed transaction (a compare-and-set from `pending` to `sending`, with a token), so
+no other dispatcher, thread or replica can take it; only then does it send, and then it
+marks the row `sent`. A replayed event adds no row (unique keys), and a `sent` row is
+never claimed again.
+
+If a worker dies between claiming and marking, nobody can know whether the message left.
+After `claim_timeout_s` such a row becomes `unknown`: it is not sent again automatically
+(that could be the duplicate we promise never to send), it shows in `capital alerts` and
+`capital outbox list`, and `capital outbox retry ID` sends it again once a person has
+checked. The window is the time one SMTP or HTTP exchange takes; every other failure
+(server down, refused, timeout, 5xx) leaves the row `pending` with `next_attempt_at`
+pushed back exponentially, up to `max_attempts`, after which it is `failed` and listed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+import socket
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from sqlmodel import col, select, update
+
+from events import AlertRaised, decode_as
+from projection.database import SessionFactory, transaction
+from services.notifier.delivery import Content, DeliveryFailed, Notifier, Outgoing
+from services.notifier.digest import Digest
+from services.notifier.settings import RetryPolicy
+from services.notifier.store import AlertDelivery, DeliveryStatus
+from services.notifier.subscriptions import masked
+
+log = logging.getLogger(__name__)
+
+UNKNOWN_OUTCOME = (
+    "the worker stopped while sending, so it may or may not have arrived; not sent again "
+    "automatically: check with the recipient, then `capital outbox retry {id}`"
+)
+
+
+def worker_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+@dataclass
+class DispatchReport:
+    sent: int = 0
+    retrying: int = 0
+    failed: int = 0
+    deferred: int = 0
+    unknown: int = 0
+
+    def add(self, other: DispatchReport) -> None:
+        self.sent += other.sent
+        self.retrying += other.retrying
+        self.failed += other.failed
+        self.deferred += other.deferred
+        self.unknown += other.unknown
+
+
+@dataclass(frozen=True)
+class Claim:
+    id: int
+    token: str
+    attempts: int
+    kind: str
+    channel: str
+    address: str
+    delivery_key: str
+    payload_json: str
+
+    def outgoing(self) -> Outgoing:
+        content: Content = (
+            decode_as(Digest, self.payload_json)
+            if self.kind == "digest"
+            else decode_as(AlertRaised, self.payload_json)
+        )
+        return Outgoing(self.delivery_key, self.address, content)
+
+
+class OutboxDispatcher:
+    def __init__(
+        self,
+        sessions: SessionFactory,
+        notifiers: Mapping[str, Notifier],
+        policy: RetryPolicy,
+        now: Callable[[], dt.datetime],
+        worker: str | None = None,
+    ) -> None:
+        self._sessions = sessions
+        self._notifiers = notifiers
+        self._policy = policy
+        self._now = now
+        self._worker = worker or worker_name()
+
+    def dispatch_due(self) -> DispatchReport:
+        """Send everything due now, a batch at a time, until nothing due is left that this
+        pass can send (what is deferred or retrying waits for a later pass)."""
+        total = DispatchReport()
+        total.unknown = self.expire_stale_claims()
+        while True:
+            report = self._pass()
+            total.add(report)
+            if report.sent + report.retrying + report.failed < self._policy.batch_size:
+                return total
+
+    def _pass(self) -> DispatchReport:
+        report = DispatchReport()
+        down: dict[str, dt.datetime] = {}
+        for row_id, channel, address in self._due():
+            notifier = self._notifiers.get(channel)
+            if notifier is None:
+                log.error("no notifier for channel %r: delivery %s stays queued", channel, row_id)
+                continue
+            outage = channel if notifier.shared_endpoint else f"{channel}:{address}"
+            if outage in down:
+                report.deferred += self._defer(row_id, down[outage])
+                continue
+            claim = self._claim(row_id)
+            if claim is None:
+                continue  # another dispatcher took it
+            retry_at = self._send(notifier, claim, report)
+            if retry_at is not None:
+                down[outage] = retry_at
+        return report
+
+    def _send(self, notifier: Notifier, claim: Claim, report: DispatchReport) -> dt.datetime | None:
+        """Send one claimed delivery; the retry time when its endpoint looks down."""
+        shown = masked(claim.channel, claim.address)
+        try:
+            notifier.send(claim.outgoing())
+        except DeliveryFailed as failure:
+            retry_at = self._failed(claim, failure.reason, failure.permanent, report)
+            log.warning("delivery %s to %s failed: %s", claim.id, shown, failure.reason)
+            return retry_at if failure.endpoint_down else None
+        except Exception as error:
+            # A bug in an adapter or a template must not stop the other deliveries.
+            log.exception("delivery %s to %s raised unexpectedly", claim.id, shown)
+            self._failed(claim, f"unexpected error: {error!r}", False, report)
+            return None
+        self._sent(claim)
+        report.sent += 1
+        log.info("delivered %s %s to %s", claim.kind, claim.id, shown)
+        return None
+
+    def _due(self) -> list[tuple[int, str, str]]:
+        with self._sessions() as session:
+            rows = session.exec(
+                select(AlertDelivery.id, AlertDelivery.channel, AlertDelivery.address)
+                .where(
+                    AlertDelivery.status == DeliveryStatus.pending,
+                    col(AlertDelivery.next_attempt_at) <= self._now(),
+                )
+                .order_by(col(AlertDelivery.next_attempt_at), col(AlertDelivery.id))
+                .limit(self._policy.batch_size)
+            ).all()
+        return [(row_id, channel, address) for row_id, channel, address in rows if row_id]
+
+    def _set(self, *where: Any, **values: Any) -> int:
+        """One conditional UPDATE in its own transaction; how many rows it changed. Every
+        state change of a delivery goes through a condition on its current state, so two
+        dispatchers can never both move the same row."""
+        with transaction(self._sessions) as session:
+            changed = session.exec(update(AlertDelivery).where(*where).values(**values))
+            return int(changed.rowcount or 0)
+
+    def _claim(self, row_id: int) -> Claim | None:
+        token = f"{self._worker}:{uuid.uuid4().hex[:12]}"
+        now = self._now()
+        claimed = self._set(
+            col(AlertDelivery.id) == row_id,
+            col(AlertDelivery.status) == DeliveryStatus.pending,
+            col(AlertDelivery.next_attempt_at) <= now,
+            status=DeliveryStatus.sending,
+            claim_token=token,
+            claimed_at=now,
+            attempts=col(AlertDelivery.attempts) + 1,
+        )
+        if claimed != 1:
+            return None
+        with self._sessions() as session:
+            row = session.exec(select(AlertDelivery).where(AlertDelivery.id == row_id)).one()
+        return Claim(
+            id=row_id,
+            token=token,
+            attempts=row.attempts,
+            kind=row.kind,
+            channel=row.channel,
+            address=row.address,
+            delivery_key=row.delivery_key,
+            payload_json=row.payload_json,
+        )
+
+    def _sent(self, claim: Claim) -> None:
+        self._set(
+            col(AlertDelivery.id) == claim.id,
+            col(AlertDelivery.claim_token) == claim.token,
+            # `unknown` too: a slow send whose claim expired meanwhile did arrive.
+            col(AlertDelivery.status).in_([DeliveryStatus.sending, DeliveryStatus.unknown]),
+            status=DeliveryStatus.sent,
+            sent_at=self._now(),
+        )
+
+    def _failed(
+        self, claim: Claim, reason: str, permanent: bool, report: DispatchReport
+    ) -> dt.datetime:
+        retry_at = self._now() + self._policy.delay_after(claim.attempts)
+        if permanent or claim.attempts >= self._policy.max_attempts:
+            report.failed += 1
+            values: dict[str, Any] = {"status": DeliveryStatus.failed}
+        else:
+            report.retrying += 1
+            values = {"status": DeliveryStatus.pending, "next_attempt_at": retry_at}
+        self._set(
+            col(AlertDelivery.id) == claim.id,
+            col(AlertDelivery.claim_token) == claim.token,
+            claim_token=None,
+            last_error=reason,
+            **values,
+        )
+        return retry_at
+
+    def _defer(self, row_id: int, until: dt.datetime) -> int:
+        """Not attempted: its endpoint just failed. Wait with the one that failed, without
+        spending an attempt, rather than wait out a timeout per message."""
+        return self._set(
+            col(AlertDelivery.id) == row_id,
+            col(AlertDelivery.status) == DeliveryStatus.pending,
+            col(AlertDelivery.next_attempt_at) < until,
+            next_attempt_at=until,
+        )
+
+    def expire_stale_claims(self) -> int:
+        cutoff = self._now() - dt.timedelta(seconds=self._policy.claim_timeout_s)
+        with self._sessions() as session:
+            stale = session.exec(
+                select(AlertDelivery.id).where(
+                    AlertDelivery.status == DeliveryStatus.sending,
+                    col(AlertDelivery.claimed_at) < cutoff,
+                )
+            ).all()
+        expired = [
+            row_id
+            for row_id in stale
+            if self._set(
+                col(AlertDelivery.id) == row_id,
+                col(AlertDelivery.status) == DeliveryStatus.sending,
+                col(AlertDelivery.claimed_at) < cutoff,
+                status=DeliveryStatus.unknown,
+                last_error=UNKNOWN_OUTCOME.format(id=row_id),
+            )
+        ]
+        if expired:
+            log.error("%d deliveries have an unknown outcome: %s", len(expired), expired)
+        return len(expired)
+
+    def requeue(self, row_ids: list[int]) -> int:
+        """Send again (a person's decision): failed, unknown or cancelled deliveries go back
+        to the queue with a fresh set of attempts."""
+        retryable = [DeliveryStatus.failed, DeliveryStatus.unknown, DeliveryStatus.cancelled]
+        return self._set(
+            col(AlertDelivery.id).in_(row_ids),
+            col(AlertDelivery.status).in_(retryable),
+            status=DeliveryStatus.pending,
+            attempts=0,
+            next_attempt_at=self._now(),
+            claim_token=None,
+        )

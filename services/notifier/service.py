@@ -1,0 +1,142 @@
+"""The notifier as the application shell sees it: the consumer, the outbox, the sweep and
+the subscriptions and alerts people manage from the command line, built from adapters
+chosen by the composition root."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+from sqlmodel import Session, col, func, select
+
+from programme.rag import RagPolicy
+from projection.database import SessionFactory, transaction
+from services.notifier.delivery import Notifier
+from services.notifier.handlers import StateChangeNotifier
+from services.notifier.outbox import OutboxDispatcher
+from services.notifier.settings import NotifierSettings
+from services.notifier.store import (
+    Alert,
+    AlertDelivery,
+    AlertWithDeliveries,
+    Subscriber,
+    active_recipients,
+    find_alerts,
+    find_subscriber,
+    list_alerts,
+    remove_subscriber,
+    save_subscriber,
+)
+from services.notifier.subscriptions import Recipient, merge
+from services.notifier.sweep import DailySweep
+
+
+class NotFound(LookupError):
+    """Nothing (or more than one thing) answers to what the person typed."""
+
+
+@dataclass(frozen=True)
+class Acknowledged:
+    alert: Alert
+    now: bool  # False when someone had acknowledged it already
+
+
+class NotifierService:
+    def __init__(
+        self,
+        sessions: SessionFactory,
+        settings: NotifierSettings,
+        rag: RagPolicy,
+        notifiers: Mapping[str, Notifier],
+        now: Callable[[], dt.datetime],
+        worker: str | None = None,
+    ) -> None:
+        self.settings = settings
+        self._sessions = sessions
+        self._now = now
+        self._configured = settings.configured_recipients()
+        self._notifiers = notifiers
+        self.state_changes = StateChangeNotifier(sessions, self.recipients, now)
+        self.outbox = OutboxDispatcher(sessions, notifiers, settings.retry, now, worker)
+        self.sweep = DailySweep(
+            sessions,
+            rag,
+            self.recipients,
+            now,
+            lease=dt.timedelta(seconds=settings.sweep.run_lease_s),
+            worker=worker,
+        )
+
+    def close(self) -> None:
+        for notifier in self._notifiers.values():
+            close = getattr(notifier, "close", None)
+            if close is not None:
+                close()
+
+    def recipients(self, session: Session) -> list[Recipient]:
+        return merge(active_recipients(session), self._configured)
+
+    # Subscriptions --------------------------------------------------------------------
+
+    def subscribers(self) -> list[Recipient]:
+        with self._sessions() as session:
+            return self.recipients(session)
+
+    def subscribe(self, recipient: Recipient, actor: str) -> Recipient:
+        with transaction(self._sessions) as session:
+            return save_subscriber(session, recipient, actor, self._now()).recipient()
+
+    def unsubscribe(self, id_or_address: str, actor: str) -> tuple[Subscriber, int]:
+        """Returns the subscription removed and how many queued deliveries were cancelled."""
+        with transaction(self._sessions) as session:
+            row = find_subscriber(session, id_or_address)
+            if row is None:
+                configured = any(
+                    id_or_address.strip().lower() in (r.address.lower(), r.key.lower())
+                    for r in self._configured
+                )
+                problem = f"no subscription {id_or_address!r} made with the CLI"
+                if configured:
+                    problem += (
+                        ": it comes from the settings (CAPITAL_NOTIFIER__SUBSCRIBERS or "
+                        "CAPITAL_NOTIFIER__WEBHOOK__URLS); remove it there"
+                    )
+                raise NotFound(problem)
+            return row, remove_subscriber(session, row, actor, self._now())
+
+    # Alerts ---------------------------------------------------------------------------
+
+    def alerts(
+        self, scheme_id: str | None = None, since: dt.datetime | None = None
+    ) -> list[AlertWithDeliveries]:
+        with self._sessions() as session:
+            return list_alerts(session, scheme_id=scheme_id, since=since)
+
+    def acknowledge(self, id_or_prefix: str, actor: str) -> Acknowledged:
+        with transaction(self._sessions) as session:
+            found = find_alerts(session, id_or_prefix)
+            if len(found) != 1:
+                problem = "no alert" if not found else "more than one alert"
+                raise NotFound(f"{problem} with id {id_or_prefix!r}")
+            alert = found[0]
+            if alert.acknowledged_at is not None:
+                return Acknowledged(alert, now=False)
+            alert.acknowledged_at = self._now()
+            alert.acknowledged_by = actor
+            session.add(alert)
+            return Acknowledged(alert, now=True)
+
+    def delivery_counts(self) -> dict[str, int]:
+        with self._sessions() as session:
+            rows = session.exec(
+                select(AlertDelivery.status, func.count()).group_by(col(AlertDelivery.status))
+            )
+            return {status: count for status, count in rows}
+
+    def deliveries(self, status: str | None = None, limit: int = 100) -> list[AlertDelivery]:
+        with self._sessions() as session:
+            query = select(AlertDelivery).order_by(col(AlertDelivery.id).desc()).limit(limit)
+            if status is not None:
+                query = query.where(AlertDelivery.status == status)
+            return list(session.exec(query))

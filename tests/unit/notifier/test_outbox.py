@@ -1,0 +1,249 @@
+"""The outbox: retried with backoff while delivery fails, sent exactly once when it works."""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+import time
+
+import pytest
+from sqlmodel import select
+
+from events import topics
+from programme.rag import RagPolicy
+from projection.database import SessionFactory
+from services.notifier.delivery import DeliveryFailed, Outgoing
+from services.notifier.service import NotifierService
+from services.notifier.settings import NotifierSettings, RetryPolicy
+from services.notifier.store import AlertDelivery
+from tests.builders import event, registered
+from tests.unit.notifier.conftest import BuildNotifier
+from tests.unit.notifier.fakes import FakeClock, FakeNotifier, smtp_down
+
+HEAD = {"email": "head@council.gov.uk"}
+DEPUTY = {"email": "deputy@council.gov.uk"}
+CHANNEL = {"webhook_url": "https://hooks.example.org/capital"}
+
+
+def slip(scheme_id: str = "S-1"):
+    return event(
+        "completion.revised",
+        "2024-05-01",
+        scheme_id,
+        anticipated_completion="2024-09-30",
+        reason="Steel delayed",
+    )
+
+
+def raise_slippage(notifier: NotifierService, track, *scheme_ids: str) -> None:
+    for scheme_id in scheme_ids or ("S-1",):
+        _, change = track(registered(scheme_id), slip(scheme_id), today="2024-05-01")
+        notifier.state_changes.handle(change, topics.STATE_CHANGES)
+
+
+def deliveries(sessions: SessionFactory) -> list[AlertDelivery]:
+    with sessions() as session:
+        return list(session.exec(select(AlertDelivery).order_by(AlertDelivery.id)))
+
+
+def test_a_delivery_is_sent_once_and_never_again(
+    build_notifier: BuildNotifier, track, email: FakeNotifier, sessions: SessionFactory
+) -> None:
+    notifier = build_notifier(subscribers=[HEAD])
+    raise_slippage(notifier, track)
+
+    first = notifier.outbox.dispatch_due()
+    second = notifier.outbox.dispatch_due()
+
+    assert (first.sent, second.sent) == (1, 0)
+    assert email.subjects() == ["[RED] S-1 slipped 92 days: new completion 30 Sep 2024"]
+    [row] = deliveries(sessions)
+    assert (row.status, row.attempts, row.sent_at is not None) == ("sent", 1, True)
+
+
+def test_a_failing_delivery_is_retried_with_exponential_backoff_until_it_goes(
+    build_notifier: BuildNotifier,
+    track,
+    email: FakeNotifier,
+    clock: FakeClock,
+    sessions: SessionFactory,
+) -> None:
+    notifier = build_notifier(subscribers=[HEAD])
+    email.failures = [smtp_down(), smtp_down(), smtp_down()]
+    raise_slippage(notifier, track)
+    waits = []
+
+    for _ in range(3):
+        start = clock()
+        assert notifier.outbox.dispatch_due().retrying == 1
+        [row] = deliveries(sessions)
+        waits.append(row.next_attempt_at - start)
+        assert notifier.outbox.dispatch_due().retrying == 0  # not due yet: no attempt
+        clock.current = row.next_attempt_at
+
+    assert waits == [dt.timedelta(seconds=s) for s in (30, 60, 120)]
+    assert notifier.outbox.dispatch_due().sent == 1
+    [row] = deliveries(sessions)
+    assert (row.status, row.attempts, email.attempts) == ("sent", 4, 4)
+    assert "unavailable" in (row.last_error or "")
+
+
+def test_the_backoff_is_capped() -> None:
+    policy = RetryPolicy(initial_delay_s=30, max_delay_s=3600)
+
+    delays = [policy.delay_after(n).total_seconds() for n in (1, 2, 3, 7, 8, 50, 10_000)]
+
+    assert delays == [30, 60, 120, 1920, 3600, 3600, 3600]
+
+
+def test_a_delivery_that_keeps_failing_is_marked_failed_after_the_last_attempt(
+    build_notifier: BuildNotifier,
+    track,
+    email: FakeNotifier,
+    clock: FakeClock,
+    sessions: SessionFactory,
+) -> None:
+    notifier = build_notifier(subscribers=[HEAD], retry={"max_attempts": 3})
+    email.failures = [smtp_down() for _ in range(10)]
+    raise_slippage(notifier, track)
+
+    for _ in range(5):
+        notifier.outbox.dispatch_due()
+        clock.advance(hours=2)
+
+    [row] = deliveries(sessions)
+    assert (row.status, row.attempts, email.attempts) == ("failed", 3, 3)
+
+
+def test_a_refusal_that_cannot_heal_is_failed_at_once(
+    build_notifier: BuildNotifier, track, email: FakeNotifier, sessions: SessionFactory
+) -> None:
+    notifier = build_notifier(subscribers=[HEAD])
+    email.failures = [DeliveryFailed("550 no such user", permanent=True)]
+    raise_slippage(notifier, track)
+
+    report = notifier.outbox.dispatch_due()
+
+    assert report.failed == 1
+    [row] = deliveries(sessions)
+    assert (row.status, row.last_error) == ("failed", "550 no such user")
+
+
+def test_while_the_smtp_server_is_down_other_emails_wait_without_spending_attempts(
+    build_notifier: BuildNotifier,
+    track,
+    email: FakeNotifier,
+    clock: FakeClock,
+    sessions: SessionFactory,
+) -> None:
+    notifier = build_notifier(subscribers=[HEAD, DEPUTY])
+    raise_slippage(notifier, track, "S-1", "S-2")
+    email.failures = [smtp_down()]
+
+    report = notifier.outbox.dispatch_due()
+
+    assert (email.attempts, report.retrying, report.deferred) == (1, 1, 3)
+    rows = deliveries(sessions)
+    assert sorted(r.attempts for r in rows) == [0, 0, 0, 1]
+    assert {r.next_attempt_at for r in rows} == {clock() + dt.timedelta(seconds=30)}
+    clock.advance(seconds=30)
+    assert notifier.outbox.dispatch_due().sent == 4
+    assert len(email.sent) == 4
+
+
+def test_a_webhook_that_is_down_holds_back_neither_email_nor_other_webhooks(
+    build_notifier: BuildNotifier, track, email: FakeNotifier, webhook: FakeNotifier
+) -> None:
+    notifier = build_notifier(
+        subscribers=[HEAD, CHANNEL, {"webhook_url": "https://other.example.org/hook"}]
+    )
+    webhook.failures = [DeliveryFailed("webhook unreachable", endpoint_down=True)]
+    raise_slippage(notifier, track)
+
+    report = notifier.outbox.dispatch_due()
+
+    assert (report.sent, report.retrying, report.deferred) == (2, 1, 0)
+    assert len(email.sent) == 1 and len(webhook.sent) == 1
+
+
+def test_an_unexpected_error_in_an_adapter_is_retried_not_lost(
+    build_notifier: BuildNotifier, track, email: FakeNotifier, clock: FakeClock
+) -> None:
+    notifier = build_notifier(subscribers=[HEAD])
+    email.failures = [RuntimeError("template bug")]  # type: ignore[list-item]
+    raise_slippage(notifier, track)
+
+    assert notifier.outbox.dispatch_due().retrying == 1
+    clock.advance(seconds=30)
+    assert notifier.outbox.dispatch_due().sent == 1
+
+
+class SlowNotifier(FakeNotifier):
+    def send(self, outgoing: Outgoing) -> None:
+        time.sleep(0.05)  # long enough for every dispatcher to see the rows as due
+        super().send(outgoing)
+
+
+@pytest.fixture
+def slow_email() -> SlowNotifier:
+    return SlowNotifier("email")
+
+
+def test_dispatchers_running_at_once_send_each_delivery_exactly_once(
+    sessions: SessionFactory, clock: FakeClock, track, slow_email: SlowNotifier
+) -> None:
+    settings = NotifierSettings.model_validate({"subscribers": [HEAD, DEPUTY]})
+    replicas = [
+        NotifierService(
+            sessions, settings, RagPolicy(), {"email": slow_email}, now=clock, worker=f"r{n}"
+        )
+        for n in range(3)
+    ]
+    raise_slippage(replicas[0], track, "S-1", "S-2", "S-3")
+    start = threading.Barrier(len(replicas))
+
+    def dispatch(replica: NotifierService) -> None:
+        start.wait()
+        replica.outbox.dispatch_due()
+
+    threads = [threading.Thread(target=dispatch, args=(r,)) for r in replicas]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    sent = [(o.address, o.content.subject) for o in slow_email.sent]
+    assert len(sent) == 6
+    assert len(set(sent)) == 6
+
+
+class WorkerDied(BaseException):
+    """What a SIGKILL looks like from inside: nothing after it runs."""
+
+
+def test_a_delivery_whose_worker_died_mid_send_is_flagged_not_sent_twice(
+    build_notifier: BuildNotifier,
+    track,
+    email: FakeNotifier,
+    clock: FakeClock,
+    sessions: SessionFactory,
+) -> None:
+    notifier = build_notifier(subscribers=[HEAD])
+    raise_slippage(notifier, track)
+    email.failures = [WorkerDied()]  # type: ignore[list-item]
+    with pytest.raises(WorkerDied):
+        notifier.outbox.dispatch_due()
+
+    clock.advance(minutes=10)
+    assert notifier.outbox.dispatch_due().unknown == 0  # the claim may still be live
+    clock.advance(minutes=10)
+    report = notifier.outbox.dispatch_due()
+
+    assert (report.unknown, report.sent, email.attempts) == (1, 0, 1)
+    [row] = deliveries(sessions)
+    assert row.status == "unknown"
+    assert f"capital outbox retry {row.id}" in (row.last_error or "")
+    # A person checked and asks for it again:
+    assert row.id is not None and notifier.outbox.requeue([row.id]) == 1
+    assert notifier.outbox.dispatch_due().sent == 1
+    assert len(email.sent) == 1
