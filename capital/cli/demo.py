@@ -20,9 +20,10 @@ import typer
 
 from capital.bootstrap import Container
 from capital.cli.context import TodayOption, open_container, parse_date, settings_from
-from capital.cli.import_commands import import_register, summary_line
+from capital.cli.import_commands import summary_line
 from capital.cli.output import Format, emit
 from capital.cli.scheme_commands import BOARD_COLUMNS
+from capital.importing import import_register
 from projection.views import scheme_snapshots
 from services.importer import KIND_SUMMARY, Severity
 

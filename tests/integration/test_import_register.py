@@ -14,7 +14,7 @@ from sqlalchemy import func
 from sqlmodel import select
 
 from capital.cli.demo import register_path
-from capital.cli.import_commands import ImportResult, import_register
+from capital.importing import ImportResult, import_register
 from events import Rag, SchemeSnapshot
 from projection.tables import SchemeEvent
 from projection.views import scheme_snapshots, scheme_state
