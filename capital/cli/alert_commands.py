@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import signal
+from types import FrameType
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
@@ -92,8 +94,9 @@ def alerts_command(
         str | None, typer.Option("--since", help="Raised on or after this date (YYYY-MM-DD).")
     ] = None,
 ) -> None:
-    """List alerts, newest first, with their delivery status. `capital alerts ack ID`
-    acknowledges one."""
+    """List alerts, newest first, with their delivery status.
+
+    `capital alerts ack ID` acknowledges one."""
     if ctx.invoked_subcommand is not None:
         return
     with open_container(ctx) as container:
@@ -198,8 +201,10 @@ def sweep_command(
         ),
     ] = False,
 ) -> None:
-    """Run the daily sweep once, as the scheduler does at 07:00: overdue alerts, then each
-    subscriber's digest, then send what is due."""
+    """Run the daily sweep once: overdue alerts, then digests.
+
+    What the scheduler runs at 07:00: raise overdue alerts, queue each subscriber's
+    digest, then send what is due."""
     with open_container(ctx, today=parse_date(today)) as container:
         day = container.settings.current_date()
         report = container.run_daily_sweep(day, again=again)
@@ -224,10 +229,11 @@ def sweep_command(
 
 
 def scheduler_command(ctx: typer.Context) -> None:
-    """Run the notifier's clock until stopped: the daily sweep (07:00 Europe/London unless
-    CAPITAL_NOTIFIER__SWEEP__AT / __TIMEZONE say otherwise) and retries of due deliveries.
-    For deployments without Kafka; with Kafka the notifier worker runs the same jobs. Safe
-    to run beside other replicas: each date is swept once."""
+    """Run the notifier's clock: the daily sweep and delivery retries.
+
+    The sweep runs at 07:00 Europe/London unless CAPITAL_NOTIFIER__SWEEP__AT and
+    __TIMEZONE say otherwise; due deliveries are retried every few seconds. Safe to run
+    beside other replicas and notifier workers: each date is swept once."""
     with open_container(ctx) as container:
         schedule = container.settings.notifier.sweep
         scheduler = container.notifier_scheduler(blocking=True)
@@ -235,10 +241,15 @@ def scheduler_command(ctx: typer.Context) -> None:
             f"Sweeping daily at {schedule.at:%H:%M} {schedule.timezone}; retrying deliveries "
             f"every {schedule.dispatch_interval_s:g}s. Ctrl-C to stop."
         )
-        try:
-            scheduler.start()
-        except KeyboardInterrupt:
-            typer.echo("stopped")
+
+        def stop(signum: int, frame: FrameType | None) -> None:
+            # Let a send in flight finish: killed mid-send, its outcome would be unknown.
+            scheduler.shutdown(wait=True)
+
+        signal.signal(signal.SIGTERM, stop)
+        signal.signal(signal.SIGINT, stop)
+        scheduler.start()
+        typer.echo("stopped")
 
 
 # subscribers ----------------------------------------------------------------------------

@@ -10,7 +10,9 @@ and `programme`, like the RAG rules beside which they sit.
   already reports the same event (its details carry every RAG transition) no second alert
   is raised: one event, one message to a busy person.
 - `overdue`: the daily sweep finds a scheme not complete past its expected completion;
-  once per scheme and expected date.
+  once per scheme and expected date. An event that reveals a scheme is overdue (its first
+  anticipated date, already past, when a register is imported) raises that same alert at
+  once, under the same key, instead of a RAG change; the sweep then finds it raised.
 
 Every alert has a de-duplication key built from what makes it unique, so replaying the
 same events, or sweeping the same day twice, raises nothing twice.
@@ -41,8 +43,8 @@ def alerts_for_change(change: SchemeStateChanged, raised_at: dt.datetime) -> lis
     ]
     if specific:
         return specific
-    rag = rag_change_alert(change, raised_at)
-    return [rag] if rag is not None else []
+    explained = newly_overdue_alert(change, raised_at) or rag_change_alert(change, raised_at)
+    return [explained] if explained is not None else []
 
 
 def slippage_alert(change: SchemeStateChanged, raised_at: dt.datetime) -> AlertRaised | None:
@@ -172,6 +174,15 @@ def rag_change_alert(change: SchemeStateChanged, raised_at: dt.datetime) -> Aler
     )
 
 
+def newly_overdue_alert(change: SchemeStateChanged, raised_at: dt.datetime) -> AlertRaised | None:
+    """The event turned the programme red by showing the scheme overdue (the tracker's own
+    overdue judgement, which drives the RAG), and no person overrode that RAG."""
+    before, after = change.previous, change.current
+    if before is None or before.overdue or not after.overdue or "programme" in after.overrides:
+        return None
+    return overdue_alert(after, after.evaluated_on, raised_at, change)
+
+
 def expected_completion(snapshot: SchemeSnapshot) -> dt.date | None:
     """The date a scheme should be complete by: its anticipated completion, or its baseline
     while no anticipated date has been recorded."""
@@ -197,12 +208,20 @@ def overdue_alerts(
     ]
 
 
-def overdue_alert(snapshot: SchemeSnapshot, today: dt.date, raised_at: dt.datetime) -> AlertRaised:
+def overdue_alert(
+    snapshot: SchemeSnapshot,
+    today: dt.date,
+    raised_at: dt.datetime,
+    change: SchemeStateChanged | None = None,
+) -> AlertRaised:
     due = expected_completion(snapshot)
     assert due is not None, "only overdue schemes have alerts"
     late = (today - due).days
-    # Overdue is red by the RAG rules, unless a person has overridden the programme RAG.
-    rag = snapshot.programme_rag if "programme" in snapshot.overrides else Rag.red
+    # Overdue is red by the default RAG rules. Where the tracker judged the scheme overdue
+    # too, its programme RAG already says so (and honours an override or a deployment's
+    # `overdue_is_red`); otherwise only the baseline showed it, and an override still wins.
+    judged = snapshot.overdue or "programme" in snapshot.overrides
+    rag = snapshot.programme_rag if judged else Rag.red
     scheme = snapshot.scheme_id
     which = "anticipated completion" if snapshot.anticipated_completion else "baseline completion"
     headline = f"{scheme} overdue: completion was due {long_date(due)} ({days(late)} ago)"
@@ -224,8 +243,12 @@ def overdue_alert(snapshot: SchemeSnapshot, today: dt.date, raised_at: dt.dateti
         "judged_on": today.isoformat(),
         "project_manager": snapshot.project_manager,
     }
+    if change is not None:
+        details |= {**_cause_facts(change), **_rag_facts(change.previous, snapshot)}
     key = f"overdue:{scheme}:{due.isoformat()}"
-    return _alert(AlertKind.overdue, key, scheme, rag, headline, message, details, raised_at)
+    return _alert(
+        AlertKind.overdue, key, scheme, rag, headline, message, details, raised_at, change
+    )
 
 
 def long_date(day: dt.date | None) -> str:

@@ -206,6 +206,21 @@ def test_an_override_to_amber_is_a_warning_that_gives_the_reason() -> None:
     assert "Planning objection from neighbours" in alert.message
 
 
+def test_an_event_showing_a_scheme_overdue_raises_the_sweeps_overdue_alert_not_a_rag_change() -> (
+    None
+):
+    # A register imported late: the first anticipated date recorded has already passed.
+    past_date = revised("2024-05-01", "2024-06-30", actor="importer")
+
+    [alert] = alerts_after(registered(), STARTED, past_date, today="2024-07-29")
+
+    assert alert.kind is AlertKind.overdue
+    assert alert.dedup_key == "overdue:S-1:2024-06-30"  # the key the sweep would use
+    assert alert.subject == "[RED] S-1 overdue: completion was due 30 Jun 2024 (29 days ago)"
+    assert alert.cause_event_id == past_date.event_id
+    assert alert.details["previous_programme_rag"] == "green"
+
+
 def test_a_rag_that_improves_raises_nothing() -> None:
     red = revised("2024-05-01", "2024-09-30")
     back_on_track = revised("2024-06-01", "2024-07-05")

@@ -87,6 +87,29 @@ def test_a_new_date_that_passes_in_turn_is_overdue_again(
     assert len(alerts(sessions)) == 2
 
 
+def test_the_sweep_does_not_repeat_an_overdue_alert_an_event_already_raised(
+    build_notifier: BuildNotifier, track, sessions: SessionFactory
+) -> None:
+    notifier = build_notifier()
+    imported_late = [
+        registered("S-4", baseline_completion="2024-06-30"),
+        event(
+            "completion.revised",
+            "2024-05-01",
+            "S-4",
+            anticipated_completion="2024-06-30",
+            reason="x",
+        ),
+    ]
+    for change in track(*imported_late, today="2024-07-29"):
+        notifier.state_changes.handle(change, topics.STATE_CHANGES)
+
+    report = notifier.sweep.run(day("2024-07-29"))
+
+    assert (report.raised, report.already_overdue) == ([], 1)
+    assert [a.dedup_key for a in alerts(sessions)] == ["overdue:S-4:2024-06-30"]
+
+
 def test_each_date_is_swept_once_however_many_replicas_sweep_it(
     build_notifier: BuildNotifier, track, sessions: SessionFactory
 ) -> None:
