@@ -36,9 +36,15 @@ def worsened(before: Rag, after: Rag) -> bool:
     return _SEVERITY[after] > _SEVERITY[before]
 
 
+def expected_completion(state: SchemeState) -> dt.date | None:
+    """When the scheme is expected to complete: the anticipated date, or the baseline while
+    no revised date has been recorded."""
+    return state.anticipated_completion or state.baseline_completion
+
+
 def slippage_days(state: SchemeState) -> int | None:
     """(actual completion if complete, else anticipated completion) - baseline."""
-    end = state.actual_completion or state.anticipated_completion
+    end = state.actual_completion or expected_completion(state)
     if end is None or state.baseline_completion is None:
         return None
     return (end - state.baseline_completion).days
@@ -47,7 +53,8 @@ def slippage_days(state: SchemeState) -> int | None:
 def is_overdue(state: SchemeState, today: dt.date) -> bool:
     if state.actual_completion is not None or state.is_finished:
         return False
-    return state.anticipated_completion is not None and today > state.anticipated_completion
+    expected = expected_completion(state)
+    return expected is not None and today > expected
 
 
 def programme_rag(state: SchemeState, today: dt.date, policy: RagPolicy) -> Rag:

@@ -56,4 +56,13 @@ def worker_command(
         wanted = {topic for name in roles for topic in WORKER_TOPICS[name]}
         routes = {topic: h for topic, h in container.routes.items() if topic in wanted}
         app = build_app(container.settings, routes, role.value)
-        run_worker(app, loglevel)
+        # A notifier also runs the daily sweep and outbox retries; with several replicas
+        # each fires, but the sweep claims its date in the database, so it runs once.
+        scheduler = container.notifier_scheduler() if "notifier" in roles else None
+        if scheduler is not None:
+            scheduler.start()
+        try:
+            run_worker(app, loglevel)
+        finally:
+            if scheduler is not None:
+                scheduler.shutdown(wait=False)

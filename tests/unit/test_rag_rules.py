@@ -235,3 +235,10 @@ def test_overdue_rule_can_be_switched_off():
     state = revised_to("2024-06-30")
     relaxed = RagPolicy(overdue_is_red=False)
     assert programme_rag(state, dt.date(2024, 8, 1), relaxed) is Rag.green
+
+
+def test_a_scheme_never_revised_is_overdue_once_its_baseline_passes():
+    state = fold([registered(baseline_completion="2024-06-30")])
+    assert slippage_days(state) == 0
+    assert programme_rag(state, day("2024-06-30"), POLICY) is Rag.green
+    assert programme_rag(state, day("2024-07-01"), POLICY) is Rag.red

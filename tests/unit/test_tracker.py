@@ -38,9 +38,9 @@ def test_the_same_event_delivered_twice_changes_nothing(container):
 
 
 def test_state_changes_carry_previous_and_current_rag(container):
-    send(container, registered(baseline_completion="2024-06-30"))
+    send(container, registered(baseline_completion="2024-09-30"))
     slipped = event(
-        "completion.revised", "2024-02-01", anticipated_completion="2024-08-30", reason="late steel"
+        "completion.revised", "2024-02-01", anticipated_completion="2024-11-30", reason="late steel"
     )
     outcome = container.tracker.handle(to_message(slipped).value)
     assert isinstance(outcome, Applied)

@@ -209,10 +209,13 @@ def test_an_override_to_amber_is_a_warning_that_gives_the_reason() -> None:
 def test_an_event_showing_a_scheme_overdue_raises_the_sweeps_overdue_alert_not_a_rag_change() -> (
     None
 ):
-    # A register imported late: the first anticipated date recorded has already passed.
+    # A register imported late, with no baseline: the first anticipated date recorded
+    # becomes the baseline and has already passed.
     past_date = revised("2024-05-01", "2024-06-30", actor="importer")
 
-    [alert] = alerts_after(registered(), STARTED, past_date, today="2024-07-29")
+    [alert] = alerts_after(
+        registered(baseline_completion=None), STARTED, past_date, today="2024-07-29"
+    )
 
     assert alert.kind is AlertKind.overdue
     assert alert.dedup_key == "overdue:S-1:2024-06-30"  # the key the sweep would use

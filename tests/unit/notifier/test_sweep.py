@@ -92,7 +92,7 @@ def test_the_sweep_does_not_repeat_an_overdue_alert_an_event_already_raised(
 ) -> None:
     notifier = build_notifier()
     imported_late = [
-        registered("S-4", baseline_completion="2024-06-30"),
+        registered("S-4", baseline_completion=None),
         event(
             "completion.revised",
             "2024-05-01",
