@@ -13,18 +13,17 @@ dead-letter topics (services never import the shell).
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from events import AlertRaised, DecodeError, SchemeStateChanged, decode_as
 from projection.database import SessionFactory, transaction
-from projection.tables import DeadLetter
+from projection.dead_letters import record_dead_letter
 from services.notifier.rules import alerts_for_change
 from services.notifier.store import Recorded, record_alerts
 from services.notifier.subscriptions import Recipient
@@ -97,24 +96,8 @@ class StateChangeNotifier:
 
     def _refuse(self, refused: Refused, source: str) -> Refused:
         log.warning("refused state change from %s: %s", source, refused.reason)
-        original = base64.b64encode(refused.raw).decode("ascii")
         with transaction(self._sessions) as session:
-            seen = session.exec(
-                select(DeadLetter.id).where(
-                    DeadLetter.source == source, DeadLetter.raw_base64 == original
-                )
-            ).first()
-            if seen is None:
-                session.add(
-                    DeadLetter(
-                        source=source,
-                        reason=refused.reason,
-                        # Readable text; NUL cannot live in a SQL text column.
-                        raw=refused.raw.decode("utf-8", "backslashreplace").replace(
-                            "\x00", "\\x00"
-                        ),
-                        raw_base64=original,
-                        at=self._now(),
-                    )
-                )
+            record_dead_letter(
+                session, source=source, reason=refused.reason, raw=refused.raw, at=self._now()
+            )
         return refused

@@ -8,20 +8,20 @@ hands back the stored message, so a crash between commit and publish loses nothi
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from sqlmodel import Session, select
+from sqlmodel import select
 
 from events import DecodeError, Envelope, EventType, SchemeStateChanged, decode_as, encode
 from events.codec import decode_envelope
 from programme.rag import RagPolicy, snapshot
 from programme.scheme import EventRejected, SchemeState, apply, dump_state, load_state
 from projection.database import SessionFactory, transaction
-from projection.tables import DeadLetter, FundingMovement, Scheme, SchemeEvent, SchemeVersion
+from projection.dead_letters import record_dead_letter
+from projection.tables import FundingMovement, Scheme, SchemeEvent, SchemeVersion
 
 log = logging.getLogger(__name__)
 
@@ -119,36 +119,16 @@ class SchemeTracker:
     def _refuse(self, refused: Refused, source: str) -> Refused:
         log.info("refused event %s from %s: %s", refused.event_id, source, refused.reason)
         with transaction(self._sessions) as session:
-            if refused.event_id is not None and _already_refused(session, refused):
-                return refused
-            session.add(
-                DeadLetter(
-                    event_id=refused.event_id,
-                    scheme_id=refused.scheme_id,
-                    source=source,
-                    reason=refused.reason,
-                    raw=readable(refused.raw),
-                    raw_base64=base64.b64encode(refused.raw).decode("ascii"),
-                    at=self._now(),
-                )
+            record_dead_letter(
+                session,
+                source=source,
+                reason=refused.reason,
+                raw=refused.raw,
+                at=self._now(),
+                event_id=refused.event_id,
+                scheme_id=refused.scheme_id,
             )
         return refused
-
-
-def readable(raw: bytes) -> str:
-    """The original bytes as text a person can read; NUL cannot live in a SQL text column."""
-    return raw.decode("utf-8", errors="backslashreplace").replace("\x00", "\\x00")
-
-
-def _already_refused(session: Session, refused: Refused) -> bool:
-    return (
-        session.exec(
-            select(DeadLetter).where(
-                DeadLetter.event_id == refused.event_id, DeadLetter.reason == refused.reason
-            )
-        ).first()
-        is not None
-    )
 
 
 def _scheme_row(row: Scheme | None, state: SchemeState, seq: int, now: dt.datetime) -> Scheme:
