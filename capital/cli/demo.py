@@ -98,7 +98,43 @@ def print_programme_board(run: DemoRun) -> None:
     )
 
 
-STEPS: tuple[DemoStep, ...] = (import_shipped_register, print_programme_board)
+def run_morning_sweep(run: DemoRun) -> None:
+    """The 07:00 sweep of the pack's date: schemes past their completion date that no
+    event has flagged yet are raised as overdue (once per scheme and date)."""
+    report = run.container.run_daily_sweep(run.today, again=True)
+    typer.echo(
+        f"Morning sweep of {run.today}: {len(report.raised)} overdue alert(s) raised, "
+        f"{report.already_overdue} already raised."
+    )
+
+
+def print_alerts(run: DemoRun) -> None:
+    """What heads of capital were told while the register went in."""
+    raised = run.container.notifier.alerts()
+    rows = [
+        {
+            "scheme_id": a.alert.scheme_id,
+            "kind": a.alert.kind,
+            "severity": a.alert.severity,
+            "subject": a.alert.subject,
+            "delivery_status": a.delivery_status,
+        }
+        for a in raised
+    ]
+    emit(
+        rows,
+        Format.table,
+        ["scheme_id", "kind", "severity", "subject", "delivery_status"],
+        f"Alerts raised ({len(rows)}); subscribe with `capital subscribers add EMAIL`",
+    )
+
+
+STEPS: tuple[DemoStep, ...] = (
+    import_shipped_register,
+    print_programme_board,
+    run_morning_sweep,
+    print_alerts,
+)
 """The demo in order; each step prints its own part."""
 
 
