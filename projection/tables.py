@@ -62,8 +62,17 @@ class SchemeVersion(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("scheme_id", "seq"),
         Index("ix_scheme_version_asof", "scheme_id", "recorded_on", "seq"),
-        # Reports find registrations and forecast revisions known on a date by event type.
-        Index("ix_scheme_version_type_asof", "event_type", "recorded_on"),
+        # Budget by source reads each scheme's registration and latest forecast revision
+        # known on a date from this index alone, never the table.
+        Index(
+            "ix_scheme_version_type",
+            "event_type",
+            "scheme_id",
+            "seq",
+            "recorded_on",
+            "budget",
+            "forecast_outturn",
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -84,7 +93,19 @@ class SchemeVersion(SQLModel, table=True):
 
 class FundingMovement(SQLModel, table=True):
     __tablename__ = "funding_movement"
-    __table_args__ = (Index("ix_funding_movement_asof", "recorded_on", "funding_source"),)
+    __table_args__ = (
+        Index("ix_funding_movement_asof", "recorded_on", "funding_source"),
+        # Covers budget by source: per scheme and source, what was known on a date.
+        Index(
+            "ix_funding_movement_scheme_source",
+            "scheme_id",
+            "funding_source",
+            "recorded_on",
+            "kind",
+            "seq",
+            "amount",
+        ),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     seq: int = Field(index=True)

@@ -1,0 +1,180 @@
+"""`capital report budget-by-source|programme|slippage|pack`: finance and committee reports.
+
+Every report takes `--as-of D` (what was known at the end of D), `--today D` (the date RAG
+is judged on: D of `--as-of` unless given), `--format`, `--output FILE` and `--public`
+(leave out schemes of high public sensitivity). XLSX and PDF are binary and need
+`--output`; the other formats print to the terminal unless `--output` is given.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table as RichTable
+
+from capital.cli.context import AsOfOption, TodayOption, fail, open_container, parse_date
+from services.reporter.model import Report, ReportKind, ReportScope
+from services.reporter.queries import ReconciliationError, build_report
+from services.reporter.render import (
+    FORMATS,
+    Format,
+    PdfUnavailable,
+    render,
+    report_subtitle,
+    report_title,
+    tables,
+)
+from services.reporter.render.palette import RAG_FILL
+from services.reporter.render.tables import Table, cell_text
+
+report_app = typer.Typer(
+    help="Finance and committee reports: budget by source, programme RAG, slippage, the pack.",
+    no_args_is_help=True,
+)
+
+OutputOption = Annotated[
+    Path | None,
+    typer.Option("--output", "-o", help="Write to this file (required for xlsx and pdf)."),
+]
+PublicOption = Annotated[
+    bool,
+    typer.Option("--public", help="Leave out schemes marked high public sensitivity."),
+]
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(report_app, name="report")
+
+
+def _report_command(kind: ReportKind, default: Format, summary: str) -> Callable[..., None]:
+    """One `capital report KIND` command: the same options for every report, the
+    formats it comes in named in its help."""
+
+    def command(
+        ctx: typer.Context,
+        as_of: AsOfOption = None,
+        today: TodayOption = None,
+        format: Format = default,
+        output: OutputOption = None,
+        public: PublicOption = False,
+    ) -> None:
+        run_report(ctx, kind, as_of, today, format, output, public)
+
+    # The annotations are strings evaluated in this module; the --format help names this
+    # report's formats, so it is set as an object here.
+    formats = ", ".join(f.value for f in FORMATS[kind])
+    command.__annotations__["format"] = Annotated[
+        Format, typer.Option("--format", help=f"One of: {formats}.")
+    ]
+    command.__doc__ = summary
+    return command
+
+
+REPORT_COMMANDS = (
+    (
+        ReportKind.budget_by_source,
+        Format.table,
+        "Per funding source: schemes, approved budget, budget changes, budget, forecast "
+        "outturn and variance, with a total that reconciles to the sum of the schemes.",
+    ),
+    (
+        ReportKind.programme,
+        Format.table,
+        "RAG counts by status and by programme, and the red and amber schemes with reasons.",
+    ),
+    (
+        ReportKind.slippage,
+        Format.table,
+        "Every scheme's baseline and anticipated completion, days slipped, and how many "
+        "times and by whom the date was revised, worst first.",
+    ),
+    (
+        ReportKind.pack,
+        Format.html,
+        "The committee highlight pack: summary pages with charts, then one card per "
+        "scheme with its budget, funding, dates, contractor, progress and four RAG boxes.",
+    ),
+)
+for _kind, _default, _summary in REPORT_COMMANDS:
+    report_app.command(_kind.value)(_report_command(_kind, _default, _summary))
+
+
+def run_report(
+    ctx: typer.Context,
+    kind: ReportKind,
+    as_of: str | None,
+    today: str | None,
+    fmt: Format,
+    output: Path | None,
+    public: bool,
+) -> None:
+    if fmt not in FORMATS[kind]:
+        allowed = ", ".join(f.value for f in FORMATS[kind])
+        raise fail(f"the {kind.value} report comes as {allowed}, not {fmt.value}", 2)
+    if fmt.binary and output is None:
+        raise fail(f"{fmt.value} is a binary format: give --output FILE", 2)
+    if output is not None and fmt is Format.table:
+        files = ", ".join(f.value for f in FORMATS[kind] if f is not Format.table)
+        raise fail(f"--output needs a file format: --format {files}", 2)
+    as_of_date = parse_date(as_of)
+    scope = ReportScope(as_of=as_of_date, public=public)
+    with open_container(ctx, today=parse_date(today)) as container:
+        settings = container.settings
+        # A report of a past position judges RAG as on that date, unless told otherwise.
+        judged_on = settings.today or as_of_date or settings.current_date()
+        with container.sessions() as session:
+            try:
+                report = build_report(kind, session, scope, judged_on, settings.rag)
+            except ReconciliationError as error:
+                raise fail(f"the {kind.value} report does not reconcile: {error}") from None
+    if fmt is Format.table:
+        _print_tables(report)
+        return
+    try:
+        rendered = render(report, fmt)
+    except PdfUnavailable as error:
+        raise fail(str(error)) from None
+    if output is None:
+        typer.echo(rendered, nl=False)
+        return
+    if isinstance(rendered, str):
+        output.write_text(rendered, encoding="utf-8")
+    else:
+        output.write_bytes(rendered)
+    typer.echo(f"wrote the {kind.value} report ({fmt.value}) to {output}", err=True)
+
+
+def _print_tables(report: Report) -> None:
+    # Reports are wide; a narrow terminal folds text rather than dropping columns.
+    console = Console(width=max(Console().width, 240))
+    console.print(f"[bold]{report_title(report)}[/]")
+    console.print(report_subtitle(report))
+    for table in tables(report):
+        console.print(_rich_table(table))
+
+
+def _rich_table(table: Table) -> RichTable:
+    rich = RichTable(title=table.title, header_style="bold", show_footer=False)
+    for column in table.columns:
+        wide = column.key in ("title", "reasons", "last_reason")
+        rich.add_column(
+            column.heading,
+            justify="right" if column.numeric else "left",
+            overflow="fold",
+            no_wrap=not wide,
+            min_width=24 if wide else len(column.heading.split()[0]),
+            max_width=40 if wide else None,
+        )
+    rows = [*table.rows, *([table.total] if table.total else [])]
+    for index, row in enumerate(rows):
+        cells = []
+        for column in table.columns:
+            text = cell_text(row.get(column.key), column.kind).replace("[", r"\[")
+            colour = RAG_FILL.get(row.get(column.key)) if column.kind.value == "rag" else None
+            cells.append(f"[bold {colour}]{text}[/]" if colour else text)
+        rich.add_row(*cells, end_section=index == len(table.rows) - 1 and table.total is not None)
+    return rich

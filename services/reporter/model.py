@@ -1,0 +1,245 @@
+"""What each report holds. Money is `Decimal` pounds, dates are `datetime.date`.
+
+Every report says which position it shows (`as_of`: events recorded on or before that date,
+None for everything recorded) and, when RAG is involved, the date it was judged on.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from decimal import Decimal
+from enum import StrEnum
+
+from events import Rag, SchemeStatus
+from events.payloads import PublicSensitivity
+
+TOTAL = "Total"
+
+
+class ReportKind(StrEnum):
+    budget_by_source = "budget-by-source"
+    programme = "programme"
+    slippage = "slippage"
+    pack = "pack"
+
+
+@dataclass(frozen=True)
+class ReportScope:
+    """Which position a report shows and for whom."""
+
+    as_of: dt.date | None = None
+    public: bool = False
+
+
+# --- budget by source -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SourceFigures:
+    """One funding source's share of the programme (or the total row)."""
+
+    funding_source: str
+    schemes: int
+    approved_budget: Decimal
+    budget_changes: Decimal
+    budget: Decimal
+    forecast_outturn: Decimal
+
+    @property
+    def variance(self) -> Decimal:
+        """Forecast outturn minus budget: positive is an overspend."""
+        return self.forecast_outturn - self.budget
+
+
+@dataclass(frozen=True)
+class BudgetBySource:
+    scope: ReportScope
+    rows: tuple[SourceFigures, ...]
+    total: SourceFigures
+
+
+# --- programme --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RagCounts:
+    green: int = 0
+    amber: int = 0
+    red: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.green + self.amber + self.red
+
+    def count(self, rag: Rag) -> int:
+        return getattr(self, rag.value)
+
+
+@dataclass(frozen=True)
+class RagBreakdown:
+    """Overall RAG counts of the schemes in one group (a status or a programme)."""
+
+    group: str
+    counts: RagCounts
+
+
+@dataclass(frozen=True)
+class SchemeConcern:
+    """A red or amber scheme and why it is so."""
+
+    scheme_id: str
+    title: str
+    programme: str | None
+    status: SchemeStatus
+    programme_rag: Rag
+    budget_rag: Rag
+    overall_rag: Rag
+    reasons: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ProgrammeReport:
+    scope: ReportScope
+    judged_on: dt.date
+    schemes: int
+    rag_totals: dict[str, RagCounts]  # programme, budget, overall
+    by_status: tuple[RagBreakdown, ...]
+    by_programme: tuple[RagBreakdown, ...]
+    concerns: tuple[SchemeConcern, ...]
+
+
+# --- slippage ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CompletionRevision:
+    """A `completion.revised` that moved the expected completion date."""
+
+    occurred_on: dt.date
+    recorded_on: dt.date
+    actor: str | None
+    previous: dt.date
+    revised_to: dt.date
+    reason: str
+
+    @property
+    def days_moved(self) -> int:
+        return (self.revised_to - self.previous).days
+
+
+@dataclass(frozen=True)
+class SlippageRow:
+    scheme_id: str
+    title: str
+    status: SchemeStatus
+    baseline_completion: dt.date | None
+    anticipated_completion: dt.date | None
+    actual_completion: dt.date | None
+    slippage_days: int | None
+    overdue_days: int
+    programme_rag: Rag
+    revisions: tuple[CompletionRevision, ...] = ()
+
+    @property
+    def revision_count(self) -> int:
+        return len(self.revisions)
+
+    @property
+    def revised_by(self) -> tuple[str, ...]:
+        """Who moved the date, each once, in the order they first did."""
+        return tuple(dict.fromkeys(r.actor or "unknown" for r in self.revisions))
+
+    @property
+    def days_late(self) -> int | None:
+        """Slippage, counting an overdue scheme as finishing no earlier than the day it
+        is judged on: what "worst first" sorts by."""
+        if self.slippage_days is None:
+            return None
+        return self.slippage_days + self.overdue_days
+
+
+@dataclass(frozen=True)
+class SlippageReport:
+    scope: ReportScope
+    judged_on: dt.date
+    rows: tuple[SlippageRow, ...]
+
+
+# --- committee highlight pack -----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FundingApproval:
+    source: str
+    amount: Decimal
+    approved_on: dt.date | None
+
+
+@dataclass(frozen=True)
+class BudgetChange:
+    occurred_on: dt.date
+    funding_source: str
+    amount: Decimal
+    reason: str
+
+
+@dataclass(frozen=True)
+class SchemeCard:
+    """One scheme as a scrutiny pack prints it."""
+
+    scheme_id: str
+    title: str
+    description: str | None
+    programme: str | None
+    status: SchemeStatus
+    status_reason: str | None
+    original_budget: Decimal
+    budget: Decimal
+    forecast_outturn: Decimal
+    funding: tuple[FundingApproval, ...]
+    budget_changes: tuple[BudgetChange, ...]
+    baseline_start: dt.date | None
+    baseline_completion: dt.date | None
+    actual_start: dt.date | None
+    anticipated_completion: dt.date | None
+    actual_completion: dt.date | None
+    contractor: str | None
+    contract_length: str | None
+    project_manager: str | None
+    progress_note: str | None
+    progress_on: dt.date | None
+    percent_complete: int | None
+    open_snags: int
+    slippage_days: int | None
+    overdue: bool
+    programme_rag: Rag
+    budget_rag: Rag
+    public_sensitivity: PublicSensitivity
+    overall_rag: Rag
+    overrides: dict[str, str] = field(default_factory=dict)
+    completion_revisions: int = 0
+
+
+@dataclass(frozen=True)
+class CommitteePack:
+    scope: ReportScope
+    judged_on: dt.date
+    cards: tuple[SchemeCard, ...]
+    budget_by_source: BudgetBySource
+    rag_totals: dict[str, RagCounts]
+
+
+Report = BudgetBySource | ProgrammeReport | SlippageReport | CommitteePack
+
+
+def report_kind(report: Report) -> ReportKind:
+    if isinstance(report, BudgetBySource):
+        return ReportKind.budget_by_source
+    if isinstance(report, ProgrammeReport):
+        return ReportKind.programme
+    if isinstance(report, SlippageReport):
+        return ReportKind.slippage
+    if isinstance(report, CommitteePack):
+        return ReportKind.pack
+    raise TypeError(f"not a report: {report!r}")

@@ -1,0 +1,128 @@
+"""Reports as JSON for the web portal and other systems: snake_case keys, ISO dates, RAG as
+`green|amber|red`, money as JSON numbers written from the Decimal (never via a float)."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import json
+from collections.abc import Mapping
+from decimal import Decimal
+from enum import Enum
+from typing import Any
+
+from services.reporter.model import (
+    BudgetBySource,
+    CommitteePack,
+    ProgrammeReport,
+    RagCounts,
+    Report,
+    ReportScope,
+    SlippageReport,
+)
+from services.reporter.render.tables import source_row
+
+
+def document(report: Report) -> dict[str, Any]:
+    if isinstance(report, BudgetBySource):
+        return {**_heading("budget_by_source", report.scope), **_budget(report)}
+    if isinstance(report, ProgrammeReport):
+        return _programme(report)
+    if isinstance(report, SlippageReport):
+        return _slippage(report)
+    if isinstance(report, CommitteePack):
+        return _pack(report)
+    raise TypeError(f"not a report: {report!r}")
+
+
+def dumps(value: Any) -> str:
+    """JSON text, indented, with Decimals written exactly as they are."""
+    return _encode(value, 0) + "\n"
+
+
+def _heading(name: str, scope: ReportScope, judged_on: dt.date | None = None) -> dict[str, Any]:
+    heading: dict[str, Any] = {"report": name, "as_of": scope.as_of}
+    if judged_on is not None:
+        heading["judged_on"] = judged_on
+    heading["public"] = scope.public
+    return heading
+
+
+def _budget(report: BudgetBySource) -> dict[str, Any]:
+    return {
+        "rows": [source_row(row) for row in report.rows],
+        "total": source_row(report.total),
+    }
+
+
+def _counts(counts: RagCounts) -> dict[str, int]:
+    return {"green": counts.green, "amber": counts.amber, "red": counts.red, "total": counts.total}
+
+
+def _programme(report: ProgrammeReport) -> dict[str, Any]:
+    return {
+        **_heading("programme", report.scope, report.judged_on),
+        "schemes": report.schemes,
+        "rag_totals": {which: _counts(c) for which, c in report.rag_totals.items()},
+        "by_status": [{"status": b.group, **_counts(b.counts)} for b in report.by_status],
+        "by_programme": [{"programme": b.group, **_counts(b.counts)} for b in report.by_programme],
+        "red_and_amber": [_fields(concern) for concern in report.concerns],
+    }
+
+
+def _slippage(report: SlippageReport) -> dict[str, Any]:
+    rows = []
+    for row in report.rows:
+        fields = _fields(row)
+        history = fields.pop("revisions")
+        rows.append(
+            {
+                **fields,
+                "days_late": row.days_late,
+                "revisions": row.revision_count,
+                "revised_by": list(row.revised_by),
+                "revision_history": [
+                    {**revision, "days_moved": original.days_moved}
+                    for revision, original in zip(history, row.revisions, strict=True)
+                ],
+            }
+        )
+    return {**_heading("slippage", report.scope, report.judged_on), "rows": rows}
+
+
+def _pack(report: CommitteePack) -> dict[str, Any]:
+    return {
+        **_heading("pack", report.scope, report.judged_on),
+        "rag_totals": {which: _counts(c) for which, c in report.rag_totals.items()},
+        "budget_by_source": _budget(report.budget_by_source),
+        "schemes": [_fields(card) for card in report.cards],
+    }
+
+
+def _fields(record: Any) -> dict[str, Any]:
+    return dataclasses.asdict(record)
+
+
+def _encode(value: Any, level: int) -> str:
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    if isinstance(value, Enum):
+        return json.dumps(value.value, ensure_ascii=False)
+    if isinstance(value, dt.date):
+        return json.dumps(value.isoformat())
+    if value is None or isinstance(value, bool | int | float | str):
+        return json.dumps(value, ensure_ascii=False)
+    inner, outer = "  " * (level + 1), "  " * level
+    if isinstance(value, Mapping):
+        if not value:
+            return "{}"
+        items = (
+            f"{inner}{json.dumps(str(k), ensure_ascii=False)}: {_encode(v, level + 1)}"
+            for k, v in value.items()
+        )
+        return "{\n" + ",\n".join(items) + f"\n{outer}}}"
+    if isinstance(value, list | tuple):
+        if not value:
+            return "[]"
+        return "[\n" + ",\n".join(f"{inner}{_encode(v, level + 1)}" for v in value) + f"\n{outer}]"
+    raise TypeError(f"cannot write {type(value).__name__} as JSON")
