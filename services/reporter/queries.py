@@ -94,9 +94,11 @@ def budget_by_source(session: Session, scope: ReportScope) -> BudgetBySource:
       latest `budget.changed`; without one it is shared pro rata to the sources' budgets.
     """
     rows = _allocation(scope)
+    # A scheme row stands in the Unallocated row only when it holds money.
+    counted = ~rows.c.scheme_row | (rows.c.budget_p != 0) | (rows.c.variance_share_p != 0)
     by_source = select(
         rows.c.funding_source,
-        func.count(case((rows.c.counted, rows.c.scheme_id)).distinct()),
+        func.count(case((counted, rows.c.scheme_id)).distinct()),
         func.sum(rows.c.approved_p),
         func.sum(rows.c.change_p),
         func.sum(rows.c.budget_p),
@@ -236,8 +238,6 @@ def _allocation(scope: ReportScope) -> Any:
             spread.c.change_p,
             budget_p.label("budget_p"),
             variance_share.label("variance_share_p"),
-            # A scheme row stands in the Unallocated row only when it holds money.
-            (~scheme_row | (budget_p != 0) | (variance_share != 0)).label("counted"),
             case((scheme_row, spread.c.scheme_registered_p)).label("scheme_registered_p"),
             case((scheme_row, spread.c.scheme_change_p)).label("scheme_change_p"),
             case((scheme_row, scheme_budget_p)).label("scheme_budget_p"),
