@@ -23,7 +23,12 @@ def event(
 ) -> Envelope:
     recorded = dt.datetime.combine(day(recorded_on or occurred_on), dt.time(12), dt.UTC)
     return new_event(
-        event_type, scheme_id, day(occurred_on), payload, actor=actor, recorded_at=recorded,
+        event_type,
+        scheme_id,
+        day(occurred_on),
+        payload,
+        actor=actor,
+        recorded_at=recorded,
         event_id=uuid.uuid4(),
     )
 
@@ -37,7 +42,9 @@ def registered(
     **extra: Any,
 ) -> Envelope:
     return event(
-        "scheme.registered", on, scheme_id,
+        "scheme.registered",
+        on,
+        scheme_id,
         title=extra.pop("title", f"Scheme {scheme_id}"),
         budget=budget,
         funding=funding if funding is not None else [{"source": "CCIP6", "amount": budget}],

@@ -22,10 +22,15 @@ from capital.bootstrap import Container
 from capital.cli.context import TodayOption, open_container, parse_date, settings_from
 from capital.cli.import_commands import summary_line
 from capital.cli.output import Format, emit
+from capital.cli.report_commands import print_tables
 from capital.cli.scheme_commands import BOARD_COLUMNS
 from capital.importing import import_register
 from projection.views import scheme_snapshots
 from services.importer import KIND_SUMMARY, Severity
+from services.reporter.model import ReportKind, ReportScope
+from services.reporter.queries import build_report
+from services.reporter.render import Format as ReportFormat
+from services.reporter.render import render
 
 REGISTER = "cype-capital-register-2024.csv"
 SAMPLE = "sample-programme.jsonl"
@@ -129,11 +134,41 @@ def print_alerts(run: DemoRun) -> None:
     )
 
 
+def print_budget_by_source(run: DemoRun) -> None:
+    """What finance asks for: budget, forecast and variance per funding source."""
+    with run.container.sessions() as session:
+        report = build_report(
+            ReportKind.budget_by_source,
+            session,
+            ReportScope(as_of=run.today),
+            run.today,
+            run.container.settings.rag,
+        )
+    print_tables(report)
+
+
+def write_committee_pack(run: DemoRun) -> None:
+    """The committee highlight pack as it stood on the pack's date, as an HTML file."""
+    with run.container.sessions() as session:
+        pack = build_report(
+            ReportKind.pack,
+            session,
+            ReportScope(as_of=run.today),
+            run.today,
+            run.container.settings.rag,
+        )
+    path = Path(f"capital-pack-{run.today}.html").resolve()
+    path.write_text(str(render(pack, ReportFormat.html)), encoding="utf-8")
+    typer.echo(f"Committee highlight pack written to {path}")
+
+
 STEPS: tuple[DemoStep, ...] = (
     import_shipped_register,
     print_programme_board,
     run_morning_sweep,
     print_alerts,
+    print_budget_by_source,
+    write_committee_pack,
 )
 """The demo in order; each step prints its own part."""
 

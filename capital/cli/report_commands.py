@@ -132,7 +132,7 @@ def run_report(
             except ReconciliationError as error:
                 raise fail(f"the {kind.value} report does not reconcile: {error}") from None
     if fmt is Format.table:
-        _print_tables(report)
+        print_tables(report)
         return
     try:
         rendered = render(report, fmt)
@@ -148,7 +148,7 @@ def run_report(
     typer.echo(f"wrote the {kind.value} report ({fmt.value}) to {output}", err=True)
 
 
-def _print_tables(report: Report) -> None:
+def print_tables(report: Report) -> None:
     # Reports are wide; a narrow terminal folds text rather than dropping columns.
     console = Console(width=max(Console().width, 240))
     console.print(f"[bold]{report_title(report)}[/]")
