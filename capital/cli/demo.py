@@ -27,7 +27,7 @@ from capital.cli.scheme_commands import BOARD_COLUMNS
 from capital.importing import import_register
 from projection.views import scheme_snapshots
 from services.importer import KIND_SUMMARY, Severity
-from services.reporter.model import ReportKind, ReportScope
+from services.reporter.model import Report, ReportKind, ReportScope
 from services.reporter.queries import build_report
 from services.reporter.render import Format as ReportFormat
 from services.reporter.render import render
@@ -134,29 +134,20 @@ def print_alerts(run: DemoRun) -> None:
     )
 
 
+def _report_as_it_stood(run: DemoRun, kind: ReportKind) -> Report:
+    with run.container.sessions() as session:
+        scope = ReportScope(as_of=run.today)
+        return build_report(kind, session, scope, run.today, run.container.settings.rag)
+
+
 def print_budget_by_source(run: DemoRun) -> None:
     """What finance asks for: budget, forecast and variance per funding source."""
-    with run.container.sessions() as session:
-        report = build_report(
-            ReportKind.budget_by_source,
-            session,
-            ReportScope(as_of=run.today),
-            run.today,
-            run.container.settings.rag,
-        )
-    print_tables(report)
+    print_tables(_report_as_it_stood(run, ReportKind.budget_by_source))
 
 
 def write_committee_pack(run: DemoRun) -> None:
     """The committee highlight pack as it stood on the pack's date, as an HTML file."""
-    with run.container.sessions() as session:
-        pack = build_report(
-            ReportKind.pack,
-            session,
-            ReportScope(as_of=run.today),
-            run.today,
-            run.container.settings.rag,
-        )
+    pack = _report_as_it_stood(run, ReportKind.pack)
     path = Path(f"capital-pack-{run.today}.html").resolve()
     path.write_text(str(render(pack, ReportFormat.html)), encoding="utf-8")
     typer.echo(f"Committee highlight pack written to {path}")

@@ -16,7 +16,14 @@ import typer
 from rich.console import Console
 from rich.table import Table as RichTable
 
-from capital.cli.context import AsOfOption, TodayOption, fail, open_container, parse_date
+from capital.cli.context import (
+    AsOfOption,
+    TodayOption,
+    fail,
+    judging_date,
+    open_container,
+    parse_date,
+)
 from services.reporter.model import Report, ReportKind, ReportScope
 from services.reporter.queries import ReconciliationError, build_report
 from services.reporter.render import (
@@ -124,8 +131,7 @@ def run_report(
     scope = ReportScope(as_of=as_of_date, public=public)
     with open_container(ctx, today=parse_date(today)) as container:
         settings = container.settings
-        # A report of a past position judges RAG as on that date, unless told otherwise.
-        judged_on = settings.today or as_of_date or settings.current_date()
+        judged_on = judging_date(settings, as_of_date)
         with container.sessions() as session:
             try:
                 report = build_report(kind, session, scope, judged_on, settings.rag)

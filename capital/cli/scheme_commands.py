@@ -6,7 +6,14 @@ from typing import Annotated
 
 import typer
 
-from capital.cli.context import AsOfOption, TodayOption, fail, open_container, parse_date
+from capital.cli.context import (
+    AsOfOption,
+    TodayOption,
+    fail,
+    judging_date,
+    open_container,
+    parse_date,
+)
 from capital.cli.output import Format, emit, print_table, to_json
 from programme.rag import snapshot
 from projection.views import scheme_history, scheme_snapshots, scheme_state
@@ -40,11 +47,13 @@ def schemes_command(
     format: Annotated[Format, typer.Option("--format")] = Format.table,
 ) -> None:
     """The programme board: every scheme with its dates, slippage and RAG."""
+    known_on = parse_date(as_of)
     with open_container(ctx, today=parse_date(today)) as container, container.sessions() as s:
         settings = container.settings
-        snapshots = scheme_snapshots(s, settings.current_date(), settings.rag, parse_date(as_of))
+        judged_on = judging_date(settings, known_on)
+        snapshots = scheme_snapshots(s, judged_on, settings.rag, known_on)
     rows = [snap.model_dump() for snap in snapshots]
-    title = f"Programme board, judged on {settings.current_date()}"
+    title = f"Programme board, judged on {judged_on}"
     if as_of:
         title += f", as known at {as_of}"
     emit(rows, format, BOARD_COLUMNS, title)
@@ -58,13 +67,15 @@ def scheme_command(
     format: Annotated[Format, typer.Option("--format")] = Format.table,
 ) -> None:
     """One scheme: its state, RAG (with any override and its reason) and full history."""
+    known_on = parse_date(as_of)
     with open_container(ctx, today=parse_date(today)) as container, container.sessions() as s:
         settings = container.settings
-        state = scheme_state(s, scheme_id, parse_date(as_of))
+        judged_on = judging_date(settings, known_on)
+        state = scheme_state(s, scheme_id, known_on)
         if state is None:
             raise fail(f"unknown scheme {scheme_id!r}", 2)
-        history = scheme_history(s, scheme_id, parse_date(as_of))
-    judged = snapshot(state, settings.current_date(), settings.rag)
+        history = scheme_history(s, scheme_id, known_on)
+    judged = snapshot(state, judged_on, settings.rag)
     details = {
         **judged.model_dump(),
         "description": state.description,

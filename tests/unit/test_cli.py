@@ -189,3 +189,17 @@ def test_a_bad_date_option_is_a_clear_error(capital):
     result = CliRunner().invoke(app, ["schemes", "--today", "31/07/2024"])
     assert result.exit_code == 2
     assert "is not a date" in result.output
+
+
+def test_a_past_board_is_judged_as_on_that_date_unless_told_otherwise(capital):
+    capital("publish", str(SAMPLE_PROGRAMME))
+    # CYPE-018's anticipated completion, 6 Jan 2023, had not passed on 1 Jan 2023.
+    then = json.loads(capital("schemes", "--format", "json", "--as-of", "2023-01-01").stdout)
+    cype_018 = next(r for r in then if r["scheme_id"] == "CYPE-018")
+    assert (cype_018["overdue"], cype_018["slippage_days"]) == (False, 70)
+    later = json.loads(
+        capital(
+            "schemes", "--format", "json", "--as-of", "2023-01-01", "--today", "2023-02-01"
+        ).stdout
+    )
+    assert next(r for r in later if r["scheme_id"] == "CYPE-018")["overdue"] is True
