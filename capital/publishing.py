@@ -1,8 +1,9 @@
 """Publishing scheme events from the edge (CLI, importer, API): validate, attribute, send.
 
 Every line is checked before anything is sent; bad lines are reported by number with the
-reason and every valid line is still published. An event is attributed to the user who
-sent it when it does not name its actor.
+reason and every valid line is still published. The user publishing must hold a role that
+may record each event (once users are registered, see `capital.access`); an event is
+attributed to that user when it does not name its actor.
 """
 
 from __future__ import annotations
@@ -11,10 +12,12 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from capital.access import roles_of
 from capital.bootstrap import Container
 from capital.settings import now_utc
 from capital.transports import Message
 from events import DecodeError, Envelope, EventType, decode_envelope, topics
+from programme.permissions import Role, may_record, refusal
 from projection.views import event_outcomes, known_scheme_ids
 
 
@@ -59,9 +62,15 @@ def publish(
     report = PublishReport()
     with container.sessions() as session:
         known = known_scheme_ids(session)
+        roles = roles_of(session, actor)
     recorded_at = now_utc()
     line_of: dict[str, int] = {}
     for number, event in numbered:
+        if roles is not None:
+            problem = _not_permitted(event, actor, roles)
+            if problem:
+                report.errors.append(LineError(number, problem))
+                continue
         if event.type is EventType.scheme_registered:
             known.add(event.scheme_id)
         elif event.scheme_id not in known:
@@ -88,6 +97,16 @@ def publish(
     )
     report.errors.sort(key=lambda e: e.line)
     return report
+
+
+def _not_permitted(event: Envelope, actor: str, roles: frozenset[Role]) -> str | None:
+    if not may_record(roles, event.type):
+        return refusal(actor, roles, event.type)
+    if event.actor not in (None, actor) and Role.admin not in roles:
+        # Attribution must be true: only an administrator (a service account relaying
+        # another system's events) may publish events in someone else's name.
+        return f"the event names actor {event.actor!r} but {actor} is publishing it"
+    return None
 
 
 def to_message(event: Envelope) -> Message:

@@ -128,3 +128,15 @@ class DeadLetter(SQLModel, table=True):
     raw: str = Field(sa_column=Column(Text, nullable=False))
     raw_base64: str = Field(sa_column=Column(Text, nullable=False))
     at: dt.datetime
+
+
+class UserAccount(SQLModel, table=True):
+    """A user and their roles. While no user is registered the product is open (the
+    embedded demo); once one is, every write needs a registered user with the role."""
+
+    __tablename__ = "user_account"
+
+    name: str = Field(primary_key=True, max_length=128)
+    roles: str  # comma-separated role names
+    added_by: str
+    added_at: dt.datetime

@@ -19,6 +19,7 @@ from capital.cli import (
     kafka_commands,
     report_commands,
     scheme_commands,
+    user_commands,
 )
 
 app = typer.Typer(
@@ -67,6 +68,7 @@ report_commands.register(app)
 import_commands.register(app)
 demo.register(app)
 alert_commands.register(app)
+user_commands.register(app)
 
 
 def main() -> None:

@@ -10,10 +10,13 @@ from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
 import typer
+from sqlmodel import Session
 
+from capital.access import AccessDenied, require_role
 from capital.cli.context import TodayOption, fail, open_container, parse_date
 from capital.cli.output import Format, emit
 from events import Severity
+from programme.permissions import Role
 from projection.views import known_scheme_ids
 from services.notifier.service import NotFound
 from services.notifier.store import AlertDelivery, AlertWithDeliveries, DeliveryStatus
@@ -302,9 +305,11 @@ def _subscribe(
     except ValueError as error:
         raise fail(str(error), 2) from None
     with open_container(ctx) as container:
+        actor = container.settings.current_actor()
         with container.sessions() as session:
+            may_manage_subscribers(session, actor)
             unknown = sorted(recipient.schemes - known_scheme_ids(session))
-        saved = container.notifier.subscribe(recipient, container.settings.current_actor())
+        saved = container.notifier.subscribe(recipient, actor)
     if unknown:
         typer.secho(
             f"note: no scheme {', '.join(unknown)} is registered yet; alerts will follow once "
@@ -349,14 +354,22 @@ def subscribers_remove(
 ) -> None:
     """Unsubscribe: nothing more is sent, including deliveries still queued."""
     with open_container(ctx) as container:
+        actor = container.settings.current_actor()
+        with container.sessions() as session:
+            may_manage_subscribers(session, actor)
         try:
-            row, cancelled = container.notifier.unsubscribe(
-                subscriber, container.settings.current_actor()
-            )
+            row, cancelled = container.notifier.unsubscribe(subscriber, actor)
         except NotFound as error:
             raise fail(str(error), 2) from None
     note = f"; {cancelled} queued delivery(ies) cancelled" if cancelled else ""
     typer.echo(f"unsubscribed {masked(row.channel, row.address)} (#{row.id}){note}")
+
+
+def may_manage_subscribers(session: Session, actor: str) -> None:
+    try:
+        require_role(session, actor, {Role.head_of_capital, Role.admin}, "manage subscribers")
+    except AccessDenied as error:
+        raise fail(str(error), 3) from None
 
 
 # outbox ---------------------------------------------------------------------------------

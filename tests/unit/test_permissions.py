@@ -1,0 +1,157 @@
+"""Who may record what, and the users that turn the checks on."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from capital.cli import app
+from events import EventType
+from programme.permissions import Role, may_record, refusal
+from tests.builders import event, registered
+from tests.conftest import SAMPLE_PROGRAMME
+
+
+@pytest.mark.parametrize(
+    ("role", "event_type", "allowed"),
+    [
+        (Role.project_manager, EventType.completion_revised, True),
+        (Role.project_manager, EventType.snagging_raised, True),
+        (Role.project_manager, EventType.rag_overridden, False),
+        (Role.project_manager, EventType.scheme_rebaselined, False),
+        (Role.project_manager, EventType.budget_changed, False),
+        (Role.project_manager, EventType.scheme_registered, False),
+        (Role.finance, EventType.budget_changed, True),
+        (Role.finance, EventType.forecast_revised, True),
+        (Role.finance, EventType.completion_revised, False),
+        (Role.head_of_capital, EventType.rag_overridden, True),
+        (Role.head_of_capital, EventType.scheme_cancelled, True),
+        (Role.admin, EventType.scheme_registered, True),
+    ],
+)
+def test_roles_decide_which_events_a_user_may_record(role, event_type, allowed):
+    assert may_record(frozenset({role}), event_type) is allowed
+
+
+def test_a_refusal_names_the_user_their_roles_and_what_would_do():
+    message = refusal("pm.alice", frozenset({Role.project_manager}), EventType.rag_overridden)
+    assert message == (
+        "pm.alice (project_manager) may not record rag.overridden: "
+        "it needs one of admin, head_of_capital"
+    )
+
+
+@pytest.fixture
+def capital(sqlite_url, monkeypatch):
+    monkeypatch.setenv("CAPITAL_DATABASE_URL", sqlite_url)
+    runner = CliRunner()
+
+    def run(actor: str, *args: str):
+        return runner.invoke(app, ["--actor", actor, *args], catch_exceptions=False)
+
+    return run
+
+
+def test_anyone_may_record_until_the_first_user_is_registered(capital):
+    assert capital("someone", "publish", str(SAMPLE_PROGRAMME)).exit_code == 0
+
+
+def test_the_first_user_must_be_an_admin(capital):
+    refused = capital("alice", "users", "add", "alice", "--role", "project_manager")
+    assert refused.exit_code == 3
+    assert "the first user registered must be an admin" in refused.stderr
+    assert capital("root", "users", "add", "root", "--role", "admin").exit_code == 0
+
+
+def test_once_users_exist_every_write_needs_a_role_that_may_make_it(capital, tmp_path):
+    capital("root", "users", "add", "root", "--role", "admin")
+    capital("root", "users", "add", "pm.alice", "--role", "project_manager")
+    capital("root", "users", "add", "fin.bob", "--role", "finance")
+    capital("root", "publish", str(SAMPLE_PROGRAMME))
+
+    slipped = capital(
+        "pm.alice",
+        "log",
+        "completion.revised",
+        "--scheme",
+        "CYPE-028",
+        "--anticipated-completion",
+        "2023-03-20",
+        "--reason",
+        "late delivery",
+    )
+    assert slipped.exit_code == 0, slipped.stderr
+
+    overridden = capital(
+        "pm.alice",
+        "log",
+        "rag.overridden",
+        "--scheme",
+        "CYPE-028",
+        "--which",
+        "overall",
+        "--value",
+        "green",
+        "--reason",
+        "looks fine",
+    )
+    assert overridden.exit_code == 1
+    assert "pm.alice (project_manager) may not record rag.overridden" in overridden.stderr
+
+    file = tmp_path / "mixed.jsonl"
+    file.write_text(
+        "\n".join(
+            [
+                event(
+                    "budget.changed",
+                    "2023-03-01",
+                    "CYPE-028",
+                    funding_source="CCIP6",
+                    amount="500",
+                    reason="variation",
+                    actor=None,
+                ).model_dump_json(),
+                registered("CYPE-999", actor=None).model_dump_json(),
+                event(
+                    "forecast.revised",
+                    "2023-03-01",
+                    "CYPE-028",
+                    forecast_outturn="99000",
+                    actor="fin.carol",
+                ).model_dump_json(),
+            ]
+        )
+        + "\n"
+    )
+    mixed = capital("fin.bob", "publish", str(file))
+    assert mixed.exit_code == 1
+    assert f"{file}:2: fin.bob (finance) may not record scheme.registered" in mixed.stderr
+    assert f"{file}:3: the event names actor 'fin.carol' but fin.bob is publishing it" in (
+        mixed.stderr
+    )
+    assert "published 1 event(s); refused 2 line(s)" in mixed.stdout
+
+    stranger = capital(
+        "mallory", "log", "progress.reported", "--scheme", "CYPE-028", "--note", "hello"
+    )
+    assert stranger.exit_code == 1
+    assert "mallory (no role) may not record progress.reported" in stranger.stderr
+
+    history = json.loads(capital("root", "scheme", "CYPE-028", "--format", "json").stdout)
+    assert [e["actor"] for e in history["history"][-2:]] == ["pm.alice", "fin.bob"]
+
+
+def test_only_admins_manage_users_and_heads_of_capital_manage_subscribers(capital):
+    capital("root", "users", "add", "root", "--role", "admin")
+    capital("root", "users", "add", "pm.alice", "--role", "project_manager")
+    denied = capital("pm.alice", "users", "add", "pm.alice", "--role", "admin")
+    assert denied.exit_code == 3
+    assert "pm.alice may not manage users" in denied.stderr
+    subscribe = capital("pm.alice", "subscribers", "add", "me@council.gov.uk")
+    assert subscribe.exit_code == 3
+    assert "may not manage subscribers" in subscribe.stderr
+    last_admin = capital("root", "users", "remove", "root")
+    assert last_admin.exit_code == 3
+    assert "last administrator" in last_admin.stderr
