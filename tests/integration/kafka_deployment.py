@@ -85,6 +85,20 @@ class KafkaDeployment:
             for path in sorted(self.workdir.glob("worker-*.log"))
         )
 
+    def wait(self, condition: Callable[[], bool], timeout_s: float, what: str) -> None:
+        """Wait for `condition`, failing at once with the logs if a worker exits on its own
+        (one killed by a signal on purpose has a negative return code)."""
+
+        def done() -> bool:
+            crashed = [p for p in self.workers if p.poll() is not None and p.returncode >= 0]
+            if crashed:
+                raise AssertionError(
+                    f"a worker exited while waiting for {what}\n" + self.worker_logs()
+                )
+            return condition()
+
+        wait_until(done, timeout_s, what, self.worker_logs)
+
     def stop_workers(self) -> None:
         for process in self.workers:
             if process.poll() is None:

@@ -16,7 +16,7 @@ from projection.database import create_schema, make_engine, session_factory
 from projection.tables import SchemeEvent
 from projection.views import scheme_states
 from tests.conftest import SAMPLE_PROGRAMME
-from tests.integration.kafka_deployment import KafkaDeployment, topics, wait_until
+from tests.integration.kafka_deployment import KafkaDeployment, topics
 from tests.streams import generated_programme
 
 pytestmark = [pytest.mark.kafka, pytest.mark.postgres]
@@ -72,11 +72,10 @@ def test_duplicate_delivery_changes_nothing(kafka_deployment: KafkaDeployment):
     kafka_deployment.produce(topics.SCHEME_EVENTS, raw + raw[:10])
     kafka_deployment.start_worker("tracker")
     projection = Projection(kafka_deployment.database_url)
-    wait_until(
+    kafka_deployment.wait(
         lambda: kafka_deployment.lag("tracker", topics.SCHEME_EVENTS) == 0,
         120,
         "the tracker to commit every offset",
-        kafka_deployment.worker_logs,
     )
     assert projection.applied() == len(events)
     assert projection.states() == expected_states(events)
@@ -103,11 +102,8 @@ def test_poison_messages_go_to_the_dead_letter_topic_and_the_stream_goes_on(
     )
     kafka_deployment.start_worker("tracker")
     projection = Projection(kafka_deployment.database_url)
-    wait_until(
-        lambda: "CYPE-003" in projection.states(),
-        120,
-        "the valid event after poison",
-        kafka_deployment.worker_logs,
+    kafka_deployment.wait(
+        lambda: "CYPE-003" in projection.states(), 120, "the valid event after poison"
     )
 
     letters = [json.loads(v) for v in kafka_deployment.read_topic(topics.DEAD_LETTERS)]
@@ -132,20 +128,18 @@ def test_a_tracker_killed_three_times_ends_with_exactly_the_folded_state(
     for kill in range(1, 4):
         worker = kafka_deployment.start_worker("tracker")
         target = min(len(events) - 1, kill * len(events) // 4)  # at least 20% more each time
-        wait_until(
+        kafka_deployment.wait(
             lambda t=target: projection.applied() >= t,
             240,
             f"{target} events applied before kill {kill}",
-            kafka_deployment.worker_logs,
         )
         worker.kill()
         worker.wait()
     kafka_deployment.start_worker("tracker")
-    wait_until(
+    kafka_deployment.wait(
         lambda: kafka_deployment.lag("tracker", topics.SCHEME_EVENTS) == 0,
         300,
         "the restarted tracker to commit every offset",
-        kafka_deployment.worker_logs,
     )
     assert projection.applied() == len(events)
     assert projection.states() == expected_states(events)
