@@ -56,8 +56,8 @@ def configure(
         "kafka_bootstrap": kafka_bootstrap,
         "actor": actor,
     }
-    # kafka-python warns about its own slow polls at WARNING; users need only its errors.
-    logging.getLogger("kafka").setLevel(logging.INFO if verbose else logging.ERROR)
+    # kafka-python logs its own retries and slow polls; the command reports what failed.
+    logging.getLogger("kafka").setLevel(logging.INFO if verbose else logging.CRITICAL)
     ctx.obj = {k: v for k, v in overrides.items() if v is not None}
 
 
