@@ -97,7 +97,9 @@ def bootstrap(settings: Settings, publisher: Publisher | None = None) -> Contain
     # Every table imported by now is created: the notifier's came with NotifierService.
     create_schema(engine)
     sessions = session_factory(engine)
-    tracker = SchemeTracker(sessions, settings.rag, today=settings.current_date, now=now_utc)
+    tracker = SchemeTracker(
+        sessions, settings.rag, today=settings.current_date, now=settings.local_now
+    )
     notifier = NotifierService(
         sessions,
         settings.notifier,

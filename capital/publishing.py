@@ -8,17 +8,17 @@ attributed to that user when it does not name its actor.
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from capital.access import roles_of
 from capital.bootstrap import Container
-from capital.settings import now_utc
 from capital.transports import Message
 from events import DecodeError, Envelope, EventType, decode_envelope, topics
 from programme.permissions import Role, may_record, refusal
-from projection.views import event_outcomes, known_scheme_ids
+from projection.views import event_outcomes, known_scheme_ids, stored_events
 
 
 @dataclass(frozen=True)
@@ -63,7 +63,9 @@ def publish(
     with container.sessions() as session:
         known = known_scheme_ids(session)
         roles = roles_of(session, actor)
-    recorded_at = now_utc()
+        stored = stored_events(session, [str(event.event_id) for _, event in numbered])
+    today = container.settings.current_date()
+    recorded_at = container.settings.local_now()
     line_of: dict[str, int] = {}
     for number, event in numbered:
         if roles is not None:
@@ -71,6 +73,10 @@ def publish(
             if problem:
                 report.errors.append(LineError(number, problem))
                 continue
+        problem = _not_acceptable(event, today, stored)
+        if problem:
+            report.errors.append(LineError(number, problem))
+            continue
         if event.type is EventType.scheme_registered:
             known.add(event.scheme_id)
         elif event.scheme_id not in known:
@@ -84,19 +90,27 @@ def publish(
             update={"actor": event.actor or actor, "recorded_at": event.recorded_at or recorded_at}
         )
         line_of[str(event.event_id)] = number
+        stored.setdefault(str(event.event_id), event)
         report.published.append(event)
     container.publisher.send([to_message(event) for event in report.published])
     if container.settings.bus == "kafka" and wait_seconds is None:
         return report
     outcomes = _wait_for_tracker(container, list(line_of), wait_seconds or 0)
     report.pending = sorted(set(line_of) - set(outcomes))
-    report.errors.extend(
-        LineError(line_of[event_id], reason)
-        for event_id, reason in outcomes.items()
-        if reason is not None
-    )
+    refused = {event_id: reason for event_id, reason in outcomes.items() if reason is not None}
+    report.errors.extend(LineError(line_of[event_id], why) for event_id, why in refused.items())
+    report.published = [e for e in report.published if str(e.event_id) not in refused]
     report.errors.sort(key=lambda e: e.line)
     return report
+
+
+def _not_acceptable(event: Envelope, today: dt.date, stored: dict[str, Envelope]) -> str | None:
+    if event.occurred_on > today:
+        return f"occurred_on {event.occurred_on} is in the future (today is {today})"
+    earlier = stored.get(str(event.event_id))
+    if earlier is not None and not event.same_event_as(earlier):
+        return f"event_id {event.event_id} was already used for a different event"
+    return None
 
 
 def _not_permitted(event: Envelope, actor: str, roles: frozenset[Role]) -> str | None:

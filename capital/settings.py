@@ -44,7 +44,13 @@ class Settings(BaseSettings):
         return f"{self.kafka_topic_prefix}{name}"
 
     def current_date(self) -> dt.date:
-        return self.today or dt.datetime.now(ZoneInfo(self.timezone)).date()
+        return self.local_now().date()
+
+    def local_now(self) -> dt.datetime:
+        """Now in the deployment's time zone, so stamps like `recorded_at` fall on the date
+        people in the office would give them; on the fixed date when `today` is set."""
+        now = dt.datetime.now(ZoneInfo(self.timezone))
+        return now if self.today is None else dt.datetime.combine(self.today, now.timetz())
 
     def current_actor(self) -> str:
         return self.actor or getpass.getuser()

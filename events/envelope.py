@@ -9,9 +9,10 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import (
+    AwareDatetime,
     BaseModel,
     ConfigDict,
     Field,
@@ -100,10 +101,10 @@ class Envelope(BaseModel):
     type: EventType
     scheme_id: SchemeId
     occurred_on: dt.date
-    recorded_at: dt.datetime | None = None
+    recorded_at: AwareDatetime | None = None
     actor: str | None = None
     payload: SerializeAsAny[p.Payload] = Field(default_factory=p.Empty)
-    version: int = ENVELOPE_VERSION
+    version: Literal[1] = ENVELOPE_VERSION
 
     @model_validator(mode="wrap")
     @classmethod
@@ -146,6 +147,12 @@ class Envelope(BaseModel):
         if not isinstance(self.payload, expected):
             raise ValueError(f"payload for {self.type.value} must be {expected.__name__}")
         return self
+
+    def same_event_as(self, other: Envelope) -> bool:
+        """Whether `other` is this event delivered again: equal but for the stamps the edge
+        adds on the way (`actor`, `recorded_at`). A different event reusing the id is not."""
+        stamps = {"actor", "recorded_at"}
+        return self.model_dump(exclude=stamps) == other.model_dump(exclude=stamps)
 
     @property
     def recorded_on(self) -> dt.date:

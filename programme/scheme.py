@@ -71,6 +71,7 @@ class SchemeState:
     overrides: tuple[tuple[str, Override], ...] = ()
     events_applied: int = 0
     last_event_on: dt.date | None = None
+    last_recorded_on: dt.date | None = None
 
     @property
     def effective_forecast(self) -> Decimal:
@@ -101,6 +102,13 @@ def apply(state: SchemeState | None, event: Envelope) -> SchemeState:
         raise EventRejected(
             f"unknown scheme {event.scheme_id}: register it (scheme.registered) first"
         )
+    if state.last_recorded_on is not None and event.recorded_on < state.last_recorded_on:
+        # What was known on a date must stay what it was: an event cannot be recorded
+        # before one already applied, or --as-of would rewrite history.
+        raise EventRejected(
+            f"recorded on {event.recorded_on}, before events of {state.scheme_id} already "
+            f"recorded on {state.last_recorded_on}: history cannot be back-dated"
+        )
     if state.status is SchemeStatus.cancelled and event.type not in _ALLOWED_WHEN_CANCELLED:
         raise EventRejected(f"scheme {state.scheme_id} is cancelled")
     new_state = _APPLY[event.type](state, event.payload, event)
@@ -108,6 +116,7 @@ def apply(state: SchemeState | None, event: Envelope) -> SchemeState:
         new_state,
         events_applied=state.events_applied + 1,
         last_event_on=max(state.last_event_on or event.occurred_on, event.occurred_on),
+        last_recorded_on=event.recorded_on,
     )
 
 
@@ -142,6 +151,7 @@ def _registered(event: Envelope) -> SchemeState:
         programme=body.programme,
         events_applied=1,
         last_event_on=event.occurred_on,
+        last_recorded_on=event.recorded_on,
     )
 
 

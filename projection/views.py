@@ -75,6 +75,18 @@ def event_outcomes(session: Session, event_ids: list[str]) -> dict[str, str | No
     return outcomes
 
 
+def stored_events(session: Session, event_ids: list[str]) -> dict[str, Envelope]:
+    """The applied events among `event_ids`, by id."""
+    found: dict[str, Envelope] = {}
+    for start in range(0, len(event_ids), 500):
+        chunk = event_ids[start : start + 500]
+        query = select(SchemeEvent.event_id, SchemeEvent.envelope_json).where(
+            SchemeEvent.event_id.in_(chunk)  # type: ignore[attr-defined]
+        )
+        found.update({event_id: decode_envelope(text) for event_id, text in session.exec(query)})
+    return found
+
+
 def dead_letters(session: Session, limit: int = 100) -> list[DeadLetter]:
     return list(session.exec(select(DeadLetter).order_by(DeadLetter.id.desc()).limit(limit)))  # type: ignore[union-attr]
 

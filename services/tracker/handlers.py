@@ -82,6 +82,10 @@ class SchemeTracker:
                 select(SchemeEvent).where(SchemeEvent.event_id == str(event.event_id))
             ).first()
             if seen is not None:
+                if not event.same_event_as(decode_envelope(seen.envelope_json)):
+                    raise EventRejected(
+                        f"event_id {event.event_id} was already used for a different event"
+                    )
                 return Duplicate(decode_as(SchemeStateChanged, seen.state_change_json))
             row = session.exec(
                 select(Scheme).where(Scheme.scheme_id == event.scheme_id).with_for_update()

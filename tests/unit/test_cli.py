@@ -203,3 +203,28 @@ def test_a_past_board_is_judged_as_on_that_date_unless_told_otherwise(capital):
         ).stdout
     )
     assert next(r for r in later if r["scheme_id"] == "CYPE-018")["overdue"] is True
+
+
+def test_reusing_an_event_id_for_another_event_and_future_dates_are_refused(capital, tmp_path):
+    capital("publish", str(SAMPLE_PROGRAMME))
+    original = json.loads(SAMPLE_PROGRAMME.read_text().splitlines()[5])
+    reused = {**original, "occurred_on": "2022-01-01"}
+    future = event("scheme.completed", "2099-01-01", scheme_id="CYPE-018", actor=None)
+    naive = {
+        **event("progress.reported", "2024-01-01", scheme_id="CYPE-018", note="x").model_dump(
+            mode="json"
+        ),
+        "recorded_at": "2024-01-01T10:00:00",
+    }
+    file = write_lines(
+        tmp_path / "odd.jsonl", json.dumps(reused), future.model_dump_json(), json.dumps(naive)
+    )
+    result = capital("publish", str(file))
+    assert result.exit_code == 1
+    errors = result.stderr.splitlines()
+    assert (
+        errors[0] == f"{file}:1: event_id {original['event_id']} was already used for a "
+        "different event"
+    )
+    assert errors[1].startswith(f"{file}:2: occurred_on 2099-01-01 is in the future")
+    assert errors[2].startswith(f"{file}:3: recorded_at: Input should have timezone info")

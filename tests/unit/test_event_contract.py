@@ -80,3 +80,13 @@ def test_json_schema_covers_every_event_type():
     schema = json_schema()
     assert set(schema["payloads"]) == {t.value for t in EventType}
     assert "event_id" in schema["envelope"]["required"]
+
+
+def test_a_recorded_at_without_a_time_zone_is_refused():
+    with pytest.raises(DecodeError, match="recorded_at"):
+        decode_envelope(envelope(recorded_at="2024-01-01T10:00:00"))
+
+
+def test_an_unknown_envelope_version_is_refused():
+    with pytest.raises(DecodeError, match="version"):
+        decode_envelope(envelope(version=99))

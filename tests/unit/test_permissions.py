@@ -112,7 +112,9 @@ def test_once_users_exist_every_write_needs_a_role_that_may_make_it(capital, tmp
                     amount="500",
                     reason="variation",
                     actor=None,
-                ).model_dump_json(),
+                )
+                .model_copy(update={"recorded_at": None})  # stamped when published
+                .model_dump_json(),
                 registered("CYPE-999", actor=None).model_dump_json(),
                 event(
                     "forecast.revised",

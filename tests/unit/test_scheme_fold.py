@@ -107,7 +107,7 @@ def test_on_hold_and_resumed_return_to_site():
             [
                 registered(),
                 event("scheme.started", "2024-03-01"),
-                event("scheme.completed", "2024-02-01"),
+                event("scheme.completed", "2024-02-01", recorded_on="2024-03-02"),
             ],
             "before the actual start",
         ),

@@ -107,3 +107,24 @@ def test_as_of_shows_what_was_known_on_a_past_date(container):
     assert then[0].anticipated_completion is None and then[0].programme_rag is Rag.green
     assert now[0].anticipated_completion == day("2024-09-30")
     assert now[0].programme_rag is Rag.red
+
+
+def test_a_different_event_reusing_an_event_id_is_refused_not_dropped(container):
+    slipped = event(
+        "completion.revised", "2024-02-01", anticipated_completion="2024-11-30", reason="late steel"
+    )
+    send(container, registered(), slipped)
+    impostor = slipped.model_copy(update={"scheme_id": "S-2"})
+    outcome = container.tracker.handle(to_message(impostor).value)
+    assert isinstance(outcome, Refused)
+    assert "already used for a different event" in outcome.reason
+    restamped = slipped.model_copy(update={"actor": "someone.else"})
+    assert isinstance(container.tracker.handle(to_message(restamped).value), Duplicate)
+
+
+def test_history_cannot_be_back_dated(container):
+    send(container, registered(on="2024-03-01"))
+    late = event("scheme.started", "2024-02-01", recorded_on="2024-02-15")
+    outcome = container.tracker.handle(to_message(late).value)
+    assert isinstance(outcome, Refused)
+    assert "history cannot be back-dated" in outcome.reason

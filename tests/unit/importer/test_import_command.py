@@ -137,7 +137,7 @@ def test_a_row_the_tracker_would_reject_is_refused_whole(capital, tmp_path):
     later = write_register(
         tmp_path / "v2.csv", row(anticipated_completion="10/02/2023", progress_update="Resumed.")
     )
-    result = capital("import-register", str(later), "--recorded-on", "2024-08-01")
+    result = capital("import-register", str(later))  # recorded today, after the cancellation
     assert result.exit_code == 1
     assert (
         "error: the tracker would refuse completion.revised: scheme CYPE-018 is cancelled"
