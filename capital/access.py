@@ -1,12 +1,16 @@
-"""Users and roles: who the acting user is allowed to be.
+"""Users and roles: who the acting user is allowed to be, and what they may operate.
 
-The rules are in `programme.permissions`; this module keeps the users in the database and
-answers for an actor. While no user is registered, the product is open, so the embedded
-demo runs without set-up; registering the first user (who must be an administrator)
-turns enforcement on for every write.
+Who may record which events is in `programme.permissions`; this module keeps the users in
+the database, answers for an actor, and holds who may run the operations around the
+events (`OPERATIONS`): acknowledging alerts, managing subscribers and users, sweeping and
+working the outbox. While no user is registered, the product is open, so the embedded demo
+runs without set-up; registering the first user (who must be an administrator) turns
+enforcement on for every write and every operation.
 """
 
 from __future__ import annotations
+
+from enum import StrEnum
 
 from sqlmodel import Session, func, select
 
@@ -20,6 +24,30 @@ class AccessDenied(PermissionError):
     pass
 
 
+class Operation(StrEnum):
+    """What a person does besides recording events; the value completes "may not ..."."""
+
+    manage_users = "manage users"
+    manage_subscribers = "manage subscribers"
+    acknowledge_alerts = "acknowledge alerts"
+    run_sweep = "run the daily sweep"
+    operate_outbox = "dispatch or retry deliveries"
+    run_scheduler = "run the scheduler"
+
+
+# Heads of capital answer for the programme: they acknowledge its alerts, decide who hears
+# about it and may run its morning sweep by hand. Sending, re-sending and the clock are
+# operations work: administrators only.
+OPERATIONS: dict[Operation, frozenset[Role]] = {
+    Operation.manage_users: frozenset({Role.admin}),
+    Operation.manage_subscribers: frozenset({Role.head_of_capital, Role.admin}),
+    Operation.acknowledge_alerts: frozenset({Role.head_of_capital, Role.admin}),
+    Operation.run_sweep: frozenset({Role.head_of_capital, Role.admin}),
+    Operation.operate_outbox: frozenset({Role.admin}),
+    Operation.run_scheduler: frozenset({Role.admin}),
+}
+
+
 def roles_of(session: Session, actor: str) -> frozenset[Role] | None:
     """The actor's roles; None while no user is registered (open mode)."""
     if session.exec(select(func.count()).select_from(UserAccount)).one() == 0:
@@ -27,10 +55,12 @@ def roles_of(session: Session, actor: str) -> frozenset[Role] | None:
     account = session.get(UserAccount, actor)
     if account is None:
         return frozenset()
-    return frozenset(Role(name) for name in account.roles.split(",") if name)
+    return _roles(account)
 
 
-def require_role(session: Session, actor: str, allowed: set[Role], to: str) -> None:
+def require_role(
+    session: Session, actor: str, allowed: set[Role] | frozenset[Role], to: str
+) -> None:
     """Refuse `actor` unless open mode or they hold one of `allowed` roles."""
     roles = roles_of(session, actor)
     if roles is not None and not roles & allowed:
@@ -38,8 +68,19 @@ def require_role(session: Session, actor: str, allowed: set[Role], to: str) -> N
         raise AccessDenied(f"{actor} may not {to}: it needs the role {needed}")
 
 
+def require(session: Session, actor: str, operation: Operation) -> None:
+    """Refuse `actor` the `operation` unless open mode or they hold a role it allows."""
+    require_role(session, actor, OPERATIONS[operation], operation.value)
+
+
+def authorise(sessions: SessionFactory, actor: str, operation: Operation) -> None:
+    """`require` in a session of its own, for callers that check before they act."""
+    with sessions() as session:
+        require(session, actor, operation)
+
+
 def require_admin(session: Session, actor: str) -> None:
-    require_role(session, actor, {Role.admin}, "manage users")
+    require(session, actor, Operation.manage_users)
 
 
 def add_user(sessions: SessionFactory, actor: str, name: str, roles: list[Role]) -> UserAccount:
@@ -51,9 +92,13 @@ def add_user(sessions: SessionFactory, actor: str, name: str, roles: list[Role])
                 "the first user registered must be an admin (--role admin): registering a "
                 "user turns on role checks for every write"
             )
-        account = session.get(UserAccount, name) or UserAccount(
-            name=name, roles="", added_by=actor, added_at=now_utc()
-        )
+        account = session.get(UserAccount, name)
+        if Role.admin not in roles and _admins(session) == [name]:
+            raise AccessDenied(
+                f"{name} is the last administrator and would lose the admin role; "
+                "add another admin first"
+            )
+        account = account or UserAccount(name=name, roles="", added_by=actor, added_at=now_utc())
         account.roles = ",".join(sorted({role.value for role in roles}))
         account.added_by, account.added_at = actor, now_utc()
         session.add(account)
@@ -66,8 +111,8 @@ def remove_user(sessions: SessionFactory, actor: str, name: str) -> bool:
         account = session.get(UserAccount, name)
         if account is None:
             return False
-        admins = [a for a in session.exec(select(UserAccount)).all() if Role.admin.value in a.roles]
-        if [a.name for a in admins] == [name] and len(session.exec(select(UserAccount)).all()) > 1:
+        everyone = session.exec(select(func.count()).select_from(UserAccount)).one()
+        if _admins(session) == [name] and everyone > 1:
             raise AccessDenied(f"{name} is the last administrator; add another admin first")
         session.delete(account)
         return True
@@ -76,3 +121,12 @@ def remove_user(sessions: SessionFactory, actor: str, name: str) -> bool:
 def list_users(sessions: SessionFactory) -> list[UserAccount]:
     with sessions() as session:
         return list(session.exec(select(UserAccount).order_by(UserAccount.name)))
+
+
+def _roles(account: UserAccount) -> frozenset[Role]:
+    return frozenset(Role(name) for name in account.roles.split(",") if name)
+
+
+def _admins(session: Session) -> list[str]:
+    accounts = session.exec(select(UserAccount).order_by(UserAccount.name)).all()
+    return [a.name for a in accounts if Role.admin in _roles(a)]

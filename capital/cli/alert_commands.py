@@ -10,13 +10,13 @@ from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
 import typer
-from sqlmodel import Session
 
-from capital.access import AccessDenied, require_role
+from capital.access import AccessDenied, Operation, authorise
+from capital.bootstrap import Container
 from capital.cli.context import TodayOption, fail, open_container, parse_date
 from capital.cli.output import Format, emit
+from capital.settings import Settings
 from events import Severity
-from programme.permissions import Role
 from projection.views import known_scheme_ids
 from services.notifier.service import NotFound
 from services.notifier.store import AlertDelivery, AlertWithDeliveries, DeliveryStatus
@@ -122,7 +122,7 @@ def ack_command(
 ) -> None:
     """Acknowledge an alert: you have seen it and are dealing with it."""
     with open_container(ctx) as container:
-        actor = container.settings.current_actor()
+        actor = authorised(container, Operation.acknowledge_alerts)
         try:
             done = container.notifier.acknowledge(alert_id, actor)
         except NotFound as error:
@@ -207,16 +207,20 @@ def sweep_command(
     """Run the daily sweep once: overdue alerts, then digests.
 
     What the scheduler runs at 07:00: raise overdue alerts, queue each subscriber's
-    digest, then send what is due."""
+    digest, then send what is due. A date after today is refused: its sweep would claim
+    that date, and the real sweep on the day would find it taken."""
     with open_container(ctx, today=parse_date(today)) as container:
+        actor = authorised(container, Operation.run_sweep)
         day = container.settings.current_date()
-        report = container.run_daily_sweep(day, again=again)
+        refuse_future(container.settings, day, "sweep")
+        with container.notifier.sweep.run_by(actor):
+            report = container.run_daily_sweep(day, again=again)
         counts = container.notifier.delivery_counts()
     if not report.ran:
         previous = report.previous_run
         when = (
             f" ({previous.status}, started {previous.started_at:%Y-%m-%d %H:%M} UTC by "
-            f"{previous.claim_token.rsplit(':', 1)[0]})"
+            f"{previous.claimed_by})"
             if previous
             else ""
         )
@@ -238,6 +242,9 @@ def scheduler_command(ctx: typer.Context) -> None:
     __TIMEZONE say otherwise; due deliveries are retried every few seconds. Safe to run
     beside other replicas and notifier workers: each date is swept once."""
     with open_container(ctx) as container:
+        actor = authorised(container, Operation.run_scheduler)
+        if container.settings.today is not None:
+            refuse_future(container.settings, container.settings.today, "run the scheduler")
         schedule = container.settings.notifier.sweep
         scheduler = container.notifier_scheduler(blocking=True)
         typer.echo(
@@ -251,8 +258,22 @@ def scheduler_command(ctx: typer.Context) -> None:
 
         signal.signal(signal.SIGTERM, stop)
         signal.signal(signal.SIGINT, stop)
-        scheduler.start()
+        with container.notifier.sweep.run_by(actor):
+            scheduler.start()
         typer.echo("stopped")
+
+
+def refuse_future(settings: Settings, day: dt.date, what: str) -> None:
+    """Exit 2 when `day` is after the calendar date where the deployment is: a sweep
+    claims its date once (see `services.notifier.sweep`), so one run early would block the
+    real one. A fixed clock (`CAPITAL_TODAY`) may go back in time, never forward."""
+    real = dt.datetime.now(ZoneInfo(settings.timezone)).date()
+    if day > real:
+        raise fail(
+            f"cannot {what} for {day}: it is after today ({real}); a date is swept on or "
+            "after the day, and sweeping it early would claim it and block the real sweep",
+            2,
+        )
 
 
 # subscribers ----------------------------------------------------------------------------
@@ -305,9 +326,8 @@ def _subscribe(
     except ValueError as error:
         raise fail(str(error), 2) from None
     with open_container(ctx) as container:
-        actor = container.settings.current_actor()
+        actor = authorised(container, Operation.manage_subscribers)
         with container.sessions() as session:
-            may_manage_subscribers(session, actor)
             unknown = sorted(recipient.schemes - known_scheme_ids(session))
         saved = container.notifier.subscribe(recipient, actor)
     if unknown:
@@ -354,22 +374,13 @@ def subscribers_remove(
 ) -> None:
     """Unsubscribe: nothing more is sent, including deliveries still queued."""
     with open_container(ctx) as container:
-        actor = container.settings.current_actor()
-        with container.sessions() as session:
-            may_manage_subscribers(session, actor)
+        actor = authorised(container, Operation.manage_subscribers)
         try:
             row, cancelled = container.notifier.unsubscribe(subscriber, actor)
         except NotFound as error:
             raise fail(str(error), 2) from None
     note = f"; {cancelled} queued delivery(ies) cancelled" if cancelled else ""
     typer.echo(f"unsubscribed {masked(row.channel, row.address)} (#{row.id}){note}")
-
-
-def may_manage_subscribers(session: Session, actor: str) -> None:
-    try:
-        require_role(session, actor, {Role.head_of_capital, Role.admin}, "manage subscribers")
-    except AccessDenied as error:
-        raise fail(str(error), 3) from None
 
 
 # outbox ---------------------------------------------------------------------------------
@@ -379,6 +390,7 @@ def may_manage_subscribers(session: Session, actor: str) -> None:
 def outbox_dispatch(ctx: typer.Context) -> None:
     """Send every delivery that is due now (what the scheduler does every few seconds)."""
     with open_container(ctx) as container:
+        authorised(container, Operation.operate_outbox)
         report = container.notifier.outbox.dispatch_due()
         counts = container.notifier.delivery_counts()
     typer.echo(
@@ -418,17 +430,40 @@ def outbox_retry(
         bool, typer.Option("--unknown", help="Every delivery whose outcome is unknown.")
     ] = False,
 ) -> None:
-    """Queue failed, unknown or cancelled deliveries again and send them now."""
+    """Queue failed or unknown deliveries again and send them now.
+
+    Deliveries cancelled because their recipient unsubscribed are never sent again, nor is
+    anything to a recipient who is no longer subscribed. Who asked is recorded."""
     statuses = [s for s, wanted in (("failed", failed), ("unknown", unknown)) if wanted]
     if not ids and not statuses:
         raise fail("name delivery ids, or --failed / --unknown", 2)
     with open_container(ctx) as container:
+        actor = authorised(container, Operation.operate_outbox)
         chosen = list(ids or [])
         for status in statuses:
             chosen += [d.id for d in container.notifier.deliveries(status, 10_000) if d.id]
-        requeued = container.notifier.outbox.requeue(chosen)
+        try:
+            retried = container.notifier.retry(chosen, actor)
+        except NotFound as error:
+            raise fail(str(error), 2) from None
         report = container.notifier.outbox.dispatch_due()
-    typer.echo(f"requeued {requeued}; sent {report.sent}; {report.retrying} waiting to retry")
+    for row_id, why in retried.refused.items():
+        typer.secho(f"delivery {row_id} not requeued: {why}", err=True, fg="yellow")
+    typer.echo(
+        f"requeued {retried.requeued}; sent {report.sent}; {report.retrying} waiting to retry"
+    )
+    if set(retried.refused) & set(ids or []):
+        raise typer.Exit(1)  # a delivery named by id was not sent again
+
+
+def authorised(container: Container, operation: Operation) -> str:
+    """The acting user, once `capital.access` allows them the operation; exit 3 if not."""
+    actor = container.settings.current_actor()
+    try:
+        authorise(container.sessions, actor, operation)
+    except AccessDenied as error:
+        raise fail(str(error), 3) from None
+    return actor
 
 
 def _echo_outbox(counts: dict[str, int]) -> None:

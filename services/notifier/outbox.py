@@ -11,9 +11,10 @@ If a worker dies between claiming and marking, nobody can know whether the messa
 After `claim_timeout_s` such a row becomes `unknown`: it is not sent again automatically
 (that could be the duplicate we promise never to send), it shows in `capital alerts` and
 `capital outbox list`, and `capital outbox retry ID` sends it again once a person has
-checked. The window is the time one SMTP or HTTP exchange takes; every other failure
-(server down, refused, timeout, 5xx) leaves the row `pending` with `next_attempt_at`
-pushed back exponentially, up to `max_attempts`, after which it is `failed` and listed.
+checked (who asked is recorded). The window is the time one SMTP or HTTP exchange takes;
+every other failure (server down, refused, timeout, 5xx) leaves the row `pending` with
+`next_attempt_at` pushed back exponentially, up to `max_attempts`, after which it is
+`failed` and listed.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ from projection.database import SessionFactory, transaction
 from services.notifier.delivery import Content, DeliveryFailed, Notifier, Outgoing
 from services.notifier.digest import Digest
 from services.notifier.settings import RetryPolicy
-from services.notifier.store import AlertDelivery, DeliveryStatus
+from services.notifier.store import AlertDelivery, DeliveryRequeue, DeliveryStatus
 from services.notifier.subscriptions import masked
 
 log = logging.getLogger(__name__)
@@ -43,6 +44,10 @@ UNKNOWN_OUTCOME = (
     "the worker stopped while sending, so it may or may not have arrived; not sent again "
     "automatically: check with the recipient, then `capital outbox retry {id}`"
 )
+
+
+# What a person may send again. `cancelled` is not: only unsubscribing cancels.
+RETRYABLE = frozenset({DeliveryStatus.failed, DeliveryStatus.unknown})
 
 
 def worker_name() -> str:
@@ -261,15 +266,45 @@ class OutboxDispatcher:
             log.error("%d deliveries have an unknown outcome: %s", len(expired), expired)
         return len(expired)
 
-    def requeue(self, row_ids: list[int]) -> int:
-        """Send again (a person's decision): failed, unknown or cancelled deliveries go back
-        to the queue with a fresh set of attempts."""
-        retryable = [DeliveryStatus.failed, DeliveryStatus.unknown, DeliveryStatus.cancelled]
-        return self._set(
-            col(AlertDelivery.id).in_(row_ids),
-            col(AlertDelivery.status).in_(retryable),
-            status=DeliveryStatus.pending,
-            attempts=0,
-            next_attempt_at=self._now(),
-            claim_token=None,
-        )
+    def requeue(self, row_ids: list[int], actor: str) -> int:
+        """Send again (a person's decision): failed or unknown deliveries go back to the
+        queue with a fresh set of attempts, and who asked is recorded beside them
+        (`alert_delivery_requeue`). Cancelled deliveries stay cancelled: a delivery is only
+        cancelled when its recipient unsubscribed. Returns how many were requeued."""
+        now = self._now()
+        done: list[int] = []
+        with transaction(self._sessions) as session:
+            for row_id in dict.fromkeys(row_ids):
+                found = session.exec(
+                    select(AlertDelivery.status, AlertDelivery.last_error).where(
+                        AlertDelivery.id == row_id
+                    )
+                ).first()
+                if found is None or found[0] not in RETRYABLE:
+                    continue
+                status, last_error = found
+                changed = session.exec(
+                    update(AlertDelivery)
+                    .where(col(AlertDelivery.id) == row_id, col(AlertDelivery.status) == status)
+                    .values(
+                        status=DeliveryStatus.pending,
+                        attempts=0,
+                        next_attempt_at=now,
+                        claim_token=None,
+                    )
+                )
+                if changed.rowcount != 1:
+                    continue  # it moved meanwhile (a slow send marked it sent)
+                session.add(
+                    DeliveryRequeue(
+                        delivery_id=row_id,
+                        previous_status=status,
+                        previous_error=last_error,
+                        requeued_by=actor,
+                        requeued_at=now,
+                    )
+                )
+                done.append(row_id)
+        if done:
+            log.info("%s requeued %d delivery(ies): %s", actor, len(done), done)
+        return len(done)

@@ -9,10 +9,12 @@ and `programme`, like the RAG rules beside which they sit.
 - `rag_change`: programme, budget or overall RAG worsens. When a slippage or budget alert
   already reports the same event (its details carry every RAG transition) no second alert
   is raised: one event, one message to a busy person.
-- `overdue`: the daily sweep finds a scheme not complete past its expected completion;
-  once per scheme and expected date. An event that reveals a scheme is overdue (its first
-  anticipated date, already past, when a register is imported) raises that same alert at
-  once, under the same key, instead of a RAG change; the sweep then finds it raised.
+- `overdue`: the daily sweep finds a scheme the tracker judged overdue (not complete past
+  its anticipated completion, or its baseline while none is logged: `SchemeSnapshot.overdue`
+  from `programme.rag`, not a rule of the notifier's own); once per scheme and expected
+  date. An event that reveals a scheme is overdue (its first anticipated date, already
+  past, when a register is imported) raises that same alert at once, under the same key,
+  instead of a RAG change; the sweep then finds it raised.
 
 Every alert has a de-duplication key built from what makes it unique, so replaying the
 same events, or sweeping the same day twice, raises nothing twice.
@@ -28,7 +30,6 @@ from events import AlertKind, AlertRaised, EventType, Rag, SchemeSnapshot, Schem
 from events import Severity as Sev
 from events.alerts import DetailValue
 from programme.rag import worsened
-from programme.scheme import FINISHED
 
 RAG_BOXES = ("programme", "budget", "overall")
 _SEVERITY_OF_RAG = {Rag.red: Sev.critical, Rag.amber: Sev.warning, Rag.green: Sev.info}
@@ -180,48 +181,31 @@ def newly_overdue_alert(change: SchemeStateChanged, raised_at: dt.datetime) -> A
     before, after = change.previous, change.current
     if before is None or before.overdue or not after.overdue or "programme" in after.overrides:
         return None
-    return overdue_alert(after, after.evaluated_on, raised_at, change)
-
-
-def expected_completion(snapshot: SchemeSnapshot) -> dt.date | None:
-    """The date a scheme should be complete by: its anticipated completion, or its baseline
-    while no anticipated date has been recorded."""
-    return snapshot.anticipated_completion or snapshot.baseline_completion
-
-
-def is_overdue(snapshot: SchemeSnapshot, today: dt.date) -> bool:
-    due = expected_completion(snapshot)
-    unfinished = snapshot.status not in FINISHED and snapshot.actual_completion is None
-    return unfinished and due is not None and today > due
+    return overdue_alert(after, raised_at, change)
 
 
 def overdue_alerts(
-    snapshots: Iterable[SchemeSnapshot], today: dt.date, raised_at: dt.datetime
+    snapshots: Iterable[SchemeSnapshot], raised_at: dt.datetime
 ) -> list[AlertRaised]:
-    """The sweep: one alert per unfinished scheme past its expected completion. The key
-    names the expected date, so each date raises once however many mornings pass, and a
-    new anticipated date that passes in turn raises again."""
-    return [
-        overdue_alert(snapshot, today, raised_at)
-        for snapshot in snapshots
-        if is_overdue(snapshot, today)
-    ]
+    """The sweep: one alert per scheme the tracker judged overdue on the date its snapshot
+    was taken (`SchemeSnapshot.overdue`, from `programme.rag.is_overdue`: the notifier does
+    not judge lateness itself). The key names the expected date, so each date raises once
+    however many mornings pass, and a new anticipated date that passes in turn raises
+    again."""
+    return [overdue_alert(snapshot, raised_at) for snapshot in snapshots if snapshot.overdue]
 
 
 def overdue_alert(
-    snapshot: SchemeSnapshot,
-    today: dt.date,
-    raised_at: dt.datetime,
-    change: SchemeStateChanged | None = None,
+    snapshot: SchemeSnapshot, raised_at: dt.datetime, change: SchemeStateChanged | None = None
 ) -> AlertRaised:
-    due = expected_completion(snapshot)
-    assert due is not None, "only overdue schemes have alerts"
+    """The alert for a snapshot the tracker judged overdue on `snapshot.evaluated_on`."""
+    due = _due(snapshot)
+    assert snapshot.overdue and due is not None, "only overdue schemes have alerts"
+    today = snapshot.evaluated_on
     late = (today - due).days
-    # Overdue is red by the default RAG rules. Where the tracker judged the scheme overdue
-    # too, its programme RAG already says so (and honours an override or a deployment's
-    # `overdue_is_red`); otherwise only the baseline showed it, and an override still wins.
-    judged = snapshot.overdue or "programme" in snapshot.overrides
-    rag = snapshot.programme_rag if judged else Rag.red
+    # The tracker's programme RAG already says what overdue means here: red by default,
+    # unless a person overrode it or the deployment turned `overdue_is_red` off.
+    rag = snapshot.programme_rag
     scheme = snapshot.scheme_id
     which = "anticipated completion" if snapshot.anticipated_completion else "baseline completion"
     headline = f"{scheme} overdue: completion was due {long_date(due)} ({days(late)} ago)"
@@ -249,6 +233,12 @@ def overdue_alert(
     return _alert(
         AlertKind.overdue, key, scheme, rag, headline, message, details, raised_at, change
     )
+
+
+def _due(snapshot: SchemeSnapshot) -> dt.date | None:
+    """The date the tracker judged lateness against (`programme.rag.expected_completion`),
+    as the snapshot carries it: the anticipated completion, else the baseline."""
+    return snapshot.anticipated_completion or snapshot.baseline_completion
 
 
 def long_date(day: dt.date | None) -> str:

@@ -14,12 +14,13 @@ from programme.rag import RagPolicy
 from projection.database import SessionFactory, transaction
 from services.notifier.delivery import Notifier
 from services.notifier.handlers import StateChangeNotifier
-from services.notifier.outbox import OutboxDispatcher
+from services.notifier.outbox import RETRYABLE, OutboxDispatcher
 from services.notifier.settings import NotifierSettings
 from services.notifier.store import (
     Alert,
     AlertDelivery,
     AlertWithDeliveries,
+    DeliveryStatus,
     Subscriber,
     active_recipients,
     find_alerts,
@@ -28,7 +29,7 @@ from services.notifier.store import (
     remove_subscriber,
     save_subscriber,
 )
-from services.notifier.subscriptions import Recipient, merge
+from services.notifier.subscriptions import Recipient, masked, merge
 from services.notifier.sweep import DailySweep
 
 
@@ -40,6 +41,12 @@ class NotFound(LookupError):
 class Acknowledged:
     alert: Alert
     now: bool  # False when someone had acknowledged it already
+
+
+@dataclass(frozen=True)
+class Retried:
+    requeued: int
+    refused: dict[int, str]  # delivery id: why it was not sent again
 
 
 class NotifierService:
@@ -96,7 +103,11 @@ class NotifierService:
                     id_or_address.strip().lower() in (r.address.lower(), r.key.lower())
                     for r in self._configured
                 )
-                problem = f"no subscription {id_or_address!r} made with the CLI"
+                # A webhook URL typed back may carry its token and credentials: mask it.
+                shown = (
+                    masked("webhook", id_or_address) if "://" in id_or_address else id_or_address
+                )
+                problem = f"no subscription {shown!r} made with the CLI"
                 if configured:
                     problem += (
                         ": it comes from the settings (CAPITAL_NOTIFIER__SUBSCRIBERS or "
@@ -140,3 +151,40 @@ class NotifierService:
             if status is not None:
                 query = query.where(AlertDelivery.status == status)
             return list(session.exec(query))
+
+    def retry(self, ids: list[int], actor: str) -> Retried:
+        """Send deliveries again, as `actor` asks (`capital outbox retry`). Every id must
+        exist (NotFound otherwise, before anything changes). Only failed and unknown
+        deliveries to a current recipient go back to the queue; the others are refused
+        with the reason: sending to someone who unsubscribed is never a retry."""
+        wanted = list(dict.fromkeys(ids))
+        with self._sessions() as session:
+            rows: dict[int, AlertDelivery] = {}
+            for start in range(0, len(wanted), 500):
+                chunk = wanted[start : start + 500]
+                query = select(AlertDelivery).where(col(AlertDelivery.id).in_(chunk))
+                rows.update({row.id: row for row in session.exec(query) if row.id is not None})
+            missing = [i for i in wanted if i not in rows]
+            if missing:
+                raise NotFound(f"no delivery {', '.join(map(str, missing))}")
+            current = {recipient.key_hash for recipient in self.recipients(session)}
+        refused = {
+            row_id: why
+            for row_id in wanted
+            if (why := _not_retryable(rows[row_id], current)) is not None
+        }
+        requeued = self.outbox.requeue([i for i in wanted if i not in refused], actor)
+        return Retried(requeued, refused)
+
+
+def _not_retryable(row: AlertDelivery, current_recipients: set[str]) -> str | None:
+    if row.status == DeliveryStatus.cancelled:
+        return (
+            f"it was cancelled ({row.last_error or 'its recipient unsubscribed'}); "
+            "cancelled deliveries are not sent again"
+        )
+    if row.status not in RETRYABLE:
+        return f"it is {row.status}; only failed or unknown deliveries are sent again"
+    if row.recipient_hash not in current_recipients:
+        return f"{masked(row.channel, row.address)} is no longer subscribed"
+    return None

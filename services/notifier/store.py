@@ -7,7 +7,12 @@
   moves pending -> sending (claimed) -> sent | pending again (retry) | failed; a claim
   that outlives its worker becomes `unknown` (see `outbox.py`).
 - `subscriber`: subscriptions made with the CLI (settings add more, see `settings.py`).
-- `sweep_run`: one row per swept date: how the daily sweep runs once per deployment.
+- `sweep_run`: one row per swept date: how the daily sweep runs once per deployment, and
+  who (person and worker) swept it.
+- `alert_delivery_requeue`: who sent a delivery again (`capital outbox retry`), when, and
+  what state it was in. A table of its own rather than a column on `alert_delivery`, so a
+  database made before it gains it at start-up (`create_schema` adds missing tables, not
+  columns) and every re-send is kept, not only the last.
 
 Times are stored as naive UTC and read back as aware UTC on SQLite and PostgreSQL alike.
 """
@@ -147,6 +152,22 @@ class SweepRun(SQLModel, table=True):
     finished_at: dt.datetime | None = _when(nullable=True)
     overdue_raised: int = 0
     digests_queued: int = 0
+
+    @property
+    def claimed_by(self) -> str:
+        """Who swept: `person@host:pid` (or the worker alone for an unattended one)."""
+        return self.claim_token.rsplit(":", 1)[0]
+
+
+class DeliveryRequeue(SQLModel, table=True):
+    __tablename__ = "alert_delivery_requeue"
+
+    id: int | None = Field(default=None, primary_key=True)
+    delivery_id: int = Field(index=True)
+    previous_status: str = Field(max_length=16)
+    previous_error: str | None = _text(nullable=True)
+    requeued_by: str = _text()
+    requeued_at: dt.datetime = _when()
 
 
 @dataclass(frozen=True)

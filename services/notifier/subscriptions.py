@@ -48,12 +48,21 @@ def role_name(text: str) -> str:
 
 
 def masked(channel: Channel | str, address: str) -> str:
-    """What may be shown or logged: webhook URLs carry their token in the path."""
+    """What may be shown or logged. A webhook URL is a secret: its token is in the path or
+    the query, and it may carry `user:password@` before the host. Only the scheme, host
+    and port are kept, and the last four characters as a hint."""
     if channel != "webhook":
         return address
     parts = urlsplit(address)
+    host = parts.hostname or ""
+    if ":" in host:
+        host = f"[{host}]"  # IPv6
+    try:
+        port = f":{parts.port}" if parts.port is not None else ""
+    except ValueError:
+        port = ""
     tail = address[-4:] if len(parts.path) > 8 else ""
-    return f"{parts.scheme}://{parts.netloc}/…{tail}"
+    return f"{parts.scheme}://{host}{port}/…{tail}"
 
 
 class Recipient(BaseModel):

@@ -28,7 +28,8 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from sqlalchemy.exc import IntegrityError
@@ -47,6 +48,7 @@ from services.notifier.store import SweepRun, alerts_raised_between, enqueue, la
 log = logging.getLogger(__name__)
 
 FIRST_DIGEST_COVERS = dt.timedelta(days=1)
+CLAIM_WHO_MAX = 67  # `sweep_run.claim_token` holds 80: who, a colon and 12 random characters
 
 
 @dataclass(frozen=True)
@@ -57,6 +59,12 @@ class SweepReport:
     already_overdue: int = 0
     digests_queued: int = 0
     previous_run: SweepRun | None = None
+
+
+def claim_token(worker: str, actor: str | None = None) -> str:
+    """`actor@host:pid:random`, cut to fit the column; `SweepRun.claimed_by` reads it back."""
+    who = f"{actor}@{worker}" if actor else worker
+    return f"{who[:CLAIM_WHO_MAX]}:{uuid.uuid4().hex[:12]}"
 
 
 class DailySweep:
@@ -75,18 +83,30 @@ class DailySweep:
         self._now = now
         self._lease = lease
         self._worker = worker or worker_name()
+        self._actor: str | None = None
+
+    @contextmanager
+    def run_by(self, actor: str) -> Iterator[None]:
+        """Attribute the sweeps run meanwhile (by `run`, or by a scheduler started meanwhile)
+        to the person who asked for them, as well as to this worker."""
+        previous, self._actor = self._actor, actor
+        try:
+            yield
+        finally:
+            self._actor = previous
 
     def run(self, today: dt.date, *, again: bool = False) -> SweepReport:
         """Sweep for `today` unless it has been swept; `again` sweeps anyway (safe: nothing
-        is raised or queued twice)."""
-        token = f"{self._worker}:{uuid.uuid4().hex[:12]}"
+        is raised or queued twice). The claim names the person (see `run_by`) and the
+        worker: `sweep_run` records who swept each date."""
+        token = claim_token(self._worker, self._actor)
         if not self._claim(today, token, again):
             return SweepReport(today, ran=False, previous_run=self.last_run(today))
         now = self._now()
         with self._sessions() as session:
             snapshots = scheme_snapshots(session, today, self._policy)
         recorded = record_once(
-            self._sessions, overdue_alerts(snapshots, today, now), self._recipients, now
+            self._sessions, overdue_alerts(snapshots, now), self._recipients, now
         )
         queued = self._queue_digests(today, snapshots, now)
         with transaction(self._sessions) as session:

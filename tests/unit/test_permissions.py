@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 
 import pytest
+from sqlmodel import select
 from typer.testing import CliRunner
 
+from capital.access import OPERATIONS, Operation
+from capital.bootstrap import Container
 from capital.cli import app
 from events import EventType
 from programme.permissions import Role, may_record, refusal
+from services.notifier.store import SweepRun
 from tests.builders import event, registered
 from tests.conftest import SAMPLE_PROGRAMME
 
@@ -157,3 +162,116 @@ def test_only_admins_manage_users_and_heads_of_capital_manage_subscribers(capita
     last_admin = capital("root", "users", "remove", "root")
     assert last_admin.exit_code == 3
     assert "last administrator" in last_admin.stderr
+
+
+def test_a_demoted_last_admin_would_leave_nobody_to_manage_users(capital):
+    capital("root", "users", "add", "root", "--role", "admin")
+    capital("root", "users", "add", "pm.alice", "--role", "project_manager")
+
+    demoted = capital("root", "users", "add", "root", "--role", "finance")
+
+    assert demoted.exit_code == 3
+    assert "root is the last administrator" in demoted.stderr
+    users = json.loads(capital("root", "users", "list", "--format", "json").stdout)
+    assert {u["name"]: u["roles"] for u in users}["root"] == "admin"
+    capital("root", "users", "add", "ops.sam", "--role", "admin")
+    assert capital("root", "users", "add", "root", "--role", "finance").exit_code == 0
+    assert capital("ops.sam", "users", "add", "ops.sam", "--role", "finance").exit_code == 3
+
+
+def test_operations_around_the_events_have_roles_too():
+    manage = {Role.head_of_capital, Role.admin}
+    assert OPERATIONS[Operation.acknowledge_alerts] == manage
+    assert OPERATIONS[Operation.manage_subscribers] == manage
+    assert OPERATIONS[Operation.run_sweep] == manage
+    assert OPERATIONS[Operation.operate_outbox] == {Role.admin}
+    assert OPERATIONS[Operation.run_scheduler] == {Role.admin}
+    assert OPERATIONS[Operation.manage_users] == {Role.admin}
+
+
+@pytest.fixture
+def no_scheduler(monkeypatch):
+    """`capital scheduler` would run until stopped: starting it fails the test instead."""
+
+    def started(self, blocking=False):
+        raise AssertionError("the scheduler was started")
+
+    monkeypatch.setattr(Container, "notifier_scheduler", started)
+
+
+def test_alerts_sweeps_and_the_outbox_are_refused_without_the_role(
+    capital, sqlite_url, make_container, no_scheduler
+):
+    capital("root", "users", "add", "root", "--role", "admin")
+    capital("root", "users", "add", "head", "--role", "head_of_capital")
+    capital("root", "users", "add", "pm.alice", "--role", "project_manager")
+    capital("root", "publish", str(SAMPLE_PROGRAMME))
+    [alert, *_] = json.loads(capital("pm.alice", "alerts", "--format", "json").stdout)
+
+    refused = {
+        "acknowledge alerts": capital("mallory", "alerts", "ack", alert["alert_id"]),
+        "run the daily sweep": capital("pm.alice", "sweep", "--today", "2024-07-29"),
+        "dispatch or retry deliveries": capital("head", "outbox", "dispatch"),
+        "run the scheduler": capital("head", "scheduler"),
+    }
+    retry = capital("head", "outbox", "retry", "1")
+
+    for what, result in refused.items():
+        assert result.exit_code == 3, (what, result.output)
+        assert len(result.stderr.strip().splitlines()) == 1
+    assert refused["acknowledge alerts"].stderr.strip() == (
+        "mallory may not acknowledge alerts: it needs the role admin or head_of_capital"
+    )
+    assert "pm.alice may not run the daily sweep: it needs the role admin or head_of_capital" in (
+        refused["run the daily sweep"].stderr
+    )
+    assert "head may not dispatch or retry deliveries: it needs the role admin" in (
+        refused["dispatch or retry deliveries"].stderr
+    )
+    assert "head may not run the scheduler: it needs the role admin" in (
+        refused["run the scheduler"].stderr
+    )
+    assert retry.exit_code == 3 and "head may not dispatch or retry" in retry.stderr
+    container = make_container(sqlite_url)
+    with container.sessions() as session:
+        assert session.exec(select(SweepRun)).all() == []  # the refused sweep claimed nothing
+    [still] = [a for a in container.notifier.alerts() if a.alert.alert_id == alert["alert_id"]]
+    assert still.alert.acknowledged_at is None
+
+    acked = capital("head", "alerts", "ack", alert["alert_id"])
+    assert acked.exit_code == 0 and "as head" in acked.stdout
+    swept = capital("head", "sweep", "--today", "2024-07-29")
+    assert swept.exit_code == 0, swept.output
+    again = capital("head", "sweep", "--today", "2024-07-29")
+    assert "was swept already" in again.stdout and "by head@" in again.stdout
+    with container.sessions() as session:
+        [run] = session.exec(select(SweepRun)).all()
+    assert run.claimed_by.startswith("head@")
+    assert capital("root", "outbox", "dispatch").exit_code == 0
+
+
+def test_a_date_after_today_cannot_be_swept(capital, sqlite_url, make_container, no_scheduler):
+    capital("root", "users", "add", "root", "--role", "admin")
+    tomorrow = (dt.datetime.now(dt.UTC) + dt.timedelta(days=2)).date().isoformat()
+
+    early = capital("root", "sweep", "--today", tomorrow)
+    scheduled = CliRunner().invoke(
+        app, ["--actor", "root", "scheduler"], env={"CAPITAL_TODAY": "2999-01-01"}
+    )
+
+    assert early.exit_code == 2
+    assert f"cannot sweep for {tomorrow}: it is after today" in early.stderr
+    assert scheduled.exit_code == 2
+    assert "cannot run the scheduler for 2999-01-01" in scheduled.stderr
+    with make_container(sqlite_url).sessions() as session:
+        assert session.exec(select(SweepRun)).all() == []
+    assert capital("root", "sweep", "--today", "2024-07-29").exit_code == 0
+
+
+def test_in_open_mode_anyone_may_acknowledge_sweep_and_work_the_outbox(capital, no_scheduler):
+    capital("someone", "publish", str(SAMPLE_PROGRAMME))
+    [alert, *_] = json.loads(capital("someone", "alerts", "--format", "json").stdout)
+
+    assert capital("someone", "alerts", "ack", alert["alert_id"]).exit_code == 0
+    assert capital("someone", "sweep", "--today", "2024-07-29").exit_code == 0
+    assert capital("someone", "outbox", "dispatch").exit_code == 0

@@ -13,9 +13,10 @@ from events import topics
 from programme.rag import RagPolicy
 from projection.database import SessionFactory
 from services.notifier.delivery import DeliveryFailed, Outgoing
-from services.notifier.service import NotifierService
+from services.notifier.service import NotFound, NotifierService
 from services.notifier.settings import NotifierSettings, RetryPolicy
-from services.notifier.store import AlertDelivery
+from services.notifier.store import AlertDelivery, DeliveryRequeue
+from services.notifier.subscriptions import Recipient
 from tests.builders import event, registered
 from tests.unit.notifier.conftest import BuildNotifier
 from tests.unit.notifier.fakes import FakeClock, FakeNotifier, smtp_down
@@ -244,6 +245,76 @@ def test_a_delivery_whose_worker_died_mid_send_is_flagged_not_sent_twice(
     assert row.status == "unknown"
     assert f"capital outbox retry {row.id}" in (row.last_error or "")
     # A person checked and asks for it again:
-    assert row.id is not None and notifier.outbox.requeue([row.id]) == 1
+    assert row.id is not None and notifier.outbox.requeue([row.id], "ops.sam") == 1
     assert notifier.outbox.dispatch_due().sent == 1
     assert len(email.sent) == 1
+
+
+def requeues(sessions: SessionFactory) -> list[DeliveryRequeue]:
+    with sessions() as session:
+        return list(session.exec(select(DeliveryRequeue).order_by(DeliveryRequeue.id)))
+
+
+def test_a_retry_of_a_failed_delivery_is_sent_again_and_records_who_asked(
+    build_notifier: BuildNotifier,
+    track,
+    email: FakeNotifier,
+    clock: FakeClock,
+    sessions: SessionFactory,
+) -> None:
+    notifier = build_notifier(subscribers=[HEAD])
+    email.failures = [DeliveryFailed("550 mailbox full", permanent=True)]
+    raise_slippage(notifier, track)
+    notifier.outbox.dispatch_due()
+    [row] = deliveries(sessions)
+    assert row.id is not None and row.status == "failed"
+
+    retried = notifier.retry([row.id], "ops.sam")
+
+    assert (retried.requeued, retried.refused) == (1, {})
+    [requeue] = requeues(sessions)
+    assert (requeue.delivery_id, requeue.requeued_by) == (row.id, "ops.sam")
+    assert (requeue.previous_status, requeue.previous_error) == ("failed", "550 mailbox full")
+    assert requeue.requeued_at == clock()
+    assert notifier.outbox.dispatch_due().sent == 1
+
+
+def test_a_retry_naming_a_delivery_that_does_not_exist_changes_nothing(
+    build_notifier: BuildNotifier, track, email: FakeNotifier, sessions: SessionFactory
+) -> None:
+    notifier = build_notifier(subscribers=[HEAD])
+    email.failures = [DeliveryFailed("550 mailbox full", permanent=True)]
+    raise_slippage(notifier, track)
+    notifier.outbox.dispatch_due()
+    [row] = deliveries(sessions)
+    assert row.id is not None
+
+    with pytest.raises(NotFound, match="no delivery 99999"):
+        notifier.retry([row.id, 99999], "ops.sam")
+
+    assert deliveries(sessions)[0].status == "failed" and requeues(sessions) == []
+
+
+def test_deliveries_to_someone_who_unsubscribed_are_never_sent_again(
+    build_notifier: BuildNotifier, track, email: FakeNotifier, sessions: SessionFactory
+) -> None:
+    notifier = build_notifier()
+    notifier.subscribe(Recipient(channel="email", address="leaving@council.gov.uk"), "admin")
+    email.failures = [DeliveryFailed("550 mailbox full", permanent=True)]
+    raise_slippage(notifier, track, "S-1")
+    notifier.outbox.dispatch_due()
+    raise_slippage(notifier, track, "S-2")  # queued, not yet sent
+    failed, queued = deliveries(sessions)
+    assert (failed.status, queued.status) == ("failed", "pending")
+    notifier.unsubscribe("leaving@council.gov.uk", "admin")
+    assert failed.id is not None and queued.id is not None
+
+    retried = notifier.retry([queued.id, failed.id], "ops.sam")
+    direct = notifier.outbox.requeue([queued.id], "ops.sam")
+
+    assert retried.requeued == 0 and direct == 0
+    assert "cancelled (unsubscribed by admin)" in retried.refused[queued.id]
+    assert "is no longer subscribed" in retried.refused[failed.id]
+    assert {d.status for d in deliveries(sessions)} == {"failed", "cancelled"}
+    assert notifier.outbox.dispatch_due().sent == 0 and email.sent == []
+    assert requeues(sessions) == []

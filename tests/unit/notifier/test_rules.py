@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from events import AlertKind, AlertRaised, Severity
 from services.notifier.rules import alerts_for_change, overdue_alerts
-from tests.builders import day, event, registered
+from tests.builders import event, registered
 from tests.unit.notifier.scenarios import RAISED_AT, last_change, snapshot_after, state_changes
 
 STARTED = event("scheme.started", "2024-02-01")
@@ -243,7 +243,7 @@ def test_a_scheme_past_its_anticipated_completion_is_overdue_and_red() -> None:
         registered(), STARTED, revised("2024-05-01", "2024-07-10"), today="2024-07-29"
     )
 
-    [alert] = overdue_alerts([late], day("2024-07-29"), RAISED_AT)
+    [alert] = overdue_alerts([late], RAISED_AT)
 
     assert alert.kind is AlertKind.overdue
     assert alert.severity is Severity.critical
@@ -253,26 +253,21 @@ def test_a_scheme_past_its_anticipated_completion_is_overdue_and_red() -> None:
 
 
 def test_overdue_is_keyed_by_the_anticipated_date_not_the_day_swept() -> None:
-    late = snapshot_after(
-        registered(), STARTED, revised("2024-05-01", "2024-07-10"), today="2024-07-29"
-    )
+    history = [registered(), STARTED, revised("2024-05-01", "2024-07-10")]
 
-    monday = overdue_alerts([late], day("2024-07-29"), RAISED_AT)
-    tuesday = overdue_alerts([late], day("2024-07-30"), RAISED_AT)
+    monday = overdue_alerts([snapshot_after(*history, today="2024-07-29")], RAISED_AT)
+    tuesday = overdue_alerts([snapshot_after(*history, today="2024-07-30")], RAISED_AT)
 
     assert [a.alert_id for a in monday] == [a.alert_id for a in tuesday]
+    assert "(20 days ago)" in tuesday[0].subject
 
 
 def test_a_new_anticipated_date_that_passes_is_overdue_again_under_a_new_key() -> None:
     history = [registered(), STARTED, revised("2024-05-01", "2024-07-10")]
     later = [*history, revised("2024-07-15", "2024-08-20")]
 
-    first = overdue_alerts(
-        [snapshot_after(*history, today="2024-07-15")], day("2024-07-15"), RAISED_AT
-    )
-    second = overdue_alerts(
-        [snapshot_after(*later, today="2024-09-01")], day("2024-09-01"), RAISED_AT
-    )
+    first = overdue_alerts([snapshot_after(*history, today="2024-07-15")], RAISED_AT)
+    second = overdue_alerts([snapshot_after(*later, today="2024-09-01")], RAISED_AT)
 
     assert [a.dedup_key for a in first] == ["overdue:S-1:2024-07-10"]
     assert [a.dedup_key for a in second] == ["overdue:S-1:2024-08-20"]
@@ -283,7 +278,7 @@ def test_a_scheme_is_not_overdue_on_its_anticipated_day() -> None:
         registered(), STARTED, revised("2024-05-01", "2024-07-29"), today="2024-07-29"
     )
 
-    assert overdue_alerts([due_today], day("2024-07-29"), RAISED_AT) == []
+    assert overdue_alerts([due_today], RAISED_AT) == []
 
 
 def test_complete_and_cancelled_schemes_are_never_overdue() -> None:
@@ -296,13 +291,13 @@ def test_complete_and_cancelled_schemes_are_never_overdue() -> None:
         today="2024-08-29",
     )
 
-    assert overdue_alerts([complete, cancelled], day("2024-08-29"), RAISED_AT) == []
+    assert overdue_alerts([complete, cancelled], RAISED_AT) == []
 
 
 def test_a_scheme_never_revised_is_overdue_once_its_baseline_passes() -> None:
     silent = snapshot_after(registered(), STARTED, today="2024-07-29")
 
-    [alert] = overdue_alerts([silent], day("2024-07-29"), RAISED_AT)
+    [alert] = overdue_alerts([silent], RAISED_AT)
 
     assert alert.dedup_key == "overdue:S-1:2024-06-30"
     assert "no revised date has been logged" in alert.message
@@ -314,7 +309,23 @@ def test_overdue_under_an_amber_programme_override_is_a_warning() -> None:
     )
     late = snapshot_after(registered(), STARTED, override, today="2024-07-29")
 
-    [alert] = overdue_alerts([late], day("2024-07-29"), RAISED_AT)
+    [alert] = overdue_alerts([late], RAISED_AT)
 
     assert alert.severity is Severity.warning
     assert alert.subject.startswith("[AMBER] S-1 overdue")
+
+
+def test_overdue_is_the_trackers_judgement_not_a_second_rule_of_the_notifiers() -> None:
+    """The sweep raises exactly where `programme.rag` judged the snapshot overdue: were the
+    notifier to judge lateness again from the dates, a change to the tracker's rule would
+    leave the two disagreeing (no longer overdue on the dashboard, still alerted)."""
+    late = snapshot_after(
+        registered(), STARTED, revised("2024-05-01", "2024-07-10"), today="2024-07-29"
+    )
+    assert late.overdue
+    judged_otherwise = late.model_copy(update={"overdue": False})
+
+    assert overdue_alerts([judged_otherwise], RAISED_AT) == []
+    [alert] = overdue_alerts([late], RAISED_AT)
+    assert alert.details["judged_on"] == "2024-07-29"
+    assert alert.details["expected_completion"] == "2024-07-10"

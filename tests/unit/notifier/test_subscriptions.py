@@ -56,6 +56,25 @@ def test_webhook_urls_must_be_http_and_are_masked_when_shown() -> None:
         webhook_url("ftp://example.org/hook")
 
 
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        (
+            "https://svc:s3cretpw@hooks.example.com/services/T0/B0/tok3n",
+            "https://hooks.example.com/…ok3n",
+        ),
+        (
+            "https://svc:s3cretpw@hooks.example.com:8443/hook/tok3n",
+            "https://hooks.example.com:8443/…ok3n",
+        ),
+        ("http://s3cretpw@[::1]:9000/services/T0/B0/tok3n", "http://[::1]:9000/…ok3n"),
+    ],
+)
+def test_a_masked_webhook_url_never_shows_credentials_before_the_host(url: str, shown: str) -> None:
+    assert masked("webhook", webhook_url(url)) == shown
+    assert "s3cretpw" not in masked("webhook", url)
+
+
 def test_settings_subscribers_are_overridden_by_the_same_address_made_with_the_cli() -> None:
     configured = Recipient(channel="email", address="a@x.org", source="settings")
     stored = Recipient(channel="email", address="a@x.org", min_severity=Severity.critical)

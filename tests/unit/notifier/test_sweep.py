@@ -315,3 +315,34 @@ def test_a_notifier_started_after_seven_sweeps_once_at_start_up_in_case_it_was_m
     assert scheduler_started_at(9).get_job(DISPATCH_JOB).trigger.interval == dt.timedelta(
         seconds=30
     )
+
+
+def test_a_sweep_records_who_ran_it_beside_the_worker(
+    build_notifier: BuildNotifier, track, sessions: SessionFactory
+) -> None:
+    notifier = build_notifier(worker="host-a:41")
+    track(*LATE)
+
+    with notifier.sweep.run_by("ana.lee"):
+        notifier.sweep.run(day("2024-07-29"))
+    unattended = notifier.sweep.run(day("2024-07-30"))
+
+    assert unattended.ran
+    with sessions() as session:
+        by_date = {run.run_on: run for run in session.exec(select(SweepRun))}
+    assert by_date[day("2024-07-29")].claimed_by == "ana.lee@host-a:41"
+    assert by_date[day("2024-07-30")].claimed_by == "host-a:41"
+
+
+def test_a_long_name_still_fits_the_claim_column(
+    build_notifier: BuildNotifier, track, sessions: SessionFactory
+) -> None:
+    notifier = build_notifier(worker="a-rather-long-host-name.estates.council.gov.uk:123456")
+
+    with notifier.sweep.run_by("someone.with.a.very.long.name@council.gov.uk"):
+        assert notifier.sweep.run(day("2024-07-29")).ran
+
+    with sessions() as session:
+        [run] = session.exec(select(SweepRun)).all()
+    assert len(run.claim_token) <= 80
+    assert run.claimed_by.startswith("someone.with.a.very.long.name@council.gov.uk@")
