@@ -38,12 +38,22 @@ class PublishReport:
         return not self.errors and not self.pending
 
 
-def parse_lines(lines: Iterable[str]) -> tuple[list[tuple[int, Envelope]], list[LineError]]:
+def parse_lines(
+    lines: Iterable[str | bytes],
+) -> tuple[list[tuple[int, Envelope]], list[LineError]]:
     events: list[tuple[int, Envelope]] = []
     errors: list[LineError] = []
     for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue
+        if isinstance(line, bytes):
+            try:
+                line = line.decode("utf-8")
+            except UnicodeDecodeError as error:
+                errors.append(
+                    LineError(number, f"not UTF-8 text: {error.reason} at byte {error.start}")
+                )
+                continue
         try:
             events.append((number, decode_envelope(line)))
         except DecodeError as error:

@@ -6,7 +6,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from sqlalchemy import event, text
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import ArgumentError
 from sqlmodel import Session, SQLModel, create_engine
 
 SessionFactory = Callable[[], Session]
@@ -31,6 +32,14 @@ def make_engine(url: str) -> Engine:
 
 
 SCHEMA_LOCK_ID = 73_240_001
+
+
+def shown_url(url: str) -> str:
+    """The database URL fit to print: any password hidden."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return "<unparseable database URL>"
 
 
 def create_schema(engine: Engine) -> None:

@@ -8,10 +8,13 @@ from contextlib import contextmanager
 from typing import Annotated, Any
 
 import typer
+from kafka.errors import KafkaError
 from pydantic import ValidationError
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from capital.bootstrap import Container, bootstrap
 from capital.settings import Settings
+from projection.database import shown_url
 
 
 def parse_date(value: str | None) -> dt.date | None:
@@ -35,8 +38,8 @@ AsOfOption = Annotated[
 
 def judging_date(settings: Settings, as_of: dt.date | None) -> dt.date:
     """A past position is judged as on that date (overdue then, not now), unless --today
-    says otherwise."""
-    return settings.today or as_of or settings.current_date()
+    says otherwise; a date still to come is judged as today."""
+    return settings.today or min(as_of or dt.date.max, settings.current_date())
 
 
 def settings_from(ctx: typer.Context, **overrides: Any) -> Settings:
@@ -50,11 +53,20 @@ def settings_from(ctx: typer.Context, **overrides: Any) -> Settings:
 
 @contextmanager
 def open_container(ctx: typer.Context, **overrides: Any) -> Iterator[Container]:
-    container = bootstrap(settings_from(ctx, **overrides))
+    """The wired application for one command. A database or broker that cannot be
+    reached ends the command with one line saying which and why, not a traceback."""
+    settings = settings_from(ctx, **overrides)
     try:
-        yield container
-    finally:
-        container.close()
+        container = bootstrap(settings)
+        try:
+            yield container
+        finally:
+            container.close()
+    except SQLAlchemyError as error:
+        reason = str(error.orig if isinstance(error, DBAPIError) else error).splitlines()[0]
+        raise fail(f"database {shown_url(settings.database_url)}: {reason}", 2) from None
+    except KafkaError as error:
+        raise fail(f"Kafka at {settings.kafka_bootstrap}: {error}", 2) from None
 
 
 def fail(message: str, code: int = 1) -> typer.Exit:

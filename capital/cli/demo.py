@@ -25,6 +25,7 @@ from capital.cli.output import Format, emit
 from capital.cli.report_commands import print_tables
 from capital.cli.scheme_commands import BOARD_COLUMNS
 from capital.importing import import_register
+from projection.database import shown_url
 from projection.views import scheme_snapshots
 from services.importer import KIND_SUMMARY, Severity
 from services.reporter.model import Report, ReportKind, ReportScope
@@ -33,7 +34,6 @@ from services.reporter.render import Format as ReportFormat
 from services.reporter.render import render
 
 REGISTER = "cype-capital-register-2024.csv"
-SAMPLE = "sample-programme.jsonl"
 PACK_DATE = "2024-07-29"
 DEMO_ACTOR = "capital-demo"
 
@@ -81,7 +81,7 @@ def import_shipped_register(run: DemoRun) -> None:
         run.container, run.register, sheet=None, recorded_on=run.today, actor=DEMO_ACTOR
     )
     typer.echo(
-        f"Imported {run.register.name} into {run.container.settings.database_url}, "
+        f"Imported {run.register.name} into {shown_url(run.container.settings.database_url)}, "
         f"recorded on {run.today}:\n  {summary_line(result)}"
     )
     for kind, count in result.plan.counts(Severity.warning).most_common():
@@ -167,11 +167,6 @@ STEPS: tuple[DemoStep, ...] = (
 def register_path() -> Path:
     """The shipped copy of the council's register (provenance: capital/data/README.md)."""
     return _data_file(REGISTER)
-
-
-def sample_path() -> Path:
-    """A hand-written event history of a few of the same schemes, as JSON Lines."""
-    return _data_file(SAMPLE)
 
 
 def _data_file(name: str) -> Path:

@@ -14,7 +14,6 @@ from capital.cli.context import fail, open_container, parse_date
 from capital.cli.output import Format, emit
 from capital.publishing import PublishReport, parse_lines, publish
 from events import EventType, canonical_type, new_event
-from events.codec import describe
 from events.schema import json_schema
 from projection.views import dead_letters
 
@@ -41,13 +40,13 @@ def publish_command(
     """Publish event envelopes. Bad lines are reported by number; every valid line is
     still published; the exit status is 1 if anything was refused."""
     if file == "-":
-        lines = sys.stdin.read().splitlines()
+        raw = sys.stdin.buffer.read()
     else:
         path = Path(file)
         if not path.is_file():
             raise fail(f"no such file: {file}", 2)
-        lines = path.read_text(encoding="utf-8-sig").splitlines()
-    numbered, errors = parse_lines(lines)
+        raw = path.read_bytes()
+    numbered, errors = parse_lines(raw.removeprefix(b"\xef\xbb\xbf").split(b"\n"))
     with open_container(ctx) as container:
         report = publish(
             container, numbered, container.settings.current_actor(), timeout if wait else None
@@ -96,9 +95,12 @@ def log_command(
     title: Annotated[str | None, typer.Option()] = None,
     budget: Annotated[str | None, typer.Option()] = None,
     funding: Annotated[
-        list[str] | None, typer.Option(help="SOURCE:AMOUNT, repeat for each source.")
+        list[str] | None,
+        typer.Option(help="SOURCE:AMOUNT[:APPROVED_ON], repeat for each source."),
     ] = None,
     contractor: Annotated[str | None, typer.Option()] = None,
+    contract_length: Annotated[str | None, typer.Option()] = None,
+    programme: Annotated[str | None, typer.Option(help="The programme it belongs to.")] = None,
     project_manager: Annotated[str | None, typer.Option()] = None,
     public_sensitivity: Annotated[str | None, typer.Option()] = None,
     wait: Annotated[bool, typer.Option("--wait")] = False,
@@ -127,6 +129,8 @@ def log_command(
         "title": title,
         "budget": budget,
         "contractor": contractor,
+        "contract_length": contract_length,
+        "programme": programme,
         "project_manager": project_manager,
         "public_sensitivity": public_sensitivity,
     }
@@ -140,7 +144,7 @@ def log_command(
         try:
             event = new_event(kind, scheme, occurred_on, payload)
         except ValidationError as error:
-            raise fail(f"{kind.value}: {_as_flags(describe(error))}", 2) from None
+            raise fail(f"{kind.value}: {_as_flags(error)}", 2) from None
         report = publish(
             container, [(1, event)], container.settings.current_actor(), 120.0 if wait else None
         )
@@ -152,15 +156,30 @@ def log_command(
 
 
 def _funding_line(text: str) -> dict[str, str]:
-    source, _, amount = text.rpartition(":")
-    if not source:
-        raise typer.BadParameter(f"--funding {text!r}: use SOURCE:AMOUNT")
-    return {"source": source, "amount": amount}
+    """SOURCE:AMOUNT or SOURCE:AMOUNT:APPROVED_ON (YYYY-MM-DD)."""
+    parts = text.split(":")
+    if len(parts) not in (2, 3) or not parts[0].strip():
+        raise typer.BadParameter(f"--funding {text!r}: use SOURCE:AMOUNT[:APPROVED_ON]")
+    line = {"source": parts[0], "amount": parts[1]}
+    if len(parts) == 3:
+        line["approved_on"] = parts[2]
+    return line
 
 
-def _as_flags(reason: str) -> str:
-    """Pydantic names payload fields; a user typed flags, so name those."""
-    return reason.replace("payload.", "--").replace("_", "-")
+_FLAG_OF_FIELD = {"scheme_id": "--scheme", "occurred_on": "--on"}
+
+
+def _as_flags(error: ValidationError) -> str:
+    """Pydantic names fields; a user typed flags, so name those."""
+    parts = []
+    for problem in error.errors():
+        path = [str(part) for part in problem["loc"]]
+        if path[:1] == ["payload"] and len(path) > 1:
+            flag = "--" + path[1].replace("_", "-")
+        else:
+            flag = _FLAG_OF_FIELD.get(path[0], ".".join(path)) if path else "event"
+        parts.append(f"{flag}: {problem['msg'].removeprefix('Value error, ')}")
+    return "; ".join(parts)
 
 
 def dead_letters_command(
@@ -186,7 +205,10 @@ def schema_command(
     """JSON Schema of the event envelope and every payload."""
     text = json.dumps(json_schema(), indent=2)
     if output:
-        output.write_text(text + "\n", encoding="utf-8")
+        try:
+            output.write_text(text + "\n", encoding="utf-8")
+        except OSError as error:
+            raise fail(f"cannot write {output}: {error.strerror}", 2) from None
         typer.echo(f"wrote {output}")
     else:
         typer.echo(text)

@@ -12,9 +12,9 @@ from typing import Annotated, Any
 
 import typer
 
-from capital.cli.context import fail, open_container, parse_date
+from capital.cli.context import fail, open_container, parse_date, settings_from
 from capital.cli.output import to_json
-from capital.importing import ImportResult, import_register
+from capital.importing import ImportResult, RegisterDateError, import_register
 from capital.settings import now_utc
 from services.importer import Finding, RegisterFileError, Severity
 
@@ -41,8 +41,9 @@ def import_register_command(
         str | None,
         typer.Option(
             "--recorded-on",
-            help="The register's date (YYYY-MM-DD): its events are recorded on it, so "
-            "--as-of works, and actual dates after it are not used [default: today].",
+            help="The register's date (YYYY-MM-DD, not after today): its events are "
+            "recorded on it, so --as-of works, and actual dates after it are not used "
+            "[default: today].",
         ),
     ] = None,
     sheet: Annotated[
@@ -56,8 +57,16 @@ def import_register_command(
     """Import a scheme register. Each row becomes the events that describe its scheme;
     importing the same register again creates nothing, a later one only what changed.
     Reports row by row what was used, assumed and refused; exit status 1 if any row was
-    refused (the other rows are still imported)."""
+    refused (the other rows are still imported), 2 if the file cannot be used at all."""
     register_date = parse_date(recorded_on)
+    if register_date is not None:
+        today = settings_from(ctx).current_date()
+        if register_date > today:
+            raise fail(
+                f"--recorded-on {register_date} is after today ({today}): a register can only "
+                "record what has happened by its date",
+                2,
+            )
     with open_container(ctx, today=register_date) as container:
         try:
             result = import_register(
@@ -70,7 +79,7 @@ def import_register_command(
                 dry_run=dry_run,
                 wait_seconds=WAIT_SECONDS if wait else None,
             )
-        except RegisterFileError as error:
+        except (RegisterFileError, RegisterDateError) as error:
             raise fail(str(error), 2) from None
     if format is ReportFormat.json:
         typer.echo(to_json(report_json(result)))

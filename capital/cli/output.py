@@ -11,6 +11,7 @@ from decimal import Decimal
 from enum import Enum, StrEnum
 from typing import Any
 
+import simplejson
 from rich.console import Console
 from rich.table import Table
 
@@ -24,9 +25,8 @@ class Format(StrEnum):
 
 
 def plain(value: Any) -> Any:
-    """JSON-ready: ISO dates, RAG and status as their names, money as a JSON number."""
-    if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() else float(value)
+    """JSON-ready: ISO dates, RAG and status as their names; money stays Decimal and is
+    written as an exact JSON number."""
     if isinstance(value, dt.date | dt.datetime):
         return value.isoformat()
     if isinstance(value, Enum):
@@ -39,7 +39,7 @@ def plain(value: Any) -> Any:
 
 
 def to_json(value: Any) -> str:
-    return json.dumps(plain(value), indent=2, ensure_ascii=False)
+    return simplejson.dumps(plain(value), indent=2, ensure_ascii=False, use_decimal=True)
 
 
 def emit(rows: list[dict[str, Any]], fmt: Format, columns: list[str], title: str = "") -> None:
@@ -81,6 +81,8 @@ def _cell(value: Any) -> str:
     value = plain(value)
     if value is None:
         return ""
+    if isinstance(value, Decimal):
+        return format(value, "f")
     if isinstance(value, list | dict):
         return json.dumps(value)
     return str(value)

@@ -147,10 +147,13 @@ def run_report(
     if output is None:
         typer.echo(rendered, nl=False)
         return
-    if isinstance(rendered, str):
-        output.write_text(rendered, encoding="utf-8")
-    else:
-        output.write_bytes(rendered)
+    try:
+        if isinstance(rendered, str):
+            output.write_text(rendered, encoding="utf-8")
+        else:
+            output.write_bytes(rendered)
+    except OSError as error:
+        raise fail(f"cannot write the report to {output}: {error.strerror or error}", 2) from None
     typer.echo(f"wrote the {kind.value} report ({fmt.value}) to {output}", err=True)
 
 

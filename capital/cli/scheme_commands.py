@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import Annotated
 
 import typer
@@ -59,12 +60,17 @@ def schemes_command(
     emit(rows, format, BOARD_COLUMNS, title)
 
 
+class SchemeFormat(StrEnum):
+    table = "table"
+    json = "json"
+
+
 def scheme_command(
     ctx: typer.Context,
     scheme_id: Annotated[str, typer.Argument(help="e.g. CYPE-018")],
     today: TodayOption = None,
     as_of: AsOfOption = None,
-    format: Annotated[Format, typer.Option("--format")] = Format.table,
+    format: Annotated[SchemeFormat, typer.Option("--format")] = SchemeFormat.table,
 ) -> None:
     """One scheme: its state, RAG (with any override and its reason) and full history."""
     known_on = parse_date(as_of)
@@ -105,7 +111,7 @@ def scheme_command(
         }
         for e in history
     ]
-    if format is Format.json:
+    if format is SchemeFormat.json:
         typer.echo(to_json({"scheme": details, "history": events}))
         return
     width = max(len(k) for k in details)

@@ -228,3 +228,32 @@ def test_reusing_an_event_id_for_another_event_and_future_dates_are_refused(capi
     )
     assert errors[1].startswith(f"{file}:2: occurred_on 2099-01-01 is in the future")
     assert errors[2].startswith(f"{file}:3: recorded_at: Input should have timezone info")
+
+
+def test_unusable_input_and_unreachable_services_get_one_line_not_a_traceback(capital, tmp_path):
+    binary = tmp_path / "bin.jsonl"
+    binary.write_bytes(b"\xff\xfe not text\n")
+    result = capital("publish", str(binary))
+    assert result.exit_code == 1
+    assert f"{binary}:1: not UTF-8 text" in result.stderr
+    result = CliRunner().invoke(
+        app, ["--database-url", "postgresql+psycopg://u:pw@127.0.0.1:1/x", "schemes"]
+    )
+    assert result.exit_code == 2
+    assert result.output.startswith("database postgresql+psycopg://u:***@127.0.0.1:1/x:")
+    assert "pw@" not in result.output
+    result = capital("events", "schema", "--output", str(tmp_path / "missing" / "s.json"))
+    assert result.exit_code == 2
+    assert "No such file or directory" in result.stderr
+
+
+def test_scheme_offers_only_the_formats_it_has(capital):
+    capital("publish", str(SAMPLE_PROGRAMME))
+    assert capital("scheme", "CYPE-018", "--format", "csv").exit_code == 2
+
+
+def test_money_is_written_exactly(capital, tmp_path):
+    big = registered(scheme_id="BIG-1", budget="1234567890123.10", actor=None)
+    capital("publish", "-", input=big.model_dump_json() + "\n")
+    assert '"budget": 1234567890123.10' in capital("schemes", "--format", "json").stdout
+    assert ",1234567890123.10," in capital("schemes", "--format", "csv").stdout
