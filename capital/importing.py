@@ -2,9 +2,9 @@
 `capital import-register`, the demo and any future API.
 
 The importer (`services.importer`) maps rows to events; this module gives it what the
-tracker already holds, checks every row's events against the fold before anything is sent
-(a row the tracker would refuse is refused whole, so nothing is half-imported), and
-publishes the rest.
+tracker already holds, checks every row's events against the acting user's roles and the
+fold before anything is sent (a row either would refuse is refused whole, so nothing is
+half-imported), and publishes the rest.
 """
 
 from __future__ import annotations
@@ -14,21 +14,31 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from sqlmodel import Session
+
+from capital.access import roles_of
 from capital.bootstrap import Container
 from capital.publishing import publish
+from programme.permissions import Role, may_record, refusal
 from programme.scheme import EventRejected, SchemeState, apply
-from projection.views import scheme_history, scheme_state
+from projection.views import event_outcomes, scheme_history, scheme_state
 from services.importer import (
     Field,
     ImportPlan,
     Kind,
     RecordedScheme,
+    RegisterFileError,
     RowPlan,
+    Severity,
     plan_import,
     read_register,
 )
 from services.importer.columns import cell_text
 from services.importer.register import DETAIL_FIELDS
+
+
+class RegisterDateError(ValueError):
+    """The register is dated after the tracker's today: its events would be in the future."""
 
 
 @dataclass
@@ -37,10 +47,14 @@ class ImportResult:
     dry_run: bool
     pending: list[str] = field(default_factory=list)
     """Event ids the tracker had not processed when the import returned (Kafka)."""
+    published: int | None = None
+    """Events published: what publishing accepted less what the tracker refused (with
+    Kafka, events not processed yet count). None on a dry run or with nothing to send."""
 
     @property
     def events(self) -> int:
-        return len(self.plan.numbered_events())
+        """The events published, or on a dry run the events that would be."""
+        return len(self.plan.numbered_events()) if self.published is None else self.published
 
 
 def import_register(
@@ -56,27 +70,44 @@ def import_register(
 ) -> ImportResult:
     """Read, plan against what the tracker holds, check, and (unless `dry_run`) publish.
     `recorded_at` defaults to a time on `recorded_on`. RegisterFileError when the file
-    cannot be read at all."""
+    cannot be used at all: not readable, empty, or without the columns a row needs;
+    RegisterDateError when `recorded_on` is after the tracker's today."""
+    today = container.settings.current_date()
+    if recorded_on > today:
+        raise RegisterDateError(
+            f"the register's date {recorded_on} is after today ({today}): a register can "
+            "only record what has happened by its date"
+        )
     recorded_at = recorded_at or _noon_utc(recorded_on)
     table = read_register(path, sheet)
     refs = [ref for row in table.rows if (ref := cell_text(row.get(Field.ref)))]
-    states = _recorded_states(container, refs)
+    states, roles = _what_the_tracker_holds(container, refs, actor)
     recorded = {scheme_id: recorded for scheme_id, (_, recorded) in states.items()}
     plan = plan_import(table, recorded_on, recorded_at, recorded)
-    plan = _refuse_what_the_tracker_would(plan, {k: state for k, (state, _) in states.items()})
+    unusable = [f.message for f in plan.findings if f.severity is Severity.error]
+    if unusable:
+        raise RegisterFileError(f"{plan.source}: {'; '.join(unusable)}")
+    plan = _refuse_what_the_tracker_would(
+        plan, {k: state for k, (state, _) in states.items()}, actor, roles
+    )
     result = ImportResult(plan, dry_run)
-    if dry_run or not plan.numbered_events():
+    numbered = plan.numbered_events()
+    if dry_run or not numbered:
         return result
-    report = publish(container, plan.numbered_events(), actor, wait_seconds)
+    report = publish(container, numbered, actor, wait_seconds)
     result.pending = report.pending
+    sent = {str(event.event_id) for event in report.published}
+    refused = _refused_after_sending(container, sent) if report.errors else set()
+    result.published = len(sent - refused)
     refused_by_row: dict[int, list[str]] = {}
     for error in report.errors:
         refused_by_row.setdefault(error.line, []).append(error.reason)
     if refused_by_row:
-        # Only a race with another writer gets here: the fold accepted these rows above.
+        # Only a race gets here (another writer, or the actor's roles changed): the rows
+        # were checked above. A row's events the tracker did take are named, not hidden.
         result.plan = plan.with_rows(
             [
-                row.refuse(Kind.rejected_by_tracker, "the tracker refused: " + "; ".join(why))
+                _refused_when_sent(row, why, sent - refused)
                 if (why := refused_by_row.get(row.row))
                 else row
                 for row in plan.rows
@@ -85,17 +116,40 @@ def import_register(
     return result
 
 
+def _refused_after_sending(container: Container, sent: set[str]) -> set[str]:
+    """The events among `sent` the tracker has refused."""
+    with container.sessions() as session:
+        outcomes = event_outcomes(session, sorted(sent))
+    return {event_id for event_id, reason in outcomes.items() if reason is not None}
+
+
+def _refused_when_sent(row: RowPlan, why: list[str], taken: set[str]) -> RowPlan:
+    message = "refused when sent: " + "; ".join(why)
+    kinds = [event.type.value for event in row.events if str(event.event_id) in taken]
+    if kinds:
+        message += f"; its other events were sent all the same: {', '.join(kinds)}"
+    return row.refuse(Kind.rejected_by_tracker, message)
+
+
+def _what_the_tracker_holds(
+    container: Container, refs: list[str], actor: str
+) -> tuple[dict[str, tuple[SchemeState, RecordedScheme]], frozenset[Role] | None]:
+    """The register's schemes the tracker already knows, and the actor's roles (None
+    while no user is registered)."""
+    with container.sessions() as session:
+        return _recorded_states(session, refs), roles_of(session, actor)
+
+
 def _recorded_states(
-    container: Container, refs: list[str]
+    session: Session, refs: list[str]
 ) -> dict[str, tuple[SchemeState, RecordedScheme]]:
     """What the tracker holds for the register's schemes it already knows."""
     found: dict[str, tuple[SchemeState, RecordedScheme]] = {}
-    with container.sessions() as session:
-        for scheme_id in dict.fromkeys(refs):
-            state = scheme_state(session, scheme_id)
-            if state is not None:
-                ids = frozenset(event.event_id for event in scheme_history(session, scheme_id))
-                found[scheme_id] = (state, recorded_scheme(state, ids))
+    for scheme_id in dict.fromkeys(refs):
+        state = scheme_state(session, scheme_id)
+        if state is not None:
+            ids = frozenset(event.event_id for event in scheme_history(session, scheme_id))
+            found[scheme_id] = (state, recorded_scheme(state, ids))
     return found
 
 
@@ -115,11 +169,21 @@ def recorded_scheme(state: SchemeState, event_ids: frozenset[Any]) -> RecordedSc
     )
 
 
-def _refuse_what_the_tracker_would(plan: ImportPlan, states: dict[str, SchemeState]) -> ImportPlan:
-    """Fold each row's events onto the scheme as the tracker holds it: a row with an event
-    the tracker would reject is refused whole before anything is sent."""
+def _refuse_what_the_tracker_would(
+    plan: ImportPlan,
+    states: dict[str, SchemeState],
+    actor: str,
+    roles: frozenset[Role] | None,
+) -> ImportPlan:
+    """Check each row as publishing and the tracker will: a row with an event the actor's
+    roles do not allow, or one the tracker would reject when folded onto the scheme as it
+    holds it, is refused whole before anything is sent."""
     rows: list[RowPlan] = []
     for row in plan.rows:
+        not_permitted = _not_permitted(row, actor, roles)
+        if not_permitted:
+            rows.append(row.refuse(Kind.not_permitted, not_permitted))
+            continue
         state = states.get(row.scheme_id or "")
         try:
             for event in row.events:
@@ -130,6 +194,15 @@ def _refuse_what_the_tracker_would(plan: ImportPlan, states: dict[str, SchemeSta
             )
         rows.append(row)
     return plan.with_rows(rows)
+
+
+def _not_permitted(row: RowPlan, actor: str, roles: frozenset[Role] | None) -> str | None:
+    """Why `actor` may not record some of the row's events; None when they may (or while
+    no user is registered)."""
+    if roles is None:
+        return None
+    kinds = dict.fromkeys(event.type for event in row.events if not may_record(roles, event.type))
+    return "; ".join(refusal(actor, roles, kind) for kind in kinds) or None
 
 
 def _noon_utc(day: dt.date) -> dt.datetime:

@@ -304,6 +304,10 @@ HEADER_SEARCH_ROWS = 30
 MIN_HEADINGS = 3
 
 
+UNKNOWN_HEADING = "not a heading the importer knows"
+"""Why an unused heading is not imported when the importer has no better reason."""
+
+
 def tabulate(source: str, grid: Sequence[tuple[int, Sequence[Cell]]]) -> RegisterTable:
     """Rows of cells (with their spreadsheet row numbers) -> rows by field.
 
@@ -330,7 +334,7 @@ def tabulate(source: str, grid: Sequence[tuple[int, Sequence[Cell]]]) -> Registe
             continue
         field = field_for_heading(heading)
         if field is None:
-            why = KNOWN_UNUSED.get(normalise_heading(heading), "not a heading the importer knows")
+            why = KNOWN_UNUSED.get(normalise_heading(heading), UNKNOWN_HEADING)
             unused.append((heading, why))
         elif field in columns:
             unused.append((heading, f"the earlier column {columns[field].heading!r} is used"))

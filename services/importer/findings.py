@@ -31,6 +31,7 @@ class Kind(StrEnum):
     duplicate_reference = "duplicate_reference"
     invalid_event = "invalid_event"
     rejected_by_tracker = "rejected_by_tracker"
+    not_permitted = "not_permitted"
     # warnings
     baseline_from_anticipated = "baseline_from_anticipated"
     no_baseline = "no_baseline"

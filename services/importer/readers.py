@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import csv
 import io
-import zipfile
 from pathlib import Path
 
 from services.importer.columns import Cell, RegisterTable, tabulate
@@ -24,6 +23,8 @@ class RegisterFileError(ValueError):
 
 def read_register(path: Path, sheet: str | None = None) -> RegisterTable:
     """The register in `path` (CSV, or the first sheet of an .xlsx unless `sheet` names one)."""
+    if path.is_dir():
+        raise RegisterFileError(f"{path} is a directory: give the register file")
     if not path.is_file():
         raise RegisterFileError(f"no such file: {path}")
     suffix = path.suffix.lower()
@@ -48,13 +49,19 @@ def read_csv_grid(path: Path) -> list[tuple[int, list[Cell]]]:
 
 
 def _csv_records(path: Path) -> list[list[str]]:
-    raw = path.read_bytes()
+    try:
+        raw = path.read_bytes()
+    except OSError as error:
+        raise RegisterFileError(f"cannot read {path}: {error.strerror or error}") from None
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
         # Excel on Windows saves "CSV" in the Windows code page, where £ is one byte (0xA3).
         text = raw.decode("cp1252", errors="replace")
-    return list(csv.reader(io.StringIO(text, newline="")))
+    try:
+        return list(csv.reader(io.StringIO(text, newline="")))
+    except csv.Error as error:
+        raise RegisterFileError(f"{path.name} is not a readable CSV file: {error}") from None
 
 
 def read_xlsx_grid(
@@ -65,7 +72,7 @@ def read_xlsx_grid(
 
     try:
         workbook = openpyxl.load_workbook(path, data_only=True)
-    except (zipfile.BadZipFile, KeyError, OSError) as error:
+    except Exception as error:  # a damaged workbook: openpyxl raises zip, XML and value errors
         raise RegisterFileError(f"{path.name} is not a readable .xlsx workbook: {error}") from None
     try:
         if sheet is None:

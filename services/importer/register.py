@@ -32,7 +32,14 @@ from pydantic import ValidationError
 
 from events import Envelope, EventType, new_event
 from events.codec import describe
-from services.importer.columns import Field, RegisterRow, RegisterTable, cell_text, format_money
+from services.importer.columns import (
+    UNKNOWN_HEADING,
+    Field,
+    RegisterRow,
+    RegisterTable,
+    cell_text,
+    format_money,
+)
 from services.importer.facts import FundingFact, SchemeFacts, read_facts
 from services.importer.findings import Finding, Kind, Severity
 
@@ -173,10 +180,18 @@ def _missing_columns(table: RegisterTable) -> str | None:
         missing.append("the scheme description ('Scheme Description' or 'Title')")
     if not missing:
         return None
+    unknown = [heading for heading, why in table.unused_headings if why == UNKNOWN_HEADING]
+    shown = ", ".join(repr(_shorten(heading, 40)) for heading in unknown[:6])
+    more = f" and {len(unknown) - 6} more" if len(unknown) > 6 else ""
+    not_known = f" (headings not recognised: {shown}{more})" if unknown else ""
     return (
-        f"no column for {', '.join(missing)} in the headings on row {table.header_row}: "
-        "see docs/importing.md for the headings the importer knows"
+        f"no column for {', '.join(missing)} in the headings on row {table.header_row}"
+        f"{not_known}: see docs/importing.md for the headings the importer knows"
     )
+
+
+def _shorten(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
 
 
 @dataclass(frozen=True)

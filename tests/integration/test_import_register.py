@@ -13,15 +13,18 @@ import pytest
 from sqlalchemy import func
 from sqlmodel import select
 
+from capital.access import add_user
 from capital.cli.demo import register_path
-from capital.importing import ImportResult, import_register
+from capital.importing import ImportResult, RegisterDateError, import_register
 from events import Rag, SchemeSnapshot
+from programme.permissions import Role
 from projection.tables import SchemeEvent
 from projection.views import scheme_snapshots, scheme_state
-from services.importer import Kind, Severity
+from services.importer import Kind, RegisterFileError, Severity
 from tests.conftest import SHARED_DATA
 
 PACK_DATE = dt.date(2024, 7, 29)
+LATEST_REGISTER = dt.date(2024, 8, 5)
 SHARED_REGISTER = SHARED_DATA / "cype-capital-register-2024.csv"
 REGISTER = SHARED_REGISTER if SHARED_REGISTER.is_file() else register_path()
 
@@ -45,7 +48,9 @@ def stored_events(container) -> int:
 
 @pytest.fixture
 def container(make_container, database_url: str):
-    return make_container(database_url, today=PACK_DATE)
+    # The tracker's clock stands on the day of the latest register imported here: it
+    # refuses events dated after its today.
+    return make_container(database_url, today=LATEST_REGISTER)
 
 
 def test_the_shipped_register_is_an_unchanged_copy_of_the_shared_one():
@@ -147,19 +152,25 @@ def test_importing_the_register_again_stores_nothing_new(container):
     assert stored_events(container) == before
 
 
-def test_a_later_register_with_one_date_moved_adds_exactly_that_one_event(container, tmp_path):
-    run_import(container)
-    before = stored_events(container)
+def later_register(tmp_path: Path, **cype_006: str) -> Path:
+    """The shared register with CYPE-006's cells changed."""
     later = tmp_path / "register-august.csv"
     with REGISTER.open(encoding="utf-8-sig", newline="") as source:
         rows = list(csv.DictReader(source))
     for row in rows:
         if row["ref"] == "CYPE-006":
-            row["anticipated_completion"] = "2024-10-31"  # was 2024-09-30
+            row.update(cype_006)
     with later.open("w", encoding="utf-8", newline="") as target:
         writer = csv.DictWriter(target, fieldnames=list(rows[0]))
         writer.writeheader()
         writer.writerows(rows)
+    return later
+
+
+def test_a_later_register_with_one_date_moved_adds_exactly_that_one_event(container, tmp_path):
+    run_import(container)
+    before = stored_events(container)
+    later = later_register(tmp_path, anticipated_completion="2024-10-31")  # was 2024-09-30
 
     result = run_import(container, later, recorded_on=dt.date(2024, 8, 5))
 
@@ -175,3 +186,61 @@ def test_a_later_register_with_one_date_moved_adds_exactly_that_one_event(contai
     # As the July register stood, nothing had slipped.
     then = board(container, as_of=PACK_DATE)["CYPE-006"]
     assert (then.slippage_days, then.programme_rag) == (0, Rag.green)
+
+
+def test_a_row_with_an_event_the_user_may_not_record_sends_nothing(container, tmp_path):
+    """A project manager may record a new anticipated date but not a budget change: a
+    register moving both for CYPE-006 has that row refused whole, and nothing stored."""
+    run_import(container)
+    add_user(container.sessions, "root", "root", [Role.admin])
+    add_user(container.sessions, "root", "pm", [Role.project_manager])
+    before = stored_events(container)
+    later = later_register(
+        tmp_path,
+        anticipated_completion="2024-10-31",
+        budget_gbp="800000",
+        funding="Policy Provision:800000",
+    )
+
+    result = import_register(
+        container, later, sheet=None, recorded_on=dt.date(2024, 8, 5), actor="pm"
+    )
+
+    assert result.plan.outcomes() == {"unchanged": 40, "refused": 1}
+    (refused,) = [row for row in result.plan.rows if row.refused]
+    assert refused.scheme_id == "CYPE-006"
+    assert [(f.kind, f.message) for f in refused.findings] == [
+        (
+            Kind.not_permitted,
+            "pm (project_manager) may not record budget.changed: it needs one of admin, "
+            "finance, head_of_capital",
+        )
+    ]
+    assert result.events == 0
+    assert stored_events(container) == before
+    with container.sessions() as session:
+        state = scheme_state(session, "CYPE-006")
+    assert state is not None and state.anticipated_completion == dt.date(2024, 9, 30)
+
+
+@pytest.mark.parametrize(
+    ("content", "says"),
+    [
+        ("", "empty.csv: the file has no rows"),
+        ("Scheme,Cost,Builder\nA,1,B\n", "empty.csv: no column for the scheme reference"),
+    ],
+)
+def test_a_file_that_cannot_be_used_at_all_is_a_register_file_error(
+    container, tmp_path, content, says
+):
+    path = tmp_path / "empty.csv"
+    path.write_text(content, encoding="utf-8")
+    with pytest.raises(RegisterFileError, match=says):
+        run_import(container, path)
+    assert stored_events(container) == 0
+
+
+def test_a_register_dated_after_the_trackers_today_is_refused_before_reading(container):
+    with pytest.raises(RegisterDateError, match=r"date 2024-08-06 is after today \(2024-08-05\)"):
+        run_import(container, recorded_on=dt.date(2024, 8, 6))
+    assert stored_events(container) == 0

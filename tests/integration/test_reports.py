@@ -190,37 +190,44 @@ class TestBudgetBySource:
     def test_an_event_recorded_later_is_not_known_before_it_was_recorded(
         self, make_container: Callable[..., Container], database_url: str
     ) -> None:
-        # Applied in this order, but recorded in another: at the end of 1 April only the
-        # progress report and the £101,000 forecast were known, not the budget change nor
-        # the £125,000 forecast applied before them.
+        # The budget change and the £125,000 forecast happened in March but were recorded
+        # in June: at the end of 1 April only the progress report and the £101,000
+        # forecast were known, though the others had happened by then.
         container = make_container(database_url, today=TODAY)
         publish(
             container,
             [
                 registered("F", on="2024-01-05", budget="100000", funding=[]),
+                event("progress.reported", "2024-03-01", "F", note="On site"),
+                event("forecast.revised", "2024-03-02", "F", forecast_outturn="101000"),
                 event(
                     "budget.changed",
-                    "2024-06-01",
+                    "2024-03-10",
                     "F",
+                    recorded_on="2024-06-01",
                     funding_source="CCIP7",
                     amount="20000",
                     reason="Extra scope",
                 ),
-                event("progress.reported", "2024-03-01", "F", note="On site"),
-                event("forecast.revised", "2024-06-02", "F", forecast_outturn="125000"),
-                event("forecast.revised", "2024-03-02", "F", forecast_outturn="101000"),
+                event(
+                    "forecast.revised",
+                    "2024-03-12",
+                    "F",
+                    recorded_on="2024-06-02",
+                    forecast_outturn="125000",
+                ),
             ],
         )
         assert money_rows(report(container, as_of=day("2024-04-01"))) == [
             (UNALLOCATED, 1, "100000.00", "0.00", "100000.00", "101000.00"),
             ("Total", 1, "100000.00", "0.00", "100000.00", "101000.00"),
         ]
-        # Now the last forecast applied (£101,000) holds; the change names CCIP7, so the
-        # whole £19,000 underspend is CCIP7's.
+        # Now both are known; the change names CCIP7, so the whole £5,000 overspend is
+        # CCIP7's.
         assert money_rows(report(container)) == [
-            ("CCIP7", 1, "0.00", "20000.00", "20000.00", "1000.00"),
+            ("CCIP7", 1, "0.00", "20000.00", "20000.00", "25000.00"),
             (UNALLOCATED, 1, "100000.00", "0.00", "100000.00", "100000.00"),
-            ("Total", 1, "100000.00", "20000.00", "120000.00", "101000.00"),
+            ("Total", 1, "100000.00", "20000.00", "120000.00", "125000.00"),
         ]
 
     def test_funding_lines_above_the_budget_show_as_negative_unallocated(
@@ -443,6 +450,19 @@ class TestReportCommand:
             result = sample("report", *args)
             assert result.exit_code == 2
             assert "binary format: give --output FILE" in result.stderr
+
+    @pytest.mark.parametrize("fmt", ["csv", "xlsx"])  # written as text, and as bytes
+    def test_an_output_that_cannot_be_written_fails_with_one_line_naming_it(
+        self, sample: Callable[..., Result], tmp_path: Path, fmt: str
+    ) -> None:
+        cases = {
+            tmp_path / "nowhere" / f"budget.{fmt}": "No such file or directory",
+            tmp_path: "Is a directory",
+        }
+        for target, reason in cases.items():
+            result = sample("report", "budget-by-source", "--format", fmt, "--output", str(target))
+            assert result.exit_code == 2
+            assert result.stderr.splitlines() == [f"cannot write the report to {target}: {reason}"]
 
     def test_refuses_a_format_a_report_does_not_come_in(
         self, sample: Callable[..., Result]

@@ -6,6 +6,7 @@ import csv
 import datetime as dt
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 import openpyxl
@@ -146,6 +147,33 @@ def test_a_file_that_is_not_a_register_is_refused_with_what_to_do(tmp_path, name
 def test_a_missing_file_is_refused(tmp_path):
     with pytest.raises(RegisterFileError, match="no such file"):
         read_register(tmp_path / "nowhere.csv")
+
+
+def test_a_directory_is_refused_as_such(tmp_path):
+    with pytest.raises(RegisterFileError, match="is a directory: give the register file"):
+        read_register(tmp_path)
+
+
+def test_a_csv_the_csv_module_cannot_parse_is_refused(tmp_path):
+    path = tmp_path / "huge.csv"
+    path.write_text('Ref,Budget\nA,"' + "x" * 200_000 + '"\n', encoding="utf-8")
+    with pytest.raises(
+        RegisterFileError, match=r"huge\.csv is not a readable CSV file: field larger"
+    ):
+        read_register(path)
+
+
+def test_a_workbook_with_a_damaged_sheet_is_refused(tmp_path):
+    template = register_path().parent / "register-template.xlsx"
+    damaged = tmp_path / "damaged.xlsx"
+    with zipfile.ZipFile(template) as source, zipfile.ZipFile(damaged, "w") as target:
+        for name in source.namelist():
+            data = source.read(name)
+            if name.startswith("xl/worksheets/"):
+                data = b"<worksheet><sheetData><row"  # cut off mid-element
+            target.writestr(name, data)
+    with pytest.raises(RegisterFileError, match=r"damaged\.xlsx is not a readable \.xlsx workbook"):
+        read_register(damaged)
 
 
 # --- what ships ---------------------------------------------------------------------

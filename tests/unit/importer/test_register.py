@@ -14,7 +14,7 @@ from programme import scheme as fold_rules
 from services.importer import ImportPlan, Kind, RecordedScheme, RowPlan, Severity
 from services.importer.facts import short_title
 from services.importer.register import UNALLOCATED
-from tests.unit.importer.registers import GOOD_ROW, plan, row
+from tests.unit.importer.registers import GOOD_ROW, PACK_HEADINGS, plan, row
 
 
 def only_row(result: ImportPlan) -> RowPlan:
@@ -176,6 +176,17 @@ def test_a_register_without_the_required_columns_is_refused_as_a_whole():
     assert result.findings[0].kind is Kind.missing_columns
     assert "no column for the scheme reference ('Ref'), the budget ('Budget')" in (
         result.findings[0].message
+    )
+    assert "headings not recognised" not in result.findings[0].message  # all were known
+
+
+def test_a_missing_column_names_the_headings_the_importer_did_not_recognise():
+    headings = {**PACK_HEADINGS, "budget": "Cost (£)", "contractor": "Builder"}
+    (finding,) = plan(row(), headings=headings).findings[:1]
+    assert finding.message == (
+        "no column for the budget ('Budget') in the headings on row 1 (headings not "
+        "recognised: 'Cost (£)', 'Builder'): see docs/importing.md for the headings the "
+        "importer knows"
     )
 
 
