@@ -60,14 +60,14 @@ def _add_agent(app: faust.App, outgoing: dict[str, Any], topic_name: str, handle
     source = outgoing[topic_name]
 
     async def consume(stream: Any) -> None:
+        # Faust acks an event when the loop takes the next one, so nothing is acked before
+        # its outputs are on the broker: `_send_all` retries until they are, and is
+        # shielded so a shutdown mid-send still finishes it. (Manual acks with
+        # `stream.noack()` stopped offsets being committed at all in faust-streaming 0.15.)
         async for event in stream.events():
             raw: bytes = event.value if event.value is not None else b""
             messages = await _handle_with_retries(handler, raw, topic_name)
-            for message in messages:
-                # Wait for the broker's ack before the offset can be committed, so an
-                # output is never lost to a crash.
-                delivery = await outgoing[message.topic].send(key=message.key, value=message.value)
-                await delivery
+            await asyncio.shield(_send_all(outgoing, messages))
 
     consume.__name__ = f"consume_{topic_name.replace('.', '_').replace('-', '_')}"
     app.agent(source, name=consume.__name__, concurrency=1)(consume)
@@ -95,6 +95,27 @@ async def _handle_with_retries(handler: Handler, raw: bytes, topic_name: str) ->
             if attempt >= MAX_ATTEMPTS_FOR_UNEXPECTED_ERRORS:
                 return [dead_letter(topic_name, raw, f"handler failed: {error!r}")]
             await asyncio.sleep(attempt)
+
+
+async def _send_all(outgoing: dict[str, Any], messages: list[Message]) -> None:
+    """Send and wait for the broker's ack, retrying until it takes them: the handlers
+    already committed their effects, so giving up here would lose their outputs."""
+    for message in messages:
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                delivery = await outgoing[message.topic].send(key=message.key, value=message.value)
+                await delivery
+                break
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                delay = min(2**attempt, 30)
+                log.exception(
+                    "sending to %s failed (attempt %d), retry in %ss", message.topic, attempt, delay
+                )
+                await asyncio.sleep(delay)
 
 
 def _database_unreachable(error: DBAPIError) -> bool:
