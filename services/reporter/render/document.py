@@ -5,11 +5,10 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import json
-from collections.abc import Mapping
-from decimal import Decimal
 from enum import Enum
 from typing import Any
+
+import simplejson
 
 from services.reporter.model import (
     BudgetBySource,
@@ -37,7 +36,17 @@ def document(report: Report) -> dict[str, Any]:
 
 def dumps(value: Any) -> str:
     """JSON text, indented, with Decimals written exactly as they are."""
-    return _encode(value, 0) + "\n"
+    return (
+        simplejson.dumps(
+            value,
+            indent=2,
+            ensure_ascii=False,
+            use_decimal=True,
+            default=_plain,
+            namedtuple_as_object=False,
+        )
+        + "\n"
+    )
 
 
 def _heading(name: str, scope: ReportScope, judged_on: dt.date | None = None) -> dict[str, Any]:
@@ -103,26 +112,11 @@ def _fields(record: Any) -> dict[str, Any]:
     return dataclasses.asdict(record)
 
 
-def _encode(value: Any, level: int) -> str:
-    if isinstance(value, Decimal):
-        return format(value, "f")
+def _plain(value: Any) -> Any:
+    """What simplejson cannot write by itself: dates and enums (money stays Decimal and is
+    written exactly)."""
     if isinstance(value, Enum):
-        return json.dumps(value.value, ensure_ascii=False)
+        return value.value
     if isinstance(value, dt.date):
-        return json.dumps(value.isoformat())
-    if value is None or isinstance(value, bool | int | float | str):
-        return json.dumps(value, ensure_ascii=False)
-    inner, outer = "  " * (level + 1), "  " * level
-    if isinstance(value, Mapping):
-        if not value:
-            return "{}"
-        items = (
-            f"{inner}{json.dumps(str(k), ensure_ascii=False)}: {_encode(v, level + 1)}"
-            for k, v in value.items()
-        )
-        return "{\n" + ",\n".join(items) + f"\n{outer}}}"
-    if isinstance(value, list | tuple):
-        if not value:
-            return "[]"
-        return "[\n" + ",\n".join(f"{inner}{_encode(v, level + 1)}" for v in value) + f"\n{outer}]"
+        return value.isoformat()
     raise TypeError(f"cannot write {type(value).__name__} as JSON")
