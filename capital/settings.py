@@ -52,8 +52,17 @@ class Settings(BaseSettings):
         now = dt.datetime.now(ZoneInfo(self.timezone))
         return now if self.today is None else dt.datetime.combine(self.today, now.timetz())
 
+    def calendar_date(self) -> dt.date:
+        """The real date where the deployment is, whatever `today` is fixed to."""
+        return dt.datetime.now(ZoneInfo(self.timezone)).date()
+
     def current_actor(self) -> str:
         return self.actor or getpass.getuser()
+
+    def judging_date(self, as_of: dt.date | None) -> dt.date:
+        """The date RAG is judged on: a past position as on that date (overdue then, not
+        now) unless `today` is fixed; a date still to come as today."""
+        return self.today or min(as_of or dt.date.max, self.current_date())
 
 
 def now_utc() -> dt.datetime:

@@ -57,6 +57,12 @@ def is_overdue(state: SchemeState, today: dt.date) -> bool:
     return expected is not None and today > expected
 
 
+def days_overdue(state: SchemeState, today: dt.date) -> int:
+    """Days past the expected completion while not complete; 0 when not overdue."""
+    expected = expected_completion(state)
+    return (today - expected).days if expected and is_overdue(state, today) else 0
+
+
 def programme_rag(state: SchemeState, today: dt.date, policy: RagPolicy) -> Rag:
     if policy.overdue_is_red and is_overdue(state, today):
         return Rag.red

@@ -9,7 +9,7 @@ from sqlmodel import Session, select
 
 from events import Envelope, SchemeSnapshot, decode_envelope
 from programme.rag import RagPolicy, snapshot
-from programme.scheme import SchemeState, apply, load_state
+from programme.scheme import SchemeState, fold, load_state
 from projection.tables import DeadLetter, Scheme, SchemeEvent
 
 
@@ -22,14 +22,11 @@ def scheme_states(session: Session, as_of: dt.date | None = None) -> list[Scheme
     by_scheme: dict[str, list[Envelope]] = defaultdict(list)
     for event in _events(session, as_of=as_of):
         by_scheme[event.scheme_id].append(event)
-    states = []
-    for scheme_id in sorted(by_scheme):
-        state: SchemeState | None = None
-        for event in by_scheme[scheme_id]:
-            state = apply(state, event)
-        if state is not None:
-            states.append(state)
-    return states
+    return [
+        state
+        for scheme_id in sorted(by_scheme)
+        if (state := fold(by_scheme[scheme_id])) is not None
+    ]
 
 
 def scheme_snapshots(
@@ -44,10 +41,7 @@ def scheme_state(
     if as_of is None:
         row = session.get(Scheme, scheme_id)
         return load_state(row.state_json) if row else None
-    state: SchemeState | None = None
-    for event in _events(session, as_of=as_of, scheme_id=scheme_id):
-        state = apply(state, event)
-    return state
+    return fold(_events(session, as_of=as_of, scheme_id=scheme_id))
 
 
 def scheme_history(

@@ -267,7 +267,7 @@ def refuse_future(settings: Settings, day: dt.date, what: str) -> None:
     """Exit 2 when `day` is after the calendar date where the deployment is: a sweep
     claims its date once (see `services.notifier.sweep`), so one run early would block the
     real one. A fixed clock (`CAPITAL_TODAY`) may go back in time, never forward."""
-    real = dt.datetime.now(ZoneInfo(settings.timezone)).date()
+    real = settings.calendar_date()
     if day > real:
         raise fail(
             f"cannot {what} for {day}: it is after today ({real}); a date is swept on or "

@@ -36,12 +36,6 @@ AsOfOption = Annotated[
 ]
 
 
-def judging_date(settings: Settings, as_of: dt.date | None) -> dt.date:
-    """A past position is judged as on that date (overdue then, not now), unless --today
-    says otherwise; a date still to come is judged as today."""
-    return settings.today or min(as_of or dt.date.max, settings.current_date())
-
-
 def settings_from(ctx: typer.Context, **overrides: Any) -> Settings:
     values = {**(ctx.obj or {}), **{k: v for k, v in overrides.items() if v is not None}}
     try:

@@ -20,7 +20,6 @@ from capital.cli.context import (
     AsOfOption,
     TodayOption,
     fail,
-    judging_date,
     open_container,
     parse_date,
 )
@@ -131,7 +130,7 @@ def run_report(
     scope = ReportScope(as_of=as_of_date, public=public)
     with open_container(ctx, today=parse_date(today)) as container:
         settings = container.settings
-        judged_on = judging_date(settings, as_of_date)
+        judged_on = settings.judging_date(as_of_date)
         with container.sessions() as session:
             try:
                 report = build_report(kind, session, scope, judged_on, settings.rag)

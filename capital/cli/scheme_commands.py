@@ -11,7 +11,6 @@ from capital.cli.context import (
     AsOfOption,
     TodayOption,
     fail,
-    judging_date,
     open_container,
     parse_date,
 )
@@ -51,7 +50,7 @@ def schemes_command(
     known_on = parse_date(as_of)
     with open_container(ctx, today=parse_date(today)) as container, container.sessions() as s:
         settings = container.settings
-        judged_on = judging_date(settings, known_on)
+        judged_on = settings.judging_date(known_on)
         snapshots = scheme_snapshots(s, judged_on, settings.rag, known_on)
     rows = [snap.model_dump() for snap in snapshots]
     title = f"Programme board, judged on {judged_on}"
@@ -76,7 +75,7 @@ def scheme_command(
     known_on = parse_date(as_of)
     with open_container(ctx, today=parse_date(today)) as container, container.sessions() as s:
         settings = container.settings
-        judged_on = judging_date(settings, known_on)
+        judged_on = settings.judging_date(known_on)
         state = scheme_state(s, scheme_id, known_on)
         if state is None:
             raise fail(f"unknown scheme {scheme_id!r}", 2)

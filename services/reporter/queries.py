@@ -38,7 +38,7 @@ from sqlmodel import Session
 from events import Envelope, EventType, Rag, SchemeSnapshot, SchemeStatus, decode_envelope
 from events import payloads as p
 from events.payloads import PublicSensitivity
-from programme.rag import RagPolicy, snapshot
+from programme.rag import RagPolicy, days_overdue, snapshot
 from programme.scheme import UNALLOCATED, FundingLine, SchemeState, allocate
 from projection.tables import FundingMovement, Scheme, SchemeEvent, SchemeVersion
 from projection.views import scheme_states
@@ -539,11 +539,6 @@ def slippage_report(
     rows = []
     for state in states:
         snap = snapshot(state, judged_on, policy)
-        overdue_days = (
-            (judged_on - state.anticipated_completion).days
-            if snap.overdue and state.anticipated_completion
-            else 0
-        )
         rows.append(
             SlippageRow(
                 scheme_id=state.scheme_id,
@@ -553,7 +548,7 @@ def slippage_report(
                 anticipated_completion=state.anticipated_completion,
                 actual_completion=state.actual_completion,
                 slippage_days=snap.slippage_days,
-                overdue_days=overdue_days,
+                overdue_days=days_overdue(state, judged_on),
                 programme_rag=snap.programme_rag,
                 revisions=completion_revisions(histories.get(state.scheme_id, [])),
             )

@@ -242,3 +242,11 @@ def test_a_scheme_never_revised_is_overdue_once_its_baseline_passes():
     assert slippage_days(state) == 0
     assert programme_rag(state, day("2024-06-30"), POLICY) is Rag.green
     assert programme_rag(state, day("2024-07-01"), POLICY) is Rag.red
+
+
+def test_days_overdue_count_from_the_baseline_when_never_revised():
+    from programme.rag import days_overdue
+
+    state = fold([registered(baseline_completion="2024-06-30")])
+    assert days_overdue(state, day("2024-06-30")) == 0
+    assert days_overdue(state, day("2024-07-10")) == 10
