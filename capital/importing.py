@@ -19,7 +19,7 @@ from sqlmodel import Session
 from capital.access import roles_of
 from capital.bootstrap import Container
 from capital.publishing import publish
-from programme.permissions import Role, may_record, refusal
+from programme.permissions import Role, refusals
 from programme.scheme import EventRejected, SchemeState, apply
 from projection.views import event_outcomes, scheme_history, scheme_state
 from services.importer import (
@@ -201,8 +201,7 @@ def _not_permitted(row: RowPlan, actor: str, roles: frozenset[Role] | None) -> s
     no user is registered)."""
     if roles is None:
         return None
-    kinds = dict.fromkeys(event.type for event in row.events if not may_record(roles, event.type))
-    return "; ".join(refusal(actor, roles, kind) for kind in kinds) or None
+    return refusals(actor, roles, (event.type for event in row.events))
 
 
 def _noon_utc(day: dt.date) -> dt.datetime:

@@ -17,7 +17,7 @@ from capital.access import roles_of
 from capital.bootstrap import Container
 from capital.transports import Message
 from events import DecodeError, Envelope, EventType, decode_envelope, topics
-from programme.permissions import Role, may_record, refusal
+from programme.permissions import Role, refusals
 from projection.views import event_outcomes, known_scheme_ids, stored_events
 
 
@@ -124,8 +124,9 @@ def _not_acceptable(event: Envelope, today: dt.date, stored: dict[str, Envelope]
 
 
 def _not_permitted(event: Envelope, actor: str, roles: frozenset[Role]) -> str | None:
-    if not may_record(roles, event.type):
-        return refusal(actor, roles, event.type)
+    denied = refusals(actor, roles, [event.type])
+    if denied:
+        return denied
     if event.actor not in (None, actor) and Role.admin not in roles:
         # Attribution must be true: only an administrator (a service account relaying
         # another system's events) may publish events in someone else's name.

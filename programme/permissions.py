@@ -7,6 +7,7 @@ may do anything, including managing users.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from enum import StrEnum
 
 from events import EventType
@@ -54,3 +55,10 @@ def refusal(actor: str, roles: frozenset[Role], event_type: EventType) -> str:
     return (
         f"{actor} ({held}) may not record {event_type.value}: it needs one of {', '.join(allowed)}"
     )
+
+
+def refusals(actor: str, roles: frozenset[Role], event_types: Iterable[EventType]) -> str | None:
+    """Why `actor` may not record some of `event_types`, one reason per type; None when
+    they may record them all."""
+    denied = dict.fromkeys(t for t in event_types if not may_record(roles, t))
+    return "; ".join(refusal(actor, roles, t) for t in denied) or None

@@ -8,7 +8,14 @@ from decimal import Decimal
 import pytest
 
 from events import Rag
-from programme.rag import RagPolicy, budget_rag, programme_rag, slippage_days, snapshot
+from programme.rag import (
+    RagPolicy,
+    budget_rag,
+    days_overdue,
+    programme_rag,
+    slippage_days,
+    snapshot,
+)
 from programme.scheme import fold
 from tests.builders import day, event, registered
 
@@ -245,8 +252,6 @@ def test_a_scheme_never_revised_is_overdue_once_its_baseline_passes():
 
 
 def test_days_overdue_count_from_the_baseline_when_never_revised():
-    from programme.rag import days_overdue
-
     state = fold([registered(baseline_completion="2024-06-30")])
     assert days_overdue(state, day("2024-06-30")) == 0
     assert days_overdue(state, day("2024-07-10")) == 10
