@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 import typer
 
-from capital.access import AccessDenied, Operation, authorise
+from capital.application.access import AccessDenied, Operation, authorise
 from capital.bootstrap import Container
 from capital.cli.context import TodayOption, fail, open_container, parse_date
 from capital.cli.output import Format, emit
@@ -457,7 +457,7 @@ def outbox_retry(
 
 
 def authorised(container: Container, operation: Operation) -> str:
-    """The acting user, once `capital.access` allows them the operation; exit 3 if not."""
+    """The acting user, once the application layer allows them the operation; exit 3 if not."""
     actor = container.settings.current_actor()
     try:
         authorise(container.sessions, actor, operation)

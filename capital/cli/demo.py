@@ -18,13 +18,13 @@ from typing import Annotated
 
 import typer
 
+from capital.application.importing import import_register
 from capital.bootstrap import Container
 from capital.cli.context import TodayOption, open_container, parse_date, settings_from
 from capital.cli.import_commands import summary_line
 from capital.cli.output import Format, emit
 from capital.cli.report_commands import print_tables
 from capital.cli.scheme_commands import BOARD_COLUMNS
-from capital.importing import import_register
 from projection.database import shown_url
 from projection.views import scheme_snapshots
 from services.importer import KIND_SUMMARY, Severity

@@ -10,9 +10,9 @@ from typing import Annotated
 import typer
 from pydantic import ValidationError
 
+from capital.application.publishing import PublishReport, parse_lines, publish
 from capital.cli.context import fail, open_container, parse_date
 from capital.cli.output import Format, emit
-from capital.publishing import PublishReport, parse_lines, publish
 from events import EventType, canonical_type, new_event
 from events.schema import json_schema
 from projection.views import dead_letters

@@ -1,6 +1,6 @@
 """`capital import-register FILE`: a council's scheme register (CSV or Excel) becomes events.
 
-The work is done by `capital.importing`; this module reads the options and reports row
+The work is done by `capital.application.importing`; this module reads the options and reports row
 by row.
 """
 
@@ -12,9 +12,9 @@ from typing import Annotated, Any
 
 import typer
 
+from capital.application.importing import ImportResult, RegisterDateError, import_register
 from capital.cli.context import fail, open_container, parse_date, settings_from
 from capital.cli.output import to_json
-from capital.importing import ImportResult, RegisterDateError, import_register
 from capital.settings import now_utc
 from services.importer import Finding, RegisterFileError, Severity
 

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from capital.access import AccessDenied, add_user, list_users, remove_user
+from capital.application.access import AccessDenied, add_user, list_users, remove_user
 from capital.cli.context import fail, open_container
 from capital.cli.output import Format, emit
 from programme.permissions import Role

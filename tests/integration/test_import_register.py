@@ -13,9 +13,9 @@ import pytest
 from sqlalchemy import func
 from sqlmodel import select
 
-from capital.access import add_user
+from capital.application.access import add_user
+from capital.application.importing import ImportResult, RegisterDateError, import_register
 from capital.cli.demo import register_path
-from capital.importing import ImportResult, RegisterDateError, import_register
 from events import Rag, SchemeSnapshot
 from programme.permissions import Role
 from projection.tables import SchemeEvent

@@ -27,9 +27,9 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 from typer.testing import CliRunner
 
+from capital.application.publishing import to_message
 from capital.bootstrap import Container
 from capital.cli import app
-from capital.publishing import to_message
 from events import Envelope
 from programme.rag import RagPolicy
 from projection.database import SessionFactory

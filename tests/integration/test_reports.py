@@ -25,9 +25,9 @@ from pypdf import PdfReader
 from sqlalchemy import select
 from typer.testing import CliRunner, Result
 
+from capital.application.publishing import to_message
 from capital.bootstrap import Container
 from capital.cli import app
-from capital.publishing import to_message
 from events import Envelope
 from events import payloads as p
 from programme.scheme import UNALLOCATED, SchemeState

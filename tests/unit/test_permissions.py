@@ -9,7 +9,7 @@ import pytest
 from sqlmodel import select
 from typer.testing import CliRunner
 
-from capital.access import OPERATIONS, Operation
+from capital.application.access import OPERATIONS, Operation
 from capital.bootstrap import Container
 from capital.cli import app
 from events import EventType

@@ -6,7 +6,7 @@ import json
 
 from sqlmodel import func, select
 
-from capital.publishing import to_message
+from capital.application.publishing import to_message
 from events import Rag, SchemeStateChanged, decode_as, topics
 from projection.tables import DeadLetter, SchemeEvent
 from projection.views import scheme_snapshots, scheme_state

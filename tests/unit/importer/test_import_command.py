@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from capital import importing
-from capital.access import add_user
+from capital.application import importing
+from capital.application.access import add_user
 from capital.cli import app
 from programme.permissions import Role
 from tests.builders import event

@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import pytest
 
-from capital.importing import recorded_scheme
+from capital.application.importing import recorded_scheme
 from events import Envelope, EventType
 from programme import scheme as fold_rules
 from services.importer import ImportPlan, Kind, RecordedScheme, RowPlan, Severity

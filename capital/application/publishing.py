@@ -2,7 +2,7 @@
 
 Every line is checked before anything is sent; bad lines are reported by number with the
 reason and every valid line is still published. The user publishing must hold a role that
-may record each event (once users are registered, see `capital.access`); an event is
+may record each event (once users are registered, see `capital.application.access`); an event is
 attributed to that user when it does not name its actor.
 """
 
@@ -13,7 +13,7 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from capital.access import roles_of
+from capital.application.access import roles_of
 from capital.bootstrap import Container
 from capital.transports import Message
 from events import DecodeError, Envelope, EventType, decode_envelope, topics

@@ -16,9 +16,9 @@ from typing import Any
 
 from sqlmodel import Session
 
-from capital.access import roles_of
+from capital.application.access import roles_of
+from capital.application.publishing import publish
 from capital.bootstrap import Container
-from capital.publishing import publish
 from programme.permissions import Role, refusals
 from programme.scheme import EventRejected, SchemeState, apply
 from projection.views import event_outcomes, scheme_history, scheme_state
