@@ -16,10 +16,9 @@ from typing import Any
 
 from sqlmodel import Session
 
-from capital.application.access import roles_of
+from capital.application.principal import Principal, refuse_types
 from capital.application.publishing import publish
 from capital.bootstrap import Container
-from programme.permissions import Role, refusals
 from programme.scheme import EventRejected, SchemeState, apply
 from projection.views import event_outcomes, scheme_history, scheme_state
 from services.importer import (
@@ -64,7 +63,7 @@ def import_register(
     sheet: str | None,
     recorded_on: dt.date,
     recorded_at: dt.datetime | None = None,
-    actor: str,
+    principal: Principal,
     dry_run: bool = False,
     wait_seconds: float | None = None,
 ) -> ImportResult:
@@ -81,20 +80,21 @@ def import_register(
     recorded_at = recorded_at or _noon_utc(recorded_on)
     table = read_register(path, sheet)
     refs = [ref for row in table.rows if (ref := cell_text(row.get(Field.ref)))]
-    states, roles = _what_the_tracker_holds(container, refs, actor)
+    with container.sessions() as session:
+        states = _recorded_states(session, refs)
     recorded = {scheme_id: recorded for scheme_id, (_, recorded) in states.items()}
     plan = plan_import(table, recorded_on, recorded_at, recorded)
     unusable = [f.message for f in plan.findings if f.severity is Severity.error]
     if unusable:
         raise RegisterFileError(f"{plan.source}: {'; '.join(unusable)}")
     plan = _refuse_what_the_tracker_would(
-        plan, {k: state for k, (state, _) in states.items()}, actor, roles
+        plan, {k: state for k, (state, _) in states.items()}, principal
     )
     result = ImportResult(plan, dry_run)
     numbered = plan.numbered_events()
     if dry_run or not numbered:
         return result
-    report = publish(container, numbered, actor, wait_seconds)
+    report = publish(container, numbered, principal, wait_seconds)
     result.pending = report.pending
     sent = {str(event.event_id) for event in report.published}
     refused = _refused_after_sending(container, sent) if report.errors else set()
@@ -103,7 +103,7 @@ def import_register(
     for error in report.errors:
         refused_by_row.setdefault(error.line, []).append(error.reason)
     if refused_by_row:
-        # Only a race gets here (another writer, or the actor's roles changed): the rows
+        # Only a race gets here (another writer, or the principal's roles changed): the rows
         # were checked above. A row's events the tracker did take are named, not hidden.
         result.plan = plan.with_rows(
             [
@@ -129,15 +129,6 @@ def _refused_when_sent(row: RowPlan, why: list[str], taken: set[str]) -> RowPlan
     if kinds:
         message += f"; its other events were sent all the same: {', '.join(kinds)}"
     return row.refuse(Kind.rejected_by_tracker, message)
-
-
-def _what_the_tracker_holds(
-    container: Container, refs: list[str], actor: str
-) -> tuple[dict[str, tuple[SchemeState, RecordedScheme]], frozenset[Role] | None]:
-    """The register's schemes the tracker already knows, and the actor's roles (None
-    while no user is registered)."""
-    with container.sessions() as session:
-        return _recorded_states(session, refs), roles_of(session, actor)
 
 
 def _recorded_states(
@@ -172,15 +163,14 @@ def recorded_scheme(state: SchemeState, event_ids: frozenset[Any]) -> RecordedSc
 def _refuse_what_the_tracker_would(
     plan: ImportPlan,
     states: dict[str, SchemeState],
-    actor: str,
-    roles: frozenset[Role] | None,
+    principal: Principal,
 ) -> ImportPlan:
     """Check each row as publishing and the tracker will: a row with an event the actor's
     roles do not allow, or one the tracker would reject when folded onto the scheme as it
     holds it, is refused whole before anything is sent."""
     rows: list[RowPlan] = []
     for row in plan.rows:
-        not_permitted = _not_permitted(row, actor, roles)
+        not_permitted = refuse_types(principal, (event.type for event in row.events))
         if not_permitted:
             rows.append(row.refuse(Kind.not_permitted, not_permitted))
             continue
@@ -194,14 +184,6 @@ def _refuse_what_the_tracker_would(
             )
         rows.append(row)
     return plan.with_rows(rows)
-
-
-def _not_permitted(row: RowPlan, actor: str, roles: frozenset[Role] | None) -> str | None:
-    """Why `actor` may not record some of the row's events; None when they may (or while
-    no user is registered)."""
-    if roles is None:
-        return None
-    return refusals(actor, roles, (event.type for event in row.events))
 
 
 def _noon_utc(day: dt.date) -> dt.datetime:

@@ -1,9 +1,9 @@
 """Publishing scheme events from the edge (CLI, importer, API): validate, attribute, send.
 
 Every line is checked before anything is sent; bad lines are reported by number with the
-reason and every valid line is still published. The user publishing must hold a role that
-may record each event (once users are registered, see `capital.application.access`); an event is
-attributed to that user when it does not name its actor.
+reason and every valid line is still published. The principal publishing must hold a role that
+may record each event (`capital.application.principal`); an event is attributed to them
+when it does not name its actor, and marks who really sent it when it does.
 """
 
 from __future__ import annotations
@@ -13,11 +13,10 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from capital.application.access import roles_of
+from capital.application.principal import Principal, attributed, recording_refusal
 from capital.bootstrap import Container
 from capital.transports import Message
 from events import DecodeError, Envelope, EventType, decode_envelope, topics
-from programme.permissions import Role, refusals
 from projection.views import event_outcomes, known_scheme_ids, stored_events
 
 
@@ -64,7 +63,7 @@ def parse_lines(
 def publish(
     container: Container,
     numbered: list[tuple[int, Envelope]],
-    actor: str,
+    principal: Principal,
     wait_seconds: float | None = None,
 ) -> PublishReport:
     """Publish valid events; refuse those for unknown schemes. With the in-memory bus the
@@ -72,17 +71,15 @@ def publish(
     report = PublishReport()
     with container.sessions() as session:
         known = known_scheme_ids(session)
-        roles = roles_of(session, actor)
         stored = stored_events(session, [str(event.event_id) for _, event in numbered])
     today = container.settings.current_date()
     recorded_at = container.settings.local_now()
     line_of: dict[str, int] = {}
     for number, event in numbered:
-        if roles is not None:
-            problem = _not_permitted(event, actor, roles)
-            if problem:
-                report.errors.append(LineError(number, problem))
-                continue
+        problem = recording_refusal(principal, event)
+        if problem:
+            report.errors.append(LineError(number, problem))
+            continue
         problem = _not_acceptable(event, today, stored)
         if problem:
             report.errors.append(LineError(number, problem))
@@ -97,7 +94,10 @@ def publish(
             )
             continue
         event = event.model_copy(
-            update={"actor": event.actor or actor, "recorded_at": event.recorded_at or recorded_at}
+            update={
+                **attributed(principal, event),
+                "recorded_at": event.recorded_at or recorded_at,
+            }
         )
         line_of[str(event.event_id)] = number
         stored.setdefault(str(event.event_id), event)
@@ -120,17 +120,6 @@ def _not_acceptable(event: Envelope, today: dt.date, stored: dict[str, Envelope]
     earlier = stored.get(str(event.event_id))
     if earlier is not None and not event.same_event_as(earlier):
         return f"event_id {event.event_id} was already used for a different event"
-    return None
-
-
-def _not_permitted(event: Envelope, actor: str, roles: frozenset[Role]) -> str | None:
-    denied = refusals(actor, roles, [event.type])
-    if denied:
-        return denied
-    if event.actor not in (None, actor) and Role.admin not in roles:
-        # Attribution must be true: only an administrator (a service account relaying
-        # another system's events) may publish events in someone else's name.
-        return f"the event names actor {event.actor!r} but {actor} is publishing it"
     return None
 
 

@@ -11,9 +11,8 @@ from zoneinfo import ZoneInfo
 
 import typer
 
-from capital.application.access import AccessDenied, Operation, authorise
-from capital.bootstrap import Container
-from capital.cli.context import TodayOption, fail, open_container, parse_date
+from capital.application.principal import Operation
+from capital.cli.context import TodayOption, authorised, fail, open_container, parse_date
 from capital.cli.output import Format, emit
 from capital.settings import Settings
 from events import Severity
@@ -122,7 +121,7 @@ def ack_command(
 ) -> None:
     """Acknowledge an alert: you have seen it and are dealing with it."""
     with open_container(ctx) as container:
-        actor = authorised(container, Operation.acknowledge_alerts)
+        actor = authorised(container, Operation.acknowledge_alerts).name
         try:
             done = container.notifier.acknowledge(alert_id, actor)
         except NotFound as error:
@@ -210,7 +209,7 @@ def sweep_command(
     digest, then send what is due. A date after today is refused: its sweep would claim
     that date, and the real sweep on the day would find it taken."""
     with open_container(ctx, today=parse_date(today)) as container:
-        actor = authorised(container, Operation.run_sweep)
+        actor = authorised(container, Operation.run_sweep).name
         day = container.settings.current_date()
         refuse_future(container.settings, day, "sweep")
         with container.notifier.sweep.run_by(actor):
@@ -242,7 +241,7 @@ def scheduler_command(ctx: typer.Context) -> None:
     __TIMEZONE say otherwise; due deliveries are retried every few seconds. Safe to run
     beside other replicas and notifier workers: each date is swept once."""
     with open_container(ctx) as container:
-        actor = authorised(container, Operation.run_scheduler)
+        actor = authorised(container, Operation.run_scheduler).name
         if container.settings.today is not None:
             refuse_future(container.settings, container.settings.today, "run the scheduler")
         schedule = container.settings.notifier.sweep
@@ -326,7 +325,7 @@ def _subscribe(
     except ValueError as error:
         raise fail(str(error), 2) from None
     with open_container(ctx) as container:
-        actor = authorised(container, Operation.manage_subscribers)
+        actor = authorised(container, Operation.manage_subscribers).name
         with container.sessions() as session:
             unknown = sorted(recipient.schemes - known_scheme_ids(session))
         saved = container.notifier.subscribe(recipient, actor)
@@ -374,7 +373,7 @@ def subscribers_remove(
 ) -> None:
     """Unsubscribe: nothing more is sent, including deliveries still queued."""
     with open_container(ctx) as container:
-        actor = authorised(container, Operation.manage_subscribers)
+        actor = authorised(container, Operation.manage_subscribers).name
         try:
             row, cancelled = container.notifier.unsubscribe(subscriber, actor)
         except NotFound as error:
@@ -438,7 +437,7 @@ def outbox_retry(
     if not ids and not statuses:
         raise fail("name delivery ids, or --failed / --unknown", 2)
     with open_container(ctx) as container:
-        actor = authorised(container, Operation.operate_outbox)
+        actor = authorised(container, Operation.operate_outbox).name
         chosen = list(ids or [])
         for status in statuses:
             chosen += [d.id for d in container.notifier.deliveries(status, 10_000) if d.id]
@@ -454,16 +453,6 @@ def outbox_retry(
     )
     if set(retried.refused) & set(ids or []):
         raise typer.Exit(1)  # a delivery named by id was not sent again
-
-
-def authorised(container: Container, operation: Operation) -> str:
-    """The acting user, once the application layer allows them the operation; exit 3 if not."""
-    actor = container.settings.current_actor()
-    try:
-        authorise(container.sessions, actor, operation)
-    except AccessDenied as error:
-        raise fail(str(error), 3) from None
-    return actor
 
 
 def _echo_outbox(counts: dict[str, int]) -> None:

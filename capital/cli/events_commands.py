@@ -11,7 +11,7 @@ import typer
 from pydantic import ValidationError
 
 from capital.application.publishing import PublishReport, parse_lines, publish
-from capital.cli.context import fail, open_container, parse_date
+from capital.cli.context import fail, open_container, operator_principal, parse_date
 from capital.cli.output import Format, emit
 from events import EventType, canonical_type, new_event
 from events.schema import json_schema
@@ -49,7 +49,7 @@ def publish_command(
     numbered, errors = parse_lines(raw.removeprefix(b"\xef\xbb\xbf").split(b"\n"))
     with open_container(ctx) as container:
         report = publish(
-            container, numbered, container.settings.current_actor(), timeout if wait else None
+            container, numbered, operator_principal(container), timeout if wait else None
         )
     report.errors = sorted([*errors, *report.errors], key=lambda e: e.line)
     _print_report(report, file)
@@ -146,7 +146,7 @@ def log_command(
         except ValidationError as error:
             raise fail(f"{kind.value}: {_as_flags(error)}", 2) from None
         report = publish(
-            container, [(1, event)], container.settings.current_actor(), 120.0 if wait else None
+            container, [(1, event)], operator_principal(container), 120.0 if wait else None
         )
     for error in report.errors:
         typer.secho(f"refused: {error.reason}", err=True, fg="red")
