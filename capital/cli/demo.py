@@ -21,12 +21,12 @@ import typer
 
 from capital.application.accounts import operator
 from capital.application.importing import import_register
+from capital.application.schemes import BOARD_COLUMNS
 from capital.bootstrap import Container
 from capital.cli.context import TodayOption, open_container, parse_date, settings_from
 from capital.cli.import_commands import summary_line
 from capital.cli.output import Format, emit
 from capital.cli.report_commands import print_tables
-from capital.cli.scheme_commands import BOARD_COLUMNS
 from projection.database import shown_url
 from projection.views import scheme_snapshots
 from services.importer import KIND_SUMMARY, Severity
