@@ -169,7 +169,7 @@ def add_user(
             )
         account = account or UserAccount(name=name, roles="", added_by="", added_at=now())
         account.roles = ",".join(role.value for role in roles)
-        account.added_by, account.added_at = _attribution(principal), now()
+        account.added_by, account.added_at = principal.attribution, now()
         if password is not None:
             account.password_hash = _hasher.hash(password)
         session.add(account)
@@ -235,7 +235,7 @@ def issue_token(
     with transaction(sessions) as session:
         if session.get(UserAccount, name) is None:
             raise UnknownUser(f"no user {name!r}: add them first with `capital users add`")
-        return _issue(session, name, kind, expires_in, _attribution(principal), now())
+        return _issue(session, name, kind, expires_in, principal.attribution, now())
 
 
 def revoke_tokens(
@@ -431,10 +431,6 @@ def _verify(password: str, hashed: str) -> bool:
 def _aware(moment: dt.datetime) -> dt.datetime:
     """SQLite hands datetimes back without their zone; they are stored in UTC."""
     return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
-
-
-def _attribution(principal: Principal) -> str:
-    return principal.recorded_by or principal.name
 
 
 def _view(account: UserAccount) -> UserView:

@@ -76,6 +76,16 @@ class Principal:
         database, not with the name it was given, so its account is recorded too."""
         return f"operator:{self.operator}" if self.operator else None
 
+    @property
+    def attribution(self) -> str:
+        """Who a change is recorded against: the person, and the operator's account when
+        it came through the command line under another name."""
+        if self.operator is None:
+            return self.name
+        if self.name == self.operator:
+            return f"operator:{self.operator}"
+        return f"{self.name} (operator:{self.operator})"
+
     def holds(self, allowed: frozenset[Role]) -> bool:
         return self.roles is None or bool(self.roles & allowed)
 

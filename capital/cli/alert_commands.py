@@ -7,25 +7,26 @@ import datetime as dt
 import signal
 from types import FrameType
 from typing import Annotated, Any
-from zoneinfo import ZoneInfo
 
 import typer
 
+from capital.application import alerting
 from capital.application.principal import Operation
-from capital.cli.context import TodayOption, authorised, fail, open_container, parse_date
+from capital.cli.context import (
+    TodayOption,
+    authorised,
+    fail,
+    open_container,
+    operator_principal,
+    parse_date,
+)
 from capital.cli.output import Format, emit
 from capital.settings import Settings
 from events import Severity
-from projection.views import known_scheme_ids
 from services.notifier.service import NotFound
-from services.notifier.store import AlertDelivery, AlertWithDeliveries, DeliveryStatus
+from services.notifier.store import DeliveryStatus
 from services.notifier.subscriptions import (
     Channel,
-    Recipient,
-    email_address,
-    masked,
-    role_name,
-    webhook_url,
 )
 
 alerts_app = typer.Typer(
@@ -102,12 +103,11 @@ def alerts_command(
     if ctx.invoked_subcommand is not None:
         return
     with open_container(ctx) as container:
-        start = parse_date(since)
-        zone = ZoneInfo(container.settings.timezone)
-        # A date means the local day people think in, from its first moment.
-        since_at = dt.datetime.combine(start, dt.time(), zone) if start else None
-        found = container.notifier.alerts(scheme_id=scheme, since=since_at)
-    rows = [_alert_row(item) for item in found]
+        rows = alerting.alerts(
+            container,
+            operator_principal(container),
+            alerting.AlertFilter(scheme_id=scheme, since=parse_date(since)),
+        )
     if format is Format.table:
         rows = [_for_table(row) for row in rows]
     title = f"Alerts{f' for {scheme}' if scheme else ''}{f' since {since}' if since else ''}"
@@ -121,42 +121,19 @@ def ack_command(
 ) -> None:
     """Acknowledge an alert: you have seen it and are dealing with it."""
     with open_container(ctx) as container:
-        actor = authorised(container, Operation.acknowledge_alerts).name
-        try:
-            done = container.notifier.acknowledge(alert_id, actor)
-        except NotFound as error:
-            raise fail(str(error), 2) from None
+        principal = authorised(container, Operation.acknowledge_alerts)
+        result = alerting.acknowledge(container, principal, [alert_id])
+    if result.not_found:
+        raise fail(f"no alert, or more than one, with id {alert_id!r}", 2)
+    done = result.done[0]
     alert = done.alert
     if done.now:
-        typer.echo(f"acknowledged {alert.alert_id} ({alert.subject}) as {actor}")
+        typer.echo(f"acknowledged {alert.alert_id} ({alert.subject}) as {principal.name}")
     else:
         typer.echo(
             f"{alert.alert_id} was already acknowledged by {alert.acknowledged_by} "
             f"at {alert.acknowledged_at:%Y-%m-%d %H:%M} UTC"
         )
-
-
-def _alert_row(item: AlertWithDeliveries) -> dict[str, Any]:
-    alert = item.alert
-    message = alert.message_model()
-    return {
-        "alert_id": alert.alert_id,
-        "scheme_id": alert.scheme_id,
-        "kind": alert.kind,
-        "severity": alert.severity,
-        "subject": alert.subject,
-        "message": alert.message,
-        "raised_at": alert.raised_at,
-        "delivery_status": item.delivery_status,
-        "acknowledged": alert.acknowledged_at is not None,
-        "acknowledged_by": alert.acknowledged_by,
-        "acknowledged_at": alert.acknowledged_at,
-        "cause_event_id": alert.cause_event_id,
-        "actor": alert.actor,
-        "dedup_key": alert.dedup_key,
-        "details": message.details,
-        "deliveries": [_delivery_row(d) for d in item.deliveries],
-    }
 
 
 def _for_table(row: dict[str, Any]) -> dict[str, Any]:
@@ -170,23 +147,6 @@ def _for_table(row: dict[str, Any]) -> dict[str, Any]:
         "raised_at": f"{row['raised_at']:%Y-%m-%d %H:%M}",
         "delivery_status": f"{status} {sent}/{len(deliveries)}" if deliveries else status,
         "acknowledged": row["acknowledged_by"] or "",
-    }
-
-
-def _delivery_row(delivery: AlertDelivery) -> dict[str, Any]:
-    return {
-        "id": delivery.id,
-        "kind": delivery.kind,
-        "alert_id": delivery.alert_id,
-        "channel": delivery.channel,
-        "recipient": masked(delivery.channel, delivery.address),
-        "status": delivery.status,
-        "attempts": delivery.attempts,
-        "next_attempt_at": delivery.next_attempt_at
-        if delivery.status == DeliveryStatus.pending
-        else None,
-        "sent_at": delivery.sent_at,
-        "last_error": delivery.last_error,
     }
 
 
@@ -313,22 +273,21 @@ def _subscribe(
     schemes: list[str] | None,
     digest: bool,
 ) -> None:
-    try:
-        recipient = Recipient(
-            channel=channel,
-            address=email_address(address) if channel == "email" else webhook_url(address),
-            role=role_name(role),
-            min_severity=severity,
-            schemes=frozenset(s.strip() for s in schemes or []),
-            digest=digest,
-        )
-    except ValueError as error:
-        raise fail(str(error), 2) from None
     with open_container(ctx) as container:
-        actor = authorised(container, Operation.manage_subscribers).name
-        with container.sessions() as session:
-            unknown = sorted(recipient.schemes - known_scheme_ids(session))
-        saved = container.notifier.subscribe(recipient, actor)
+        try:
+            subscribed = alerting.subscribe(
+                container,
+                authorised(container, Operation.manage_subscribers),
+                channel,
+                address,
+                role,
+                severity,
+                schemes or [],
+                digest,
+            )
+        except ValueError as error:
+            raise fail(str(error), 2) from None
+    saved, unknown = subscribed.recipient, subscribed.unknown_schemes
     if unknown:
         typer.secho(
             f"note: no scheme {', '.join(unknown)} is registered yet; alerts will follow once "
@@ -349,20 +308,7 @@ def subscribers_list(ctx: typer.Context, format: FormatOption = Format.table) ->
     """Every subscriber, from the CLI and from settings (webhook URLs shortened: they are
     secret)."""
     with open_container(ctx) as container:
-        recipients = container.notifier.subscribers()
-    rows = [
-        {
-            "id": r.subscriber_id,
-            "channel": r.channel,
-            "address": r.shown_address,
-            "role": r.role,
-            "severity": r.min_severity,
-            "schemes": ", ".join(sorted(r.schemes)) or "all",
-            "digest": r.digest,
-            "source": r.source,
-        }
-        for r in recipients
-    ]
+        rows = alerting.subscribers(container, authorised(container, Operation.manage_subscribers))
     emit(rows, format, SUBSCRIBER_COLUMNS, "Subscribers")
 
 
@@ -373,13 +319,14 @@ def subscribers_remove(
 ) -> None:
     """Unsubscribe: nothing more is sent, including deliveries still queued."""
     with open_container(ctx) as container:
-        actor = authorised(container, Operation.manage_subscribers).name
         try:
-            row, cancelled = container.notifier.unsubscribe(subscriber, actor)
+            shown, number, cancelled = alerting.unsubscribe(
+                container, authorised(container, Operation.manage_subscribers), subscriber
+            )
         except NotFound as error:
             raise fail(str(error), 2) from None
     note = f"; {cancelled} queued delivery(ies) cancelled" if cancelled else ""
-    typer.echo(f"unsubscribed {masked(row.channel, row.address)} (#{row.id}){note}")
+    typer.echo(f"unsubscribed {shown} (#{number}){note}")
 
 
 # outbox ---------------------------------------------------------------------------------
@@ -416,7 +363,7 @@ def outbox_list(
     if status is not None and status not in set(DeliveryStatus):
         raise fail(f"unknown status {status!r}", 2)
     with open_container(ctx) as container:
-        rows = [_delivery_row(d) for d in container.notifier.deliveries(status, limit)]
+        rows = [alerting.delivery_row(d) for d in container.notifier.deliveries(status, limit)]
     emit(rows, format, DELIVERY_COLUMNS, "Outbox")
 
 
