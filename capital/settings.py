@@ -24,6 +24,9 @@ class SingleSignOn(BaseModel):
     issuer: str | None = Field(
         None, description="e.g. https://login.microsoftonline.com/<tenant-id>/v2.0"
     )
+    metadata_url: str | None = Field(
+        None, description="The discovery document; defaults to the issuer's well-known URL."
+    )
     client_id: str | None = None
     client_secret: SecretStr | None = None
     scopes: str = "openid email profile"
@@ -39,6 +42,11 @@ class SingleSignOn(BaseModel):
     @property
     def enabled(self) -> bool:
         return bool(self.issuer and self.client_id)
+
+    @property
+    def discovery_url(self) -> str:
+        issuer = (self.issuer or "").rstrip("/")
+        return self.metadata_url or f"{issuer}/.well-known/openid-configuration"
 
     def roles_for(self, email: str, groups: list[str]) -> frozenset[Role]:
         domain = email.rpartition("@")[2].lower()

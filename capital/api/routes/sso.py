@@ -33,7 +33,7 @@ def sso_client(web: WebSettings) -> Any | None:
         name=PROVIDER,
         client_id=sso.client_id,
         client_secret=sso.client_secret.get_secret_value() if sso.client_secret else None,
-        server_metadata_url=f"{(sso.issuer or '').rstrip('/')}/.well-known/openid-configuration",
+        server_metadata_url=sso.discovery_url,
         client_kwargs={"scope": sso.scopes, "code_challenge_method": "S256"},
     )
     return oauth.create_client(PROVIDER)
@@ -66,7 +66,11 @@ async def sso_callback(request: Request, container: ContainerDep) -> RedirectRes
         raise HTTPException(401, "single sign-on failed; start again") from None
     claims = token.get("userinfo") or {}
     email = claims.get("email") or claims.get("preferred_username") or claims.get("upn")
-    if not email or not claims.get("sub") or not claims.get("iss"):
+    if claims.get("iss") != web.sso.issuer:
+        # Only the issuer the deployment trusts may vouch for its users.
+        log.warning("single sign-on refused: token from issuer %r", claims.get("iss"))
+        raise HTTPException(401, "single sign-on failed: the token is from another issuer")
+    if not email or not claims.get("sub"):
         raise HTTPException(401, "the identity provider gave no email address")
     groups = claims.get(web.sso.groups_claim) or []
     roles = web.sso.roles_for(email, [str(g) for g in groups] if isinstance(groups, list) else [])
