@@ -17,6 +17,7 @@ from capital.cli import (
     events_commands,
     import_commands,
     kafka_commands,
+    login_commands,
     report_commands,
     scheme_commands,
     serve_commands,
@@ -77,6 +78,7 @@ demo.register(app)
 alert_commands.register(app)
 user_commands.register(app)
 serve_commands.register(app)
+login_commands.register(app)
 
 
 def main() -> None:

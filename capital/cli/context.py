@@ -16,6 +16,7 @@ from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from capital.application.accounts import operator
 from capital.application.principal import AccessDenied, Operation, Principal, require
 from capital.bootstrap import Container, bootstrap
+from capital.cli.remote import Login, stored_login
 from capital.settings import Settings
 from projection.database import shown_url
 
@@ -85,3 +86,11 @@ def authorised(container: Container, operation: Operation) -> Principal:
     except AccessDenied as error:
         raise fail(str(error), 3) from None
     return principal
+
+
+def signed_in(ctx: typer.Context) -> Login | None:
+    """The stored `capital login`, unless a database is named: then the command is an
+    operator's, run against that database."""
+    if "database_url" in settings_from(ctx).model_fields_set:
+        return None
+    return stored_login()
