@@ -13,6 +13,7 @@ import typer
 
 from capital.cli import (
     alert_commands,
+    db_commands,
     demo,
     events_commands,
     import_commands,
@@ -69,6 +70,7 @@ import_commands.register(app)
 demo.register(app)
 alert_commands.register(app)
 user_commands.register(app)
+db_commands.register(app)
 
 
 def main() -> None:

@@ -13,6 +13,7 @@ from pydantic import ValidationError
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from capital.bootstrap import Container, bootstrap
+from capital.migrations import SchemaRefused
 from capital.settings import Settings
 from projection.database import shown_url
 
@@ -57,10 +58,17 @@ def open_container(ctx: typer.Context, **overrides: Any) -> Iterator[Container]:
         finally:
             container.close()
     except SQLAlchemyError as error:
-        reason = str(error.orig if isinstance(error, DBAPIError) else error).splitlines()[0]
-        raise fail(f"database {shown_url(settings.database_url)}: {reason}", 2) from None
+        raise database_failure(settings, error) from None
+    except SchemaRefused as error:
+        raise fail(str(error), 2) from None
     except KafkaError as error:
         raise fail(f"Kafka at {settings.kafka_bootstrap}: {error}", 2) from None
+
+
+def database_failure(settings: Settings, error: SQLAlchemyError) -> typer.Exit:
+    """One line saying which database and why, not a traceback."""
+    reason = str(error.orig if isinstance(error, DBAPIError) else error).splitlines()[0]
+    return fail(f"database {shown_url(settings.database_url)}: {reason}", 2)
 
 
 def fail(message: str, code: int = 1) -> typer.Exit:
