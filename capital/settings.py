@@ -89,6 +89,12 @@ class Settings(BaseSettings):
     database_url: str = Field(
         "sqlite:///capital.db", description="SQLAlchemy URL: SQLite file or PostgreSQL."
     )
+    upgrade_schema_on_start: bool = Field(
+        True,
+        description="Bring a PostgreSQL database to the current schema when a process "
+        "starts; false leaves that to `capital db upgrade` and refuses an out-of-date "
+        "schema. SQLite, the embedded default, is always upgraded.",
+    )
     bus: Literal["memory", "kafka"] = "memory"
     kafka_bootstrap: str = "127.0.0.1:19092"
     kafka_partitions: int = Field(6, ge=1, description="Partitions of the scheme events topic.")

@@ -13,6 +13,7 @@ import typer
 
 from capital.cli import (
     alert_commands,
+    db_commands,
     demo,
     events_commands,
     import_commands,
@@ -79,6 +80,7 @@ alert_commands.register(app)
 user_commands.register(app)
 serve_commands.register(app)
 login_commands.register(app)
+db_commands.register(app)
 
 
 def main() -> None:
