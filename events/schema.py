@@ -98,6 +98,9 @@ def _measured_after_stripping(json_schema: JsonSchemaValue) -> JsonSchemaValue:
     shortest = json_schema.get("minLength", 0)
     longest = json_schema.pop("maxLength", None)
     stated = json_schema.pop("pattern", None)
+    json_schema["$comment"] = wire.TRIMMED_COMMENT.format(
+        low=shortest, high="" if longest is None else longest, shape=stated or "any"
+    )
     ws, solid, anything = wire.WHITESPACE, wire.NOT_WHITESPACE, wire.ANY_CHARACTER
     if longest is None and stated is None and shortest <= 1:
         if shortest == 1:

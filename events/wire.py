@@ -37,6 +37,10 @@ UUID_PATTERN = (
 )
 DECIMAL_TEXT_PATTERN = rf"^[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+){END}"
 
+# The `$comment` on text pydantic strips: its limits, which the pattern alone hides.
+TRIMMED_COMMENT = "{low}..{high} characters once surrounding whitespace is removed; shape {shape}"
+TRIMMED = re.compile(r"^(?P<low>[0-9]+)\.\.(?P<high>[0-9]*) characters .*; shape (?P<shape>.*)")
+
 _DATE = re.compile(DATE_PATTERN)
 _DATETIME = re.compile(DATETIME_PATTERN)
 _UUID = re.compile(UUID_PATTERN)
