@@ -28,6 +28,9 @@ from events import payloads as p
 from events.wire import wire_problems
 
 ENVELOPE_VERSION = 1
+"""The envelope's wire version. Released schemas are in events/schemas/; a change that would
+break them needs the next version, read beside this one (docs/events.md, "Changing the
+contract")."""
 
 
 class EventType(StrEnum):

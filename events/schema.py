@@ -79,7 +79,13 @@ class ContractJsonSchema(GenerateJsonSchema):
             "type": "string",
             "pattern": decimal_text_pattern(whole, places, non_negative=minimum is not None),
         }
-        return {"anyOf": [number, text]}
+        money: dict[str, Any] = {"anyOf": [number, text]}
+        if places is not None:
+            money["$comment"] = (
+                f"At most {places} decimal places: checked here for text; for a JSON number, "
+                "by the product (validators read numbers as binary floats)."
+            )
+        return money
 
 
 def decimal_text_pattern(whole: int | None, places: int | None, *, non_negative: bool) -> str:
