@@ -58,27 +58,28 @@ class ContractJsonSchema(GenerateJsonSchema):
         return {"type": "string", "format": "uuid", "pattern": wire.UUID_PATTERN}
 
     def decimal_schema(self, schema: core_schema.DecimalSchema) -> JsonSchemaValue:
-        unsupported = [k for k in ("le", "lt", "gt", "multiple_of") if schema.get(k) is not None]
-        minimum = schema.get("ge")
-        if unsupported or minimum not in (None, 0):
+        unsupported = [k for k in ("le", "lt", "multiple_of") if schema.get(k) is not None]
+        unsupported += [k for k in ("ge", "gt") if schema.get(k) not in (None, 0)]
+        if unsupported:
             raise NotImplementedError(
-                f"decimal limit {unsupported or ['ge']} has no JSON Schema form yet: add it "
-                "to events.schema.ContractJsonSchema.decimal_schema"
+                f"decimal limit {unsupported} has no JSON Schema form yet: add it to "
+                "events.schema.ContractJsonSchema.decimal_schema"
             )
+        sign = "positive" if schema.get("gt") is not None else "any"
+        sign = "non-negative" if schema.get("ge") is not None else sign
         places = schema.get("decimal_places")
         digits = schema.get("max_digits")
         whole = None if digits is None or places is None else digits - places
         number: dict[str, Any] = {"type": "number"}
-        if minimum is not None:
+        if sign == "non-negative":
             number["minimum"] = 0
+        elif sign == "positive":
+            number["exclusiveMinimum"] = 0
         elif whole is not None:
             number["exclusiveMinimum"] = -(10**whole)
         if whole is not None:
             number["exclusiveMaximum"] = 10**whole
-        text = {
-            "type": "string",
-            "pattern": decimal_text_pattern(whole, places, non_negative=minimum is not None),
-        }
+        text = {"type": "string", "pattern": decimal_text_pattern(whole, places, sign)}
         money: dict[str, Any] = {"anyOf": [number, text]}
         if places is not None:
             money["$comment"] = (
@@ -88,14 +89,20 @@ class ContractJsonSchema(GenerateJsonSchema):
         return money
 
 
-def decimal_text_pattern(whole: int | None, places: int | None, *, non_negative: bool) -> str:
+def decimal_text_pattern(whole: int | None, places: int | None, sign: str = "any") -> str:
     """Decimal text as pydantic reads it: leading zeros and trailing fraction zeros do not
-    count towards `whole` digits or `places`; `-0` is not negative."""
+    count towards `whole` digits or `places`; `-0` is zero, so not negative. `sign` is
+    `any`, `non-negative` or `positive`."""
     whole_part = "0*[0-9]*" if whole is None else f"0*[0-9]{{0,{whole}}}"
     fraction = r"(?:\.[0-9]*)?" if places is None else rf"(?:\.[0-9]{{0,{places}}}0*)?"
     magnitude = whole_part + fraction
-    signed = rf"(?:\+?{magnitude}|-0*(?:\.0*)?)" if non_negative else rf"[+-]?{magnitude}"
-    return rf"^(?=[+-]?\.?[0-9]){signed}{wire.END}"
+    some_digit = r"(?=[+-]?\.?[0-9])"
+    if sign == "any":
+        return rf"^{some_digit}[+-]?{magnitude}{wire.END}"
+    zero = r"0*(?:\.0*)?"
+    if sign == "non-negative":
+        return rf"^{some_digit}(?:\+?{magnitude}|-{zero}){wire.END}"
+    return rf"^{some_digit}(?![+-]?{zero}{wire.END})\+?{magnitude}{wire.END}"
 
 
 def _measured_after_stripping(json_schema: JsonSchemaValue) -> JsonSchemaValue:

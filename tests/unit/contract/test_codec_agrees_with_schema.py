@@ -8,6 +8,7 @@ a bad date, an unknown type, a malformed UUID, odd text or amounts, an extra fie
 from __future__ import annotations
 
 import datetime as dt
+import math
 import types
 import uuid
 from decimal import Decimal
@@ -29,7 +30,17 @@ TYPE_NAMES = [t.value for t in PAYLOAD_MODELS] + sorted(TYPE_ALIASES)
 SPACES = "\t\n\x0b\x0c\r \x85\xa0\u1680\u2000\u2001\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
 assert all(ch in SPACES or ch not in WHITESPACE for ch in SPACES)
 TEXT = st.characters(exclude_categories=("Cs",))
-LIMITS = ("min_length", "max_length", "pattern", "ge", "le", "max_digits", "decimal_places")
+LIMITS = (
+    "min_length",
+    "max_length",
+    "pattern",
+    "ge",
+    "gt",
+    "le",
+    "lt",
+    "max_digits",
+    "decimal_places",
+)
 PROPERTY = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
@@ -66,11 +77,11 @@ def text_values(found: dict[str, Any]) -> st.SearchStrategy[str]:
 def money_values(found: dict[str, Any]) -> st.SearchStrategy[Any]:
     places = found.get("decimal_places", 2)
     whole = found.get("max_digits", 15) - places
-    bound = Decimal(10**whole) - Decimal(1).scaleb(-places)
-    amounts = st.decimals(
-        min_value=found.get("ge", -bound), max_value=bound, places=places, allow_nan=False
-    )
-    return st.one_of(amounts, amounts.map(str), st.integers(0, 10**6))
+    step = Decimal(1).scaleb(-places)
+    bound = Decimal(10**whole) - step
+    lowest = found["gt"] + step if "gt" in found else found.get("ge", -bound)
+    amounts = st.decimals(min_value=lowest, max_value=bound, places=places, allow_nan=False)
+    return st.one_of(amounts, amounts.map(str), st.integers(max(math.ceil(lowest), 0), 10**6))
 
 
 def values_of(annotation: Any, found: dict[str, Any]) -> st.SearchStrategy[Any]:
@@ -102,7 +113,9 @@ def values_of(annotation: Any, found: dict[str, Any]) -> st.SearchStrategy[Any]:
     if annotation is Decimal:
         return money_values(found)
     if annotation is int:
-        return st.integers(found.get("ge", -(10**6)), found.get("le", 10**6))
+        lowest = found["gt"] + 1 if "gt" in found else found.get("ge", -(10**6))
+        highest = found["lt"] - 1 if "lt" in found else found.get("le", 10**6)
+        return st.integers(lowest, highest)
     if annotation is str:
         return text_values(found)
     raise NotImplementedError(f"no values for {annotation!r}: teach this test its JSON form")

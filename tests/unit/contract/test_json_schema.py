@@ -6,11 +6,13 @@ import json
 import uuid
 
 import pytest
+from typer.testing import CliRunner
 
+from capital.cli import app
 from capital.transports import Handler, Message
 from events import EventType, decode_envelope, topics
 from events.envelope import TYPE_ALIASES
-from events.schema import MESSAGES
+from events.schema import MESSAGES, message_schema
 from tests.conftest import SAMPLE_PROGRAMME
 from tests.unit.contract.validation import problems, validator_for
 
@@ -124,3 +126,47 @@ def test_every_message_the_product_emits_is_valid_under_its_schema(container):
     for message in sent:
         found = problems(validators[message_of_topic[message.topic]], message.value)
         assert found == [], (message.topic, found)
+
+
+def progress(**payload: object) -> dict[str, object]:
+    return envelope(type="progress.reported", payload={"note": "on site", **payload})
+
+
+LENIENT_FORMS = {
+    "a unix timestamp as a date": (envelope(occurred_on=1709251200), "occurred_on"),
+    "a UUID without hyphens": (envelope(event_id=uuid.uuid4().hex), "event_id"),
+    "a UUID as a URN": (envelope(event_id=f"urn:uuid:{uuid.uuid4()}"), "event_id"),
+    "an offset without a colon": (envelope(recorded_at="2024-03-01T10:00:00+0100"), "recorded_at"),
+    "a date-time without seconds": (envelope(recorded_at="2024-03-01T10:00Z"), "recorded_at"),
+    "an amount with an exponent": (
+        envelope(payload={"funding_source": "CCIP6", "amount": "1e3", "reason": "x"}),
+        "payload.amount",
+    ),
+    "an amount with separators": (
+        envelope(payload={"funding_source": "CCIP6", "amount": "1_000", "reason": "x"}),
+        "payload.amount",
+    ),
+    "a percentage as text": (progress(percent_complete="50"), "payload.percent_complete"),
+    "a percentage as a boolean": (progress(percent_complete=True), "payload.percent_complete"),
+    "a boolean as the version": (envelope(version=True), "version"),
+}
+
+
+@pytest.mark.parametrize("name", LENIENT_FORMS)
+def test_forms_pydantic_would_coerce_are_refused_by_both(name):
+    """The codec used to accept these; another system's validator never would."""
+    body, field = LENIENT_FORMS[name]
+    text = json.dumps(body)
+    assert problems(ENVELOPE, text)
+    with pytest.raises(ValueError, match=f"{field}: "):
+        decode_envelope(text)
+
+
+@pytest.mark.parametrize("name", MESSAGES)
+def test_the_release_command_writes_the_schema_of_the_models(name, tmp_path):
+    written = tmp_path / f"{name}.json"
+    result = CliRunner().invoke(
+        app, ["events", "schema", "--message", name, "--output", str(written)]
+    )
+    assert result.exit_code == 0, result.output
+    assert json.loads(written.read_text(encoding="utf-8")) == message_schema(name)
