@@ -1,4 +1,5 @@
-"""Producing events: `publish`, `log`, `events schema`, `dead-letters`."""
+"""Producing events and the contract: `publish`, `log`, `dead-letters`, `events schema`,
+`events asyncapi`, `events types`."""
 
 from __future__ import annotations
 
