@@ -3,6 +3,7 @@ message schemas, for a deployment's topic prefix and brokers."""
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
@@ -16,8 +17,11 @@ KAFKA_BINDING_VERSION = "0.5.0"
 def asyncapi_document(topic_prefix: str = "", bootstrap: str = "localhost:9092") -> dict[str, Any]:
     schemas: dict[str, Any] = {}
     messages: dict[str, Any] = {}
+    roots: dict[str, str] = {}
     for name in dict.fromkeys(channel.message for channel in CHANNELS):
-        schemas[_component_name(name)] = _add_definitions(message_schema(name), schemas)
+        schema = message_schema(name)
+        schemas[_component_name(name)] = _add_definitions(schema, schemas, roots)
+        roots[_fingerprint(schema)] = _component_name(name)
         messages[name] = _message(name)
     channels = {_channel_name(c): _channel(c, topic_prefix) for c in CHANNELS}
     operations: dict[str, Any] = {}
@@ -86,28 +90,41 @@ def _operation(channel: Channel, action: str, service: str, summary: str) -> dic
     }
 
 
-def _add_definitions(schema: dict[str, Any], schemas: dict[str, Any]) -> dict[str, Any]:
+def _add_definitions(
+    schema: dict[str, Any], schemas: dict[str, Any], roots: dict[str, str]
+) -> dict[str, Any]:
     """Move a message schema's `$defs` into the shared components, pointing its references
-    there; a name two messages share must mean the same thing."""
-    root = _rehomed({k: v for k, v in schema.items() if k not in ("$defs", "$schema")})
-    for name, definition in schema.get("$defs", {}).items():
-        rehomed = _rehomed(definition)
+    there; a name two messages share must mean the same thing. A definition that is another
+    message (the envelope inside a state change) points to that message's schema."""
+    definitions = schema.get("$defs", {})
+    names = {name: roots.get(_fingerprint(d), name) for name, d in definitions.items()}
+    for name, definition in definitions.items():
+        if names[name] != name:
+            continue
+        rehomed = _rehomed(definition, names)
         if schemas.setdefault(name, rehomed) != rehomed:
             raise ValueError(f"two messages define {name!r} differently")
-    return root
+    return _rehomed({k: v for k, v in schema.items() if k not in ("$defs", "$schema")}, names)
 
 
-def _rehomed(node: Any) -> Any:
+def _rehomed(node: Any, names: dict[str, str]) -> Any:
     if isinstance(node, dict):
         return {
-            key: value.replace("#/$defs/", "#/components/schemas/")
-            if key == "$ref" and isinstance(value, str)
-            else _rehomed(value)
+            key: "#/components/schemas/" + names.get(name := value.removeprefix("#/$defs/"), name)
+            if key == "$ref" and isinstance(value, str) and value.startswith("#/$defs/")
+            else _rehomed(value, names)
             for key, value in node.items()
         }
     if isinstance(node, list):
-        return [_rehomed(item) for item in node]
+        return [_rehomed(item, names) for item in node]
     return node
+
+
+def _fingerprint(schema: dict[str, Any]) -> str:
+    """A schema's content apart from its title: the same model under two names."""
+    return json.dumps(
+        {k: v for k, v in schema.items() if k not in ("title", "$schema", "$defs")}, sort_keys=True
+    )
 
 
 def _channel_name(channel: Channel) -> str:
