@@ -199,7 +199,7 @@ def scheduler_command(ctx: typer.Context) -> None:
     __TIMEZONE say otherwise; due deliveries are retried every few seconds. Safe to run
     beside other replicas and notifier workers: each date is swept once."""
     with open_container(ctx) as container:
-        actor = authorised(container, Operation.run_scheduler).name
+        actor = authorised(container, Operation.run_scheduler).attribution
         if container.settings.today is not None:
             try:
                 alerting.refuse_future_sweep(
