@@ -40,7 +40,9 @@ def create_app(container: Container) -> FastAPI:
         web.sign_in_attempts, dt.timedelta(minutes=web.sign_in_window_minutes)
     )
     app.state.sso_client = sso.sso_client(web)
-    key = web.secret_key.get_secret_value() if web.secret_key else secrets.token_urlsafe(32)
+    # Without a deployment key (PostgreSQL, CAPITAL_SECRET_KEY unset) a random one: a
+    # sign-in in progress then does not survive a restart.
+    key = container.secret_key or secrets.token_urlsafe(32)
     app.state.secret_key = key.encode("utf-8")
     # Holds only the single sign-on state and PKCE verifier between the redirect and the
     # callback; the user's session itself is a server-side, revocable token.

@@ -24,7 +24,13 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
 from events import Severity
-from services.notifier.subscriptions import Recipient, email_address, role_name, webhook_url
+from services.notifier.subscriptions import (
+    Recipient,
+    Sealer,
+    email_address,
+    role_name,
+    webhook_recipient,
+)
 
 
 class SmtpSettings(BaseModel):
@@ -153,20 +159,23 @@ class SubscriberSetting(BaseModel):
             raise ValueError("a subscriber has exactly one of email or webhook_url")
         return self
 
-    def recipient(self) -> Recipient:
-        channel, address = (
-            ("email", email_address(self.email))
-            if self.email is not None
-            else ("webhook", webhook_url(_reveal(self.webhook_url)))
-        )
+    def recipient(self, sealer: Sealer) -> Recipient:
+        """A webhook stays in the settings: the recipient only refers to it there."""
+        fields = {
+            "role": role_name(self.role),
+            "min_severity": self.severity,
+            "schemes": frozenset(self.schemes),
+            "digest": self.digest,
+        }
+        if self.webhook_url is not None:
+            return webhook_recipient(
+                _reveal(self.webhook_url), sealer, from_settings=True, **fields
+            )
         return Recipient(
-            channel=channel,
-            address=address,
-            role=role_name(self.role),
-            min_severity=self.severity,
-            schemes=frozenset(self.schemes),
-            digest=self.digest,
+            channel="email",
+            address=email_address(self.email or ""),
             source="settings",
+            **fields,
         )
 
 
@@ -179,15 +188,20 @@ class NotifierSettings(BaseModel):
     sweep: SweepSchedule = Field(default_factory=SweepSchedule)
     subscribers: list[SubscriberSetting] = Field(default_factory=list)
 
-    def configured_recipients(self) -> list[Recipient]:
+    def configured_recipients(self, sealer: Sealer) -> list[Recipient]:
         """Subscribers from settings, webhook URLs included; they cannot be removed with
         the CLI, only by changing the settings."""
-        recipients = [s.recipient() for s in self.subscribers]
-        recipients += [
-            SubscriberSetting(webhook_url=url, role="channel").recipient()
-            for url in self.webhook.urls
+        return [s.recipient(sealer) for s in self._subscriber_settings()]
+
+    def configured_webhook_urls(self) -> list[str]:
+        """Every webhook URL in the settings, in clear: for the webhook sender only."""
+        return [
+            _reveal(s.webhook_url) for s in self._subscriber_settings() if s.webhook_url is not None
         ]
-        return recipients
+
+    def _subscriber_settings(self) -> list[SubscriberSetting]:
+        channels = [SubscriberSetting(webhook_url=url, role="channel") for url in self.webhook.urls]
+        return [*self.subscribers, *channels]
 
 
 def _reveal(secret: SecretStr | None) -> str:
