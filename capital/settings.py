@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, Field, SecretStr, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from programme.permissions import Role
@@ -20,6 +20,8 @@ class SingleSignOn(BaseModel):
     """OpenID Connect sign-in (Microsoft Entra ID or any provider). Claims map to roles by
     the email's domain and by a groups claim; a person whose claims map to nothing is
     let in with no role until an administrator gives them one."""
+
+    model_config = ConfigDict(hide_input_in_errors=True)  # the client secret is never quoted
 
     issuer: str | None = Field(
         None, description="e.g. https://login.microsoftonline.com/<tenant-id>/v2.0"
@@ -78,7 +80,12 @@ class WebSettings(BaseModel):
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
-        env_prefix="CAPITAL_", env_nested_delimiter="__", extra="ignore", frozen=True
+        env_prefix="CAPITAL_",
+        env_nested_delimiter="__",
+        extra="ignore",
+        frozen=True,
+        # Settings hold secrets: an error never quotes the value it refused.
+        hide_input_in_errors=True,
     )
 
     database_url: str = Field(

@@ -11,7 +11,9 @@
     CAPITAL_NOTIFIER__SUBSCRIBERS='[{"email": "head.of.capital@council.gov.uk"}]'
 
 They live here rather than in `capital/` because the notifier reads them and services never
-import the application shell (the same arrangement as `programme.rag.RagPolicy`).
+import the application shell (the same arrangement as `programme.rag.RagPolicy`). Every
+model here hides the input from its validation errors: an error never quotes a password or
+a webhook URL back.
 """
 
 from __future__ import annotations
@@ -34,7 +36,7 @@ from services.notifier.subscriptions import (
 
 
 class SmtpSettings(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, hide_input_in_errors=True)
 
     host: str = "localhost"
     port: int = Field(25, ge=1, le=65535)
@@ -63,7 +65,7 @@ WebhookFormat = Literal["generic", "slack", "teams"]
 
 
 class WebhookSettings(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, hide_input_in_errors=True)
 
     urls: list[SecretStr] = Field(
         default_factory=list,
@@ -92,7 +94,7 @@ class RetryPolicy(BaseModel):
     """Exponential backoff: attempt n waits initial * 2**(n-1), capped at `max_delay_s`.
     With the defaults a delivery is retried for about a day before it is marked failed."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, hide_input_in_errors=True)
 
     initial_delay_s: float = Field(30.0, gt=0)
     max_delay_s: float = Field(3600.0, gt=0)
@@ -112,7 +114,7 @@ class RetryPolicy(BaseModel):
 
 
 class SweepSchedule(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, hide_input_in_errors=True)
 
     at: dt.time = Field(dt.time(7, 0), description="Local time of the daily sweep.")
     timezone: str = "Europe/London"
@@ -142,7 +144,7 @@ class SweepSchedule(BaseModel):
 class SubscriberSetting(BaseModel):
     """A subscriber defined by configuration rather than `capital subscribers add`."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", hide_input_in_errors=True)
 
     email: str | None = None
     webhook_url: SecretStr | None = None
@@ -180,7 +182,7 @@ class SubscriberSetting(BaseModel):
 
 
 class NotifierSettings(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, hide_input_in_errors=True)
 
     smtp: SmtpSettings = Field(default_factory=SmtpSettings)
     webhook: WebhookSettings = Field(default_factory=WebhookSettings)

@@ -38,6 +38,7 @@ from services.notifier.delivery.webhook import TIMESTAMP_HEADER, WebhookNotifier
 from services.notifier.scheduler import SWEEP_JOB
 from services.notifier.service import NotifierService
 from services.notifier.settings import NotifierSettings
+from services.notifier.vault import AddressVault
 from services.tracker.handlers import Applied, SchemeTracker
 from tests.builders import event, registered
 from tests.unit.notifier.fakes import FakeClock
@@ -214,7 +215,13 @@ def notifier_with(sessions: SessionFactory) -> Iterator[Callable[..., NotifierSe
             sessions,
             config,
             RagPolicy(),
-            {"email": SmtpNotifier(config.smtp), "webhook": WebhookNotifier(config.webhook)},
+            {
+                "email": SmtpNotifier(config.smtp),
+                # No key: webhooks from the settings need none, they stay in the settings.
+                "webhook": WebhookNotifier(
+                    config.webhook, AddressVault(None, config.configured_webhook_urls())
+                ),
+            },
             now=clock or FakeClock(),
         )
         built.append(notifier)
@@ -461,6 +468,8 @@ def test_a_slip_published_with_the_cli_is_emailed_posted_listed_and_acknowledged
         "CAPITAL_NOTIFIER__SMTP__PORT": str(port),
         "CAPITAL_NOTIFIER__SMTP__SENDER": SENDER,
         "CAPITAL_NOTIFIER__WEBHOOK__HMAC_SECRET": "shared-with-the-receiver",
+        # Keeps the webhook URL encrypted (SQLite would make a key file without it).
+        "CAPITAL_SECRET_KEY": "the-deployment-key-of-this-test",
     }
     runner = CliRunner()
 
