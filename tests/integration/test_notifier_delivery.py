@@ -9,6 +9,7 @@ import datetime as dt
 import email.policy
 import hmac
 import json
+import logging
 import shutil
 import socket
 import ssl
@@ -300,13 +301,18 @@ def test_email_goes_over_implicit_tls(
 
 
 def test_a_wrong_relay_password_keeps_the_email_queued_until_it_is_fixed(
-    smtp_server, notifier_with, sessions: SessionFactory, certificate
+    smtp_server,
+    notifier_with,
+    sessions: SessionFactory,
+    certificate,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     mailbox, port = smtp_server(
         login=True,
         tls_context=server_tls(certificate),
         require_starttls=True,
     )
+    caplog.set_level(logging.DEBUG)
     smtp = relay(port, certificate, starttls=True, password="wrong")
     clock = FakeClock()
     notifier = notifier_with(clock, smtp=smtp, subscribers=[{"email": HEAD}])
@@ -320,11 +326,14 @@ def test_a_wrong_relay_password_keeps_the_email_queued_until_it_is_fixed(
     clock.advance(minutes=1)
     assert fixed.outbox.dispatch_due().sent == 1
     assert mailbox.subjects() == [SLIP_SUBJECT]
+    assert "delivered alert" in caplog.text
+    assert "relay-password" not in caplog.text
 
 
 def test_an_alert_reaches_a_real_webhook_as_signed_json(
-    webhook_server, notifier_with, sessions: SessionFactory
+    webhook_server, notifier_with, sessions: SessionFactory, caplog: pytest.LogCaptureFixture
 ) -> None:
+    caplog.set_level(logging.DEBUG)
     hook, url = webhook_server
     notifier = notifier_with(
         webhook={"hmac_secret": "shared-with-the-receiver", "format": "teams"},
@@ -343,6 +352,9 @@ def test_an_alert_reaches_a_real_webhook_as_signed_json(
     assert card["title"] == SLIP_SUBJECT
     facts = {f["name"]: f["value"] for f in card["sections"][0]["facts"]}
     assert facts["Reason"] == "Asbestos found in the old kitchen ceiling void"
+    # Logged, by the HTTP client too, but never with the URL's secret part.
+    assert "HTTP Request: POST http://127.0.0.1:" in caplog.text
+    assert "secret-token" not in caplog.text
     assert facts["Logged by"] == "estates.pm"
 
 

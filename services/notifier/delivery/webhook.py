@@ -19,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import logging
 import time
 from collections.abc import Callable
 from typing import Any
@@ -40,6 +41,27 @@ DELIVERY_HEADER = "X-Capital-Delivery"
 _RETRYABLE_STATUSES = {408, 425, 429}
 
 
+class _MaskedInHttpxLogs(logging.Filter):
+    """httpx logs every request with its full URL (`HTTP Request: POST <url> ...`, at
+    INFO): a webhook's URL would take its token into the logs. The URLs this process has
+    posted to are shown masked there instead."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.posted: set[str] = set()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if self.posted and isinstance(record.args, tuple):
+            record.args = tuple(
+                masked("webhook", str(arg)) if str(arg) in self.posted else arg
+                for arg in record.args
+            )
+        return True
+
+
+_HTTPX_LOGS = _MaskedInHttpxLogs()
+
+
 def signature(secret: str, timestamp: str, body: bytes) -> str:
     mac = hmac.new(secret.encode("utf-8"), timestamp.encode("ascii") + b"." + body, "sha256")
     return f"sha256={mac.hexdigest()}"
@@ -58,6 +80,7 @@ class WebhookNotifier:
     ) -> None:
         self._settings = settings
         self._vault = vault
+        logging.getLogger("httpx").addFilter(_HTTPX_LOGS)  # once: filters are a set
         self._client = client  # made on first use: most processes never post a webhook
         self._clock = clock
         self._template = (
@@ -91,6 +114,7 @@ class WebhookNotifier:
             # once the key (or the setting) is back.
             raise DeliveryFailed(f"webhook not sent: {error}", permanent=True) from None
         where = masked("webhook", url)
+        _HTTPX_LOGS.posted.add(str(httpx.URL(url)))
         if self._client is None:
             self._client = httpx.Client(timeout=self._settings.timeout_s, follow_redirects=False)
         try:
