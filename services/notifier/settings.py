@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
@@ -163,7 +163,7 @@ class SubscriberSetting(BaseModel):
 
     def recipient(self, sealer: Sealer) -> Recipient:
         """A webhook stays in the settings: the recipient only refers to it there."""
-        fields = {
+        fields: dict[str, Any] = {
             "role": role_name(self.role),
             "min_severity": self.severity,
             "schemes": frozenset(self.schemes),
