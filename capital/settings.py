@@ -136,12 +136,13 @@ class Settings(BaseSettings):
         web = dict(web)
         former = web.pop("secret_key")
         current = data.get("secret_key")
-        if current is not None and _revealed(current) != _revealed(former):
+        if current and _revealed(current) and _revealed(current) != _revealed(former):
             raise ValueError(
                 "CAPITAL_SECRET_KEY and CAPITAL_WEB__SECRET_KEY (its former name) differ: "
                 "set CAPITAL_SECRET_KEY only"
             )
-        return {**data, "web": web, "secret_key": current if current is not None else former}
+        kept = current if current and _revealed(current) else former
+        return {**data, "web": web, "secret_key": kept}
 
     def kafka_topic(self, name: str) -> str:
         return f"{self.kafka_topic_prefix}{name}"
