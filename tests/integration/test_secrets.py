@@ -9,6 +9,7 @@ import datetime as dt
 import logging
 import stat
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 from fastapi.testclient import TestClient
@@ -99,6 +100,11 @@ def test_a_webhook_token_is_in_no_listing_response_or_log_and_not_stored_in_clea
             capital("alerts", "--format", "json"),
             capital("subscribers", "remove", HOOK),
         ]
+        # The server's access log, as uvicorn writes it, for a removal by URL and by id.
+        for path in (f"/api/subscribers/{quote(HOOK, safe='')}", "/api/subscribers/1"):
+            logging.getLogger("uvicorn.access").info(
+                '%s - "%s %s HTTP/%s" %d', "127.0.0.1:50000", "DELETE", path, "1.1", 404
+            )
         with container.sessions() as session:
             deliveries = list(session.exec(select(AlertDelivery)))
     finally:
@@ -112,6 +118,7 @@ def test_a_webhook_token_is_in_no_listing_response_or_log_and_not_stored_in_clea
     assert all(SHOWN_HOOK in text for text in shown[:8]), shown
     assert shown[-1].startswith(f"unsubscribed {SHOWN_HOOK} (#1)")
     assert "delivery" in caplog.text and "unreachable" in caplog.text  # it did log
+    assert "/api/subscribers/… HTTP/1.1" in caplog.text and "/api/subscribers/1 " in caplog.text
     for text in [*shown, caplog.text]:
         for secret in SECRETS:
             assert secret not in text
