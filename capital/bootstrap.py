@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from apscheduler.schedulers.base import BaseScheduler
 from sqlalchemy.engine import Engine
 
+from capital.keys import deployment_key
 from capital.migrations import prepare_schema
 from capital.settings import Settings, now_utc
 from capital.transports import Handler, Message, Publisher, dead_letter
@@ -22,6 +23,7 @@ from services.notifier.outbox import DispatchReport
 from services.notifier.scheduler import build_scheduler
 from services.notifier.service import NotifierService
 from services.notifier.sweep import SweepReport
+from services.notifier.vault import AddressVault
 from services.tracker.handlers import Applied, Duplicate, Refused, SchemeTracker
 
 log = logging.getLogger(__name__)
@@ -39,6 +41,8 @@ class Container:
     sessions: SessionFactory
     tracker: SchemeTracker
     notifier: NotifierService
+    secret_key: str | None = None
+    """The deployment's key (see `capital.keys`); None on PostgreSQL without one."""
     routes: dict[str, Handler] = field(default_factory=dict)
     _publisher: Publisher | None = None
 
@@ -94,23 +98,28 @@ class Container:
 
 
 def bootstrap(settings: Settings, publisher: Publisher | None = None) -> Container:
+    secret_key = deployment_key(settings.database_url, settings.secret_key)
     engine = make_engine(settings.database_url)
-    prepare_schema(engine, upgrade=settings.upgrade_schema_on_start)
+    prepare_schema(engine, upgrade=settings.upgrade_schema_on_start, secret_key=secret_key)
     sessions = session_factory(engine)
     tracker = SchemeTracker(
         sessions, settings.rag, today=settings.current_date, now=settings.local_now
     )
+    vault = AddressVault(secret_key, settings.notifier.configured_webhook_urls())
     notifier = NotifierService(
         sessions,
         settings.notifier,
         settings.rag,
         {
             "email": SmtpNotifier(settings.notifier.smtp),
-            "webhook": WebhookNotifier(settings.notifier.webhook),
+            "webhook": WebhookNotifier(settings.notifier.webhook, vault),
         },
         now=now_utc,
+        vault=vault,
     )
-    container = Container(settings, engine, sessions, tracker, notifier, _publisher=publisher)
+    container = Container(
+        settings, engine, sessions, tracker, notifier, secret_key, _publisher=publisher
+    )
     container.routes[topics.SCHEME_EVENTS] = track_scheme_events(tracker)
     container.routes[topics.STATE_CHANGES] = notify_on_state_changes(container)
     return container

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, Field, SecretStr
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from programme.permissions import Role
@@ -20,6 +20,8 @@ class SingleSignOn(BaseModel):
     """OpenID Connect sign-in (Microsoft Entra ID or any provider). Claims map to roles by
     the email's domain and by a groups claim; a person whose claims map to nothing is
     let in with no role until an administrator gives them one."""
+
+    model_config = ConfigDict(hide_input_in_errors=True)  # the client secret is never quoted
 
     issuer: str | None = Field(
         None, description="e.g. https://login.microsoftonline.com/<tenant-id>/v2.0"
@@ -35,7 +37,7 @@ class SingleSignOn(BaseModel):
         default_factory=dict, description="Group id or name -> role."
     )
     domain_roles: dict[str, Role] = Field(
-        default_factory=dict, description="Email domain -> role, e.g. {\"council.gov.uk\": ...}."
+        default_factory=dict, description='Email domain -> role, e.g. {"council.gov.uk": ...}.'
     )
     label: str = "your council account"
 
@@ -62,11 +64,6 @@ class WebSettings(BaseModel):
     base_url: str = Field(
         "http://127.0.0.1:8000", description="Where users reach the service; links use it."
     )
-    secret_key: SecretStr | None = Field(
-        None,
-        description="Signs the single sign-on state cookie. Set it in production; when unset "
-        "a random key is made at start, so a sign-in in progress does not survive a restart.",
-    )
     session_hours: int = Field(12, ge=1, le=24 * 30)
     max_body_bytes: int = Field(2_000_000, ge=1024, description="Larger requests get 413.")
     publish_wait_seconds: float = Field(
@@ -83,11 +80,24 @@ class WebSettings(BaseModel):
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
-        env_prefix="CAPITAL_", env_nested_delimiter="__", extra="ignore", frozen=True
+        env_prefix="CAPITAL_",
+        env_nested_delimiter="__",
+        extra="ignore",
+        frozen=True,
+        # Settings hold secrets: an error never quotes the value it refused.
+        hide_input_in_errors=True,
     )
 
     database_url: str = Field(
         "sqlite:///capital.db", description="SQLAlchemy URL: SQLite file or PostgreSQL."
+    )
+    secret_key: SecretStr | None = Field(
+        None,
+        description="The deployment's secret (any long random string, the same for every "
+        "process): encrypts webhook URLs at rest and signs the single sign-on state cookie. "
+        "Unset on SQLite, a key is made once in a file beside the database "
+        "(capital.db.key); unset on PostgreSQL, webhook subscriptions are refused. "
+        "Formerly CAPITAL_WEB__SECRET_KEY, still read.",
     )
     upgrade_schema_on_start: bool = Field(
         True,
@@ -116,6 +126,24 @@ class Settings(BaseSettings):
     notifier: NotifierSettings = Field(default_factory=NotifierSettings)
     web: WebSettings = Field(default_factory=WebSettings)
 
+    @model_validator(mode="before")
+    @classmethod
+    def _one_secret_key(cls, data: Any) -> Any:
+        """CAPITAL_WEB__SECRET_KEY was the key's name when it only signed the cookie."""
+        web = data.get("web") if isinstance(data, dict) else None
+        if not isinstance(web, dict) or "secret_key" not in web:
+            return data
+        web = dict(web)
+        former = web.pop("secret_key")
+        current = data.get("secret_key")
+        if current and _revealed(current) and _revealed(current) != _revealed(former):
+            raise ValueError(
+                "CAPITAL_SECRET_KEY and CAPITAL_WEB__SECRET_KEY (its former name) differ: "
+                "set CAPITAL_SECRET_KEY only"
+            )
+        kept = current if current and _revealed(current) else former
+        return {**data, "web": web, "secret_key": kept}
+
     def kafka_topic(self, name: str) -> str:
         return f"{self.kafka_topic_prefix}{name}"
 
@@ -132,11 +160,14 @@ class Settings(BaseSettings):
         """The real date where the deployment is, whatever `today` is fixed to."""
         return dt.datetime.now(ZoneInfo(self.timezone)).date()
 
-
     def judging_date(self, as_of: dt.date | None) -> dt.date:
         """The date RAG is judged on: a past position as on that date (overdue then, not
         now) unless `today` is fixed; a date still to come as today."""
         return self.today or min(as_of or dt.date.max, self.current_date())
+
+
+def _revealed(value: Any) -> Any:
+    return value.get_secret_value() if isinstance(value, SecretStr) else value
 
 
 def now_utc() -> dt.datetime:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
 import secrets
 from typing import Any
 
@@ -36,11 +37,14 @@ def create_app(container: Container) -> FastAPI:
         ),
     )
     app.state.container = container
+    logging.getLogger("uvicorn.access").addFilter(_ACCESS_LOG)  # once: filters are a set
     app.state.throttle = SignInThrottle(
         web.sign_in_attempts, dt.timedelta(minutes=web.sign_in_window_minutes)
     )
     app.state.sso_client = sso.sso_client(web)
-    key = web.secret_key.get_secret_value() if web.secret_key else secrets.token_urlsafe(32)
+    # Without a deployment key (PostgreSQL, CAPITAL_SECRET_KEY unset) a random one: a
+    # sign-in in progress then does not survive a restart.
+    key = container.secret_key or secrets.token_urlsafe(32)
     app.state.secret_key = key.encode("utf-8")
     # Holds only the single sign-on state and PKCE verifier between the redirect and the
     # callback; the user's session itself is a server-side, revocable token.
@@ -84,6 +88,24 @@ def create_app(container: Container) -> FastAPI:
 
     app.openapi = openapi  # type: ignore[method-assign]
     return app
+
+
+class _NoAddressInAccessLog(logging.Filter):
+    """uvicorn logs every request's path; `DELETE /api/subscribers/{address}` may carry a
+    webhook URL and its token. The address is left out (an id is kept)."""
+
+    _ADDRESS = re.compile(r"(/api/subscribers/)(?!\d+(?:\?|$))[^?\s]*")
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(
+                self._ADDRESS.sub(r"\1…", arg) if isinstance(arg, str) else arg
+                for arg in record.args
+            )
+        return True
+
+
+_ACCESS_LOG = _NoAddressInAccessLog()
 
 
 class BodyLimit:

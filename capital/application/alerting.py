@@ -1,7 +1,7 @@
 """Alerts and who receives them: list, acknowledge, subscribe, unsubscribe.
 
 Rows are built here once, for the command line's `--format json` and the HTTP API alike.
-Webhook URLs carry their tokens: they are only ever shown masked.
+Webhook URLs carry their tokens: they are stored encrypted and only ever shown masked.
 """
 
 from __future__ import annotations
@@ -19,14 +19,7 @@ from projection.views import known_scheme_ids
 from services.notifier.outbox import DispatchReport
 from services.notifier.service import Acknowledged, NotFound, Retried
 from services.notifier.store import AlertDelivery, AlertWithDeliveries, DeliveryStatus
-from services.notifier.subscriptions import (
-    Channel,
-    Recipient,
-    email_address,
-    masked,
-    role_name,
-    webhook_url,
-)
+from services.notifier.subscriptions import Channel, Recipient, role_name
 from services.notifier.sweep import SweepReport
 
 __all__ = ["NotFound"]
@@ -97,11 +90,12 @@ def subscribe(
     schemes: Iterable[str] = (),
     digest: bool = True,
 ) -> Subscribed:
-    """Subscribe a person by email or a channel by webhook. ValueError for a bad address."""
+    """Subscribe a person by email or a channel by webhook. ValueError for a bad address,
+    or for a webhook when the deployment has no secret key to keep its URL with."""
     require(principal, Operation.manage_subscribers)
-    recipient = Recipient(
-        channel=channel,
-        address=email_address(address) if channel == "email" else webhook_url(address),
+    recipient = container.notifier.recipient(
+        channel,
+        address,
         role=role_name(role),
         min_severity=severity,
         schemes=frozenset(s.strip() for s in schemes),
@@ -120,7 +114,7 @@ def unsubscribe(
     address, the subscription id and how many queued deliveries were cancelled."""
     require(principal, Operation.manage_subscribers)
     row, cancelled = container.notifier.unsubscribe(id_or_address, principal.attribution)
-    return masked(row.channel, row.address), row.id or 0, cancelled
+    return row.address, row.id or 0, cancelled
 
 
 def alert_row(item: AlertWithDeliveries) -> dict[str, Any]:
@@ -152,7 +146,7 @@ def delivery_row(delivery: AlertDelivery) -> dict[str, Any]:
         "kind": delivery.kind,
         "alert_id": delivery.alert_id,
         "channel": delivery.channel,
-        "recipient": masked(delivery.channel, delivery.address),
+        "recipient": delivery.address,
         "status": delivery.status,
         "attempts": delivery.attempts,
         "next_attempt_at": delivery.next_attempt_at

@@ -10,6 +10,7 @@ from sqlalchemy import Engine, inspect
 from sqlalchemy.exc import SQLAlchemyError
 
 from capital.cli.context import database_failure, fail, settings_from
+from capital.keys import deployment_key
 from capital.migrations import (
     BASELINE,
     SchemaRefused,
@@ -17,6 +18,7 @@ from capital.migrations import (
     head_revision,
     upgrade_schema,
 )
+from capital.settings import Settings
 from projection.database import make_engine, shown_url
 
 db_app = typer.Typer(
@@ -34,9 +36,10 @@ def register(app: typer.Typer) -> None:
 def db_upgrade(ctx: typer.Context) -> None:
     """Bring the database to the current schema (a database written by release 0.1.0 is
     recognised and kept). Running it again changes nothing."""
-    with schema_engine(ctx) as (engine, shown):
-        upgrade = upgrade_schema(engine)
-    typer.echo(f"database {shown}: {upgrade.describe()}")
+    with schema_engine(ctx) as (engine, settings):
+        key = deployment_key(settings.database_url, settings.secret_key)
+        upgrade = upgrade_schema(engine, key)
+    typer.echo(f"database {shown_url(settings.database_url)}: {upgrade.describe()}")
 
 
 @db_app.command("current")
@@ -60,13 +63,13 @@ def db_current(ctx: typer.Context) -> None:
 
 
 @contextmanager
-def schema_engine(ctx: typer.Context) -> Iterator[tuple[Engine, str]]:
+def schema_engine(ctx: typer.Context) -> Iterator[tuple[Engine, Settings]]:
     """An engine on the configured database, without the start-up upgrade `bootstrap`
     does: these commands are how that upgrade is done by hand."""
     settings = settings_from(ctx)
     engine = make_engine(settings.database_url)
     try:
-        yield engine, shown_url(settings.database_url)
+        yield engine, settings
     except SQLAlchemyError as error:
         raise database_failure(settings, error) from None
     except SchemaRefused as error:

@@ -20,15 +20,19 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from alembic.util import CommandError
 from sqlalchemy import Connection, Engine, MetaData, create_engine, inspect, text
 from sqlmodel import SQLModel
 
+from capital.keys import deployment_key
 from projection.database import shown_url
 
 MIGRATIONS = Path(__file__).resolve().parent
 BASELINE = "0001"
 """The schema of release 0.1.0, exactly as `create_all` made it."""
 VERSION_TABLE = "alembic_version"
+SECRET_KEY_ATTRIBUTE = "secret_key"
+"""Where a revision finds the deployment's key: `context.config.attributes`."""
 SCHEMA_LOCK_ID = 73_240_001
 """Held while the schema changes, so workers and commands starting together take turns."""
 
@@ -66,13 +70,15 @@ def model_metadata() -> MetaData:
     return SQLModel.metadata
 
 
-def alembic_config(connection: Connection | None = None) -> Config:
+def alembic_config(connection: Connection | None = None, secret_key: str | None = None) -> Config:
     """Alembic configured from code, not from an ini file in the working directory. With a
-    connection the migrations run on it, inside the caller's transaction."""
+    connection the migrations run on it, inside the caller's transaction. The deployment's
+    secret key goes to the revisions that encrypt data already stored (0003)."""
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     if connection is not None:
         config.attributes["connection"] = connection
+    config.attributes[SECRET_KEY_ATTRIBUTE] = secret_key
     return config
 
 
@@ -89,9 +95,10 @@ def current_revision(engine: Engine) -> str | None:
         return _current(connection)
 
 
-def upgrade_schema(engine: Engine) -> SchemaUpgrade:
+def upgrade_schema(engine: Engine, secret_key: str | None = None) -> SchemaUpgrade:
     """Bring the database to the newest revision, in one transaction. Processes that start
-    together take turns: an advisory lock on PostgreSQL, a write lock on SQLite."""
+    together take turns: an advisory lock on PostgreSQL, a write lock on SQLite. Without a
+    `secret_key` a SQLite database's own key file is used (`capital.keys`)."""
     head = head_revision()
     if current_revision(engine) == head:
         # The usual start: nothing to do, and no lock that would wait behind a writer.
@@ -100,20 +107,25 @@ def upgrade_schema(engine: Engine) -> SchemaUpgrade:
         _lock_schema(connection)
         before = _current(connection)
         adopted = before is None and _is_release_0_1_0(connection, shown_url(str(engine.url)))
-        config = alembic_config(connection)
+        key = secret_key or deployment_key(engine.url.render_as_string(hide_password=False), None)
+        config = alembic_config(connection, key)
         if adopted:
             command.stamp(config, BASELINE)
-        command.upgrade(config, "head")
+        try:
+            command.upgrade(config, "head")
+        except CommandError as refused:
+            # A revision that cannot proceed says why (0003: webhook URLs and no key).
+            raise SchemaRefused(f"database {shown_url(str(engine.url))}: {refused}") from None
         after = _current(connection)
     assert after is not None, "an upgraded database has a revision"
     return SchemaUpgrade(before, after, adopted)
 
 
-def prepare_schema(engine: Engine, upgrade: bool) -> None:
+def prepare_schema(engine: Engine, upgrade: bool, secret_key: str | None = None) -> None:
     """What a starting process does: upgrade the database, or (PostgreSQL with `upgrade`
     false, where upgrades are a deployment step) refuse one that is not at the head."""
     if upgrade or engine.dialect.name == "sqlite":
-        upgrade_schema(engine)
+        upgrade_schema(engine, secret_key)
         return
     current, head = current_revision(engine), head_revision()
     if current != head:

@@ -10,7 +10,8 @@ from alembic.autogenerate.api import AutogenContext
 from sqlalchemy import Connection, DateTime, TypeDecorator
 from sqlmodel.sql.sqltypes import AutoString
 
-from capital.migrations import model_metadata
+from capital.keys import deployment_key
+from capital.migrations import SECRET_KEY_ATTRIBUTE, model_metadata
 from capital.settings import Settings
 from projection.database import make_engine
 
@@ -48,7 +49,12 @@ if given is not None:
 elif context.is_offline_mode():
     run_migrations(url=Settings().database_url, literal_binds=True)
 else:
-    engine = make_engine(Settings().database_url)
+    settings = Settings()
+    # A developer's `alembic upgrade`: the key as a process of the deployment finds it.
+    context.config.attributes.setdefault(
+        SECRET_KEY_ATTRIBUTE, deployment_key(settings.database_url, settings.secret_key)
+    )
+    engine = make_engine(settings.database_url)
     try:
         with engine.begin() as connection:
             run_migrations(connection=connection)

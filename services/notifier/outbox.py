@@ -36,7 +36,6 @@ from services.notifier.delivery import Content, DeliveryFailed, Notifier, Outgoi
 from services.notifier.digest import Digest
 from services.notifier.settings import RetryPolicy
 from services.notifier.store import AlertDelivery, DeliveryRequeue, DeliveryStatus
-from services.notifier.subscriptions import masked
 
 log = logging.getLogger(__name__)
 
@@ -77,7 +76,8 @@ class Claim:
     attempts: int
     kind: str
     channel: str
-    address: str
+    address: str  # as shown: a webhook's is masked
+    sealed_address: str | None
     delivery_key: str
     payload_json: str
 
@@ -87,7 +87,8 @@ class Claim:
             if self.kind == "digest"
             else decode_as(AlertRaised, self.payload_json)
         )
-        return Outgoing(self.delivery_key, self.address, content)
+        # A webhook's URL goes out sealed: only its sender opens it.
+        return Outgoing(self.delivery_key, self.sealed_address or self.address, content)
 
 
 class OutboxDispatcher:
@@ -119,12 +120,12 @@ class OutboxDispatcher:
     def _pass(self) -> DispatchReport:
         report = DispatchReport()
         down: dict[str, dt.datetime] = {}
-        for row_id, channel, address in self._due():
+        for row_id, channel, recipient in self._due():
             notifier = self._notifiers.get(channel)
             if notifier is None:
                 log.error("no notifier for channel %r: delivery %s stays queued", channel, row_id)
                 continue
-            outage = channel if notifier.shared_endpoint else f"{channel}:{address}"
+            outage = channel if notifier.shared_endpoint else f"{channel}:{recipient}"
             if outage in down:
                 report.deferred += self._defer(row_id, down[outage])
                 continue
@@ -138,7 +139,7 @@ class OutboxDispatcher:
 
     def _send(self, notifier: Notifier, claim: Claim, report: DispatchReport) -> dt.datetime | None:
         """Send one claimed delivery; the retry time when its endpoint looks down."""
-        shown = masked(claim.channel, claim.address)
+        shown = claim.address
         try:
             notifier.send(claim.outgoing())
         except DeliveryFailed as failure:
@@ -156,9 +157,10 @@ class OutboxDispatcher:
         return None
 
     def _due(self) -> list[tuple[int, str, str]]:
+        """Id, channel and recipient (its fingerprint) of each delivery due."""
         with self._sessions() as session:
             rows = session.exec(
-                select(AlertDelivery.id, AlertDelivery.channel, AlertDelivery.address)
+                select(AlertDelivery.id, AlertDelivery.channel, AlertDelivery.recipient_hash)
                 .where(
                     AlertDelivery.status == DeliveryStatus.pending,
                     col(AlertDelivery.next_attempt_at) <= self._now(),
@@ -166,7 +168,7 @@ class OutboxDispatcher:
                 .order_by(col(AlertDelivery.next_attempt_at), col(AlertDelivery.id))
                 .limit(self._policy.batch_size)
             ).all()
-        return [(row_id, channel, address) for row_id, channel, address in rows if row_id]
+        return [(row_id, channel, recipient) for row_id, channel, recipient in rows if row_id]
 
     def _set(self, *where: Any, **values: Any) -> int:
         """One conditional UPDATE in its own transaction; how many rows it changed. Every
@@ -199,6 +201,7 @@ class OutboxDispatcher:
             kind=row.kind,
             channel=row.channel,
             address=row.address,
+            sealed_address=row.sealed_address,
             delivery_key=row.delivery_key,
             payload_json=row.payload_json,
         )

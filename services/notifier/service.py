@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from sqlmodel import Session, col, func, select
 
@@ -29,8 +30,17 @@ from services.notifier.store import (
     remove_subscriber,
     save_subscriber,
 )
-from services.notifier.subscriptions import Recipient, masked, merge
+from services.notifier.subscriptions import (
+    Channel,
+    Recipient,
+    email_address,
+    fingerprints_of,
+    masked,
+    merge,
+    webhook_recipient,
+)
 from services.notifier.sweep import DailySweep
+from services.notifier.vault import AddressVault
 
 
 class NotFound(LookupError):
@@ -58,11 +68,15 @@ class NotifierService:
         notifiers: Mapping[str, Notifier],
         now: Callable[[], dt.datetime],
         worker: str | None = None,
+        vault: AddressVault | None = None,
     ) -> None:
+        """Without a vault (no secret key) webhooks from the settings work and a webhook
+        subscription is refused: its URL could not be kept secret."""
         self.settings = settings
         self._sessions = sessions
         self._now = now
-        self._configured = settings.configured_recipients()
+        self._vault = vault or AddressVault(None, settings.configured_webhook_urls())
+        self._configured = settings.configured_recipients(self._vault)
         self._notifiers = notifiers
         self.state_changes = StateChangeNotifier(sessions, self.recipients, now)
         self.outbox = OutboxDispatcher(sessions, notifiers, settings.retry, now, worker)
@@ -90,19 +104,26 @@ class NotifierService:
         with self._sessions() as session:
             return self.recipients(session)
 
+    def recipient(self, channel: Channel, address: str, **fields: Any) -> Recipient:
+        """A subscription as a person typed it, its webhook URL sealed. ValueError for a bad
+        address, or a webhook when the deployment has no secret key."""
+        if channel == "webhook":
+            return webhook_recipient(address, self._vault, from_settings=False, **fields)
+        return Recipient(channel="email", address=email_address(address), **fields)
+
     def subscribe(self, recipient: Recipient, actor: str) -> Recipient:
         with transaction(self._sessions) as session:
             return save_subscriber(session, recipient, actor, self._now()).recipient()
 
     def unsubscribe(self, id_or_address: str, actor: str) -> tuple[Subscriber, int]:
         """Returns the subscription removed and how many queued deliveries were cancelled."""
+        typed = id_or_address.strip()
+        fingerprints = fingerprints_of(typed, self._vault)
         with transaction(self._sessions) as session:
-            row = find_subscriber(session, id_or_address)
+            number = int(typed) if typed.isdigit() else None
+            row = find_subscriber(session, number, fingerprints)
             if row is None:
-                configured = any(
-                    id_or_address.strip().lower() in (r.address.lower(), r.key.lower())
-                    for r in self._configured
-                )
+                configured = any(r.key_hash in fingerprints for r in self._configured)
                 # A webhook URL typed back may carry its token and credentials: mask it.
                 shown = (
                     masked("webhook", id_or_address) if "://" in id_or_address else id_or_address
@@ -186,5 +207,5 @@ def _not_retryable(row: AlertDelivery, current_recipients: set[str]) -> str | No
     if row.status not in RETRYABLE:
         return f"it is {row.status}; only failed or unknown deliveries are sent again"
     if row.recipient_hash not in current_recipients:
-        return f"{masked(row.channel, row.address)} is no longer subscribed"
+        return f"{row.address} is no longer subscribed"
     return None

@@ -11,24 +11,32 @@
     CAPITAL_NOTIFIER__SUBSCRIBERS='[{"email": "head.of.capital@council.gov.uk"}]'
 
 They live here rather than in `capital/` because the notifier reads them and services never
-import the application shell (the same arrangement as `programme.rag.RagPolicy`).
+import the application shell (the same arrangement as `programme.rag.RagPolicy`). Every
+model here hides the input from its validation errors: an error never quotes a password or
+a webhook URL back.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
 from events import Severity
-from services.notifier.subscriptions import Recipient, email_address, role_name, webhook_url
+from services.notifier.subscriptions import (
+    Recipient,
+    Sealer,
+    email_address,
+    role_name,
+    webhook_recipient,
+)
 
 
 class SmtpSettings(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, hide_input_in_errors=True)
 
     host: str = "localhost"
     port: int = Field(25, ge=1, le=65535)
@@ -57,7 +65,7 @@ WebhookFormat = Literal["generic", "slack", "teams"]
 
 
 class WebhookSettings(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, hide_input_in_errors=True)
 
     urls: list[SecretStr] = Field(
         default_factory=list,
@@ -86,7 +94,7 @@ class RetryPolicy(BaseModel):
     """Exponential backoff: attempt n waits initial * 2**(n-1), capped at `max_delay_s`.
     With the defaults a delivery is retried for about a day before it is marked failed."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, hide_input_in_errors=True)
 
     initial_delay_s: float = Field(30.0, gt=0)
     max_delay_s: float = Field(3600.0, gt=0)
@@ -106,7 +114,7 @@ class RetryPolicy(BaseModel):
 
 
 class SweepSchedule(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, hide_input_in_errors=True)
 
     at: dt.time = Field(dt.time(7, 0), description="Local time of the daily sweep.")
     timezone: str = "Europe/London"
@@ -136,7 +144,7 @@ class SweepSchedule(BaseModel):
 class SubscriberSetting(BaseModel):
     """A subscriber defined by configuration rather than `capital subscribers add`."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", hide_input_in_errors=True)
 
     email: str | None = None
     webhook_url: SecretStr | None = None
@@ -153,25 +161,28 @@ class SubscriberSetting(BaseModel):
             raise ValueError("a subscriber has exactly one of email or webhook_url")
         return self
 
-    def recipient(self) -> Recipient:
-        channel, address = (
-            ("email", email_address(self.email))
-            if self.email is not None
-            else ("webhook", webhook_url(_reveal(self.webhook_url)))
-        )
+    def recipient(self, sealer: Sealer) -> Recipient:
+        """A webhook stays in the settings: the recipient only refers to it there."""
+        fields: dict[str, Any] = {
+            "role": role_name(self.role),
+            "min_severity": self.severity,
+            "schemes": frozenset(self.schemes),
+            "digest": self.digest,
+        }
+        if self.webhook_url is not None:
+            return webhook_recipient(
+                _reveal(self.webhook_url), sealer, from_settings=True, **fields
+            )
         return Recipient(
-            channel=channel,
-            address=address,
-            role=role_name(self.role),
-            min_severity=self.severity,
-            schemes=frozenset(self.schemes),
-            digest=self.digest,
+            channel="email",
+            address=email_address(self.email or ""),
             source="settings",
+            **fields,
         )
 
 
 class NotifierSettings(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, hide_input_in_errors=True)
 
     smtp: SmtpSettings = Field(default_factory=SmtpSettings)
     webhook: WebhookSettings = Field(default_factory=WebhookSettings)
@@ -179,15 +190,20 @@ class NotifierSettings(BaseModel):
     sweep: SweepSchedule = Field(default_factory=SweepSchedule)
     subscribers: list[SubscriberSetting] = Field(default_factory=list)
 
-    def configured_recipients(self) -> list[Recipient]:
+    def configured_recipients(self, sealer: Sealer) -> list[Recipient]:
         """Subscribers from settings, webhook URLs included; they cannot be removed with
         the CLI, only by changing the settings."""
-        recipients = [s.recipient() for s in self.subscribers]
-        recipients += [
-            SubscriberSetting(webhook_url=url, role="channel").recipient()
-            for url in self.webhook.urls
+        return [s.recipient(sealer) for s in self._subscriber_settings()]
+
+    def configured_webhook_urls(self) -> list[str]:
+        """Every webhook URL in the settings, in clear: for the webhook sender only."""
+        return [
+            _reveal(s.webhook_url) for s in self._subscriber_settings() if s.webhook_url is not None
         ]
-        return recipients
+
+    def _subscriber_settings(self) -> list[SubscriberSetting]:
+        channels = [SubscriberSetting(webhook_url=url, role="channel") for url in self.webhook.urls]
+        return [*self.subscribers, *channels]
 
 
 def _reveal(secret: SecretStr | None) -> str:

@@ -7,6 +7,10 @@ is made and changed by the migrations in `capital/migrations`).
   moves pending -> sending (claimed) -> sent | pending again (retry) | failed; a claim
   that outlives its worker becomes `unknown` (see `outbox.py`).
 - `subscriber`: subscriptions made with the CLI (settings add more, see `settings.py`).
+
+In both `alert_delivery` and `subscriber`, `address` is what may be shown (an email address,
+or a webhook URL masked); a webhook's URL is only in `sealed_address`, encrypted or as a
+reference to the settings (see `vault.py`), and `recipient_hash` is its keyed fingerprint.
 - `sweep_run`: one row per swept date: how the daily sweep runs once per deployment, and
   who (person and worker) swept it.
 - `alert_delivery_requeue`: who sent a delivery again (`capital outbox retry`), when, and
@@ -29,7 +33,7 @@ from sqlalchemy.engine import Dialect
 from sqlmodel import Field, Session, SQLModel, col, select
 
 from events import AlertRaised, Severity, decode_as, encode
-from services.notifier.subscriptions import Channel, Recipient, email_address, webhook_url
+from services.notifier.subscriptions import Recipient
 
 
 class UtcDateTime(TypeDecorator[dt.datetime]):
@@ -98,6 +102,7 @@ class AlertDelivery(SQLModel, table=True):
     alert_id: str | None = Field(default=None, index=True, max_length=36)
     channel: str = Field(max_length=16)
     address: str = _text()
+    sealed_address: str | None = _text(nullable=True)
     recipient_hash: str = Field(index=True, max_length=64)
     payload_json: str = _text()
     status: str = Field(default=DeliveryStatus.pending, max_length=16)
@@ -118,6 +123,7 @@ class Subscriber(SQLModel, table=True):
     recipient_hash: str = Field(unique=True, max_length=64)
     channel: str = Field(max_length=16)
     address: str = _text()
+    sealed_address: str | None = _text(nullable=True)
     role: str = Field(max_length=64)
     min_severity: str = Field(max_length=16)
     schemes_json: str = _text()
@@ -132,6 +138,8 @@ class Subscriber(SQLModel, table=True):
         return Recipient(
             channel=self.channel,  # type: ignore[arg-type]  # stored from a Channel
             address=self.address,
+            sealed=self.sealed_address,
+            fingerprint=self.recipient_hash,
             role=self.role,
             min_severity=Severity(self.min_severity),
             schemes=frozenset(json.loads(self.schemes_json)),
@@ -227,6 +235,7 @@ def enqueue(
             alert_id=alert_id,
             channel=recipient.channel,
             address=recipient.address,
+            sealed_address=recipient.sealed,
             recipient_hash=recipient.key_hash,
             payload_json=payload_json,
             next_attempt_at=now,
@@ -292,6 +301,7 @@ def save_subscriber(
     values = {
         "channel": recipient.channel,
         "address": recipient.address,
+        "sealed_address": recipient.sealed,
         "role": recipient.role,
         "min_severity": recipient.min_severity.value,
         "schemes_json": json.dumps(sorted(recipient.schemes)),
@@ -312,24 +322,16 @@ def save_subscriber(
     return row
 
 
-def find_subscriber(session: Session, id_or_address: str) -> Subscriber | None:
-    """By id (`3`) or by address (email, or the webhook URL exactly as subscribed)."""
+def find_subscriber(
+    session: Session, subscriber_id: int | None, fingerprints: list[str]
+) -> Subscriber | None:
+    """An active subscription by id, or by the fingerprint of its address."""
     query = select(Subscriber).where(col(Subscriber.active).is_(True))
-    if id_or_address.isdigit():
-        return session.exec(query.where(Subscriber.id == int(id_or_address))).first()
-    for channel in ("email", "webhook"):
-        try:
-            recipient = Recipient(channel=channel, address=_normalised(channel, id_or_address))
-        except ValueError:
-            continue
-        found = session.exec(query.where(Subscriber.recipient_hash == recipient.key_hash)).first()
-        if found is not None:
-            return found
-    return None
-
-
-def _normalised(channel: Channel, address: str) -> str:
-    return email_address(address) if channel == "email" else webhook_url(address)
+    if subscriber_id is not None:
+        return session.exec(query.where(Subscriber.id == subscriber_id)).first()
+    if not fingerprints:
+        return None
+    return session.exec(query.where(col(Subscriber.recipient_hash).in_(fingerprints))).first()
 
 
 def remove_subscriber(session: Session, row: Subscriber, actor: str, now: dt.datetime) -> int:

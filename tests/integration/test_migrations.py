@@ -6,6 +6,7 @@ and PostgreSQL alike."""
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import sqlite3
 from pathlib import Path
 from typing import Any
@@ -15,8 +16,10 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Engine, inspect, make_url, text
+from sqlmodel import select
 from typer.testing import CliRunner
 
+from capital.application import alerting
 from capital.application.accounts import list_users, operator
 from capital.bootstrap import bootstrap
 from capital.cli import app
@@ -31,7 +34,9 @@ from capital.migrations import (
 from capital.settings import Settings
 from projection.database import make_engine
 from projection.views import scheme_history, scheme_snapshots
+from services.notifier.store import AlertDelivery
 from services.notifier.subscriptions import Recipient
+from services.notifier.vault import AddressVault
 
 RELEASE_0_1_0 = Path(__file__).resolve().parents[1] / "fixtures" / "release-0.1.0"
 PACK_DATE = dt.date(2024, 7, 29)
@@ -160,6 +165,105 @@ def test_a_release_0_1_0_database_upgrades_in_place_and_keeps_its_data(
         "ana.lee",
     )
     assert added.subscriber_id == 2
+
+
+TEAMS_HOOK = "https://council.webhook.office.com/webhookb2/0a1b/IncomingWebhook/t0k3nS3cr3tValue"
+TEAMS_TOKEN = "t0k3nS3cr3tValue"
+
+
+def add_webhook_as_release_0_1_0_did(engine: Engine) -> str:
+    """A webhook subscriber and a queued delivery to it, stored as 0.1.0 stored them: the
+    URL in clear, a plain hash of it as the recipient. Returns the delivery's alert id."""
+    plain_hash = hashlib.sha256(f"webhook:{TEAMS_HOOK}".encode()).hexdigest()
+    with engine.begin() as connection:
+        alert_id, payload = connection.execute(
+            text("SELECT alert_id, alert_json FROM alert ORDER BY raised_at LIMIT 1")
+        ).one()
+        connection.execute(
+            text(
+                "INSERT INTO subscriber (recipient_hash, channel, address, role, min_severity,"
+                " schemes_json, digest, active, created_at, created_by) VALUES (:hash,"
+                " 'webhook', :url, 'channel', 'warning', '[]', true, true, :now, 'ana.lee')"
+            ),
+            {"hash": plain_hash, "url": TEAMS_HOOK, "now": dt.datetime(2024, 7, 29, 7)},
+        )
+        connection.execute(
+            text(
+                "INSERT INTO alert_delivery (delivery_key, kind, alert_id, channel, address,"
+                " recipient_hash, payload_json, status, attempts, next_attempt_at, created_at)"
+                " VALUES (:key, 'alert', :alert_id, 'webhook', :url, :hash, :payload,"
+                " 'pending', 0, :now, :now)"
+            ),
+            {
+                "key": f"alert:{alert_id}:{plain_hash}",
+                "alert_id": alert_id,
+                "url": TEAMS_HOOK,
+                "hash": plain_hash,
+                "payload": payload,
+                "now": dt.datetime(2024, 7, 29, 7),
+            },
+        )
+    return str(alert_id)
+
+
+def every_text_value(engine: Engine) -> list[str]:
+    """Every value of every column of every table, as text."""
+    with engine.connect() as connection:
+        return [
+            str(value)
+            for table in inspect(engine).get_table_names()
+            for row in connection.execute(text(f"SELECT * FROM {table}"))
+            for value in row
+            if value is not None
+        ]
+
+
+def test_the_upgrade_encrypts_the_webhook_urls_release_0_1_0_stored_in_clear(
+    database_url: str, engine: Engine, make_container
+) -> None:
+    load_release_0_1_0(database_url)
+    alert_id = add_webhook_as_release_0_1_0_did(engine)
+    key = "a-deployment-key-for-the-test-0123456789"
+    assert any(TEAMS_TOKEN in value for value in every_text_value(engine))
+
+    upgrade_schema(engine, secret_key=key)
+
+    assert schema_differences(engine) == []
+    assert not [value for value in every_text_value(engine) if TEAMS_TOKEN in value]
+    container = make_container(database_url, today=PACK_DATE, secret_key=key)
+    admin = operator(container.sessions, "tests", "ana.lee")
+    shown = [row["address"] for row in alerting.subscribers(container, admin)]
+    assert shown == ["ana.lee@council.gov.uk", "https://council.webhook.office.com/…alue"]
+    # The product opens what the revision sealed, and the delivery is still the one an
+    # alert would queue to this subscriber now, so a replay adds nothing.
+    with container.sessions() as session:
+        [queued] = session.exec(
+            select(AlertDelivery).where(AlertDelivery.channel == "webhook")
+        ).all()
+    assert AddressVault(key).open(queued.sealed_address or "") == TEAMS_HOOK
+    subscriber = container.notifier.recipient("webhook", TEAMS_HOOK)
+    assert queued.delivery_key == f"alert:{alert_id}:{subscriber.key_hash}"
+    # Found by its URL, as before: unsubscribing cancels what was queued for it.
+    assert alerting.unsubscribe(container, admin, TEAMS_HOOK)[1:] == (2, 1)
+
+
+def test_without_a_key_postgresql_holding_webhook_urls_is_not_upgraded(
+    postgres_url: str,
+) -> None:
+    engine = make_engine(postgres_url)
+    try:
+        load_release_0_1_0(postgres_url)
+        add_webhook_as_release_0_1_0_did(engine)
+
+        with pytest.raises(SchemaRefused) as refused:
+            upgrade_schema(engine)
+
+        assert "set CAPITAL_SECRET_KEY" in str(refused.value)
+        assert "1 webhook subscriber(s) and 1 webhook delivery(ies)" in str(refused.value)
+        assert current_revision(engine) is None  # nothing changed: one transaction
+        assert any(TEAMS_TOKEN in value for value in every_text_value(engine))
+    finally:
+        engine.dispose()
 
 
 def test_capital_db_upgrades_once_and_reports_the_head(database_url: str) -> None:

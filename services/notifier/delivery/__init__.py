@@ -21,7 +21,8 @@ Content = AlertRaised | Digest
 class Outgoing:
     """One message to one address. `delivery_key` is stable across retries: it becomes the
     email Message-ID and the webhook `X-Capital-Delivery` header, so a receiver can drop a
-    duplicate if an operator ever re-sends one whose outcome was unknown."""
+    duplicate if an operator ever re-sends one whose outcome was unknown. `address` is an
+    email address, or a webhook's URL still sealed: the webhook sender opens it."""
 
     delivery_key: str
     address: str

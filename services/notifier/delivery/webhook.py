@@ -8,6 +8,10 @@ With `hmac_secret` set, each POST carries
 
 so a receiver can check the sender and refuse an old request replayed later. Every POST
 also carries `X-Capital-Delivery`, stable across retries, for receivers that de-duplicate.
+
+The URL arrives sealed (`vault.py`) and is opened here, at the moment of posting; one that
+cannot be opened (a changed key, a webhook gone from the settings) is a failed delivery
+saying why, and is never written anywhere in clear.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import logging
 import time
 from collections.abc import Callable
 from typing import Any
@@ -28,11 +33,33 @@ from services.notifier.delivery.render import colour_of, facts, plain_text, subj
 from services.notifier.digest import Digest
 from services.notifier.settings import WebhookSettings
 from services.notifier.subscriptions import masked
+from services.notifier.vault import AddressVault, CannotOpen
 
 TIMESTAMP_HEADER = "X-Capital-Timestamp"
 DELIVERY_HEADER = "X-Capital-Delivery"
 # Worth retrying: the receiver is busy, rate-limiting or failing, not refusing the request.
 _RETRYABLE_STATUSES = {408, 425, 429}
+
+
+class _MaskedInHttpxLogs(logging.Filter):
+    """httpx logs every request with its full URL (`HTTP Request: POST <url> ...`, at
+    INFO): a webhook's URL would take its token into the logs. The URLs this process has
+    posted to are shown masked there instead."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.posted: set[str] = set()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if self.posted and isinstance(record.args, tuple):
+            record.args = tuple(
+                masked("webhook", str(arg)) if str(arg) in self.posted else arg
+                for arg in record.args
+            )
+        return True
+
+
+_HTTPX_LOGS = _MaskedInHttpxLogs()
 
 
 def signature(secret: str, timestamp: str, body: bytes) -> str:
@@ -47,10 +74,13 @@ class WebhookNotifier:
     def __init__(
         self,
         settings: WebhookSettings,
+        vault: AddressVault,
         client: httpx.Client | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self._settings = settings
+        self._vault = vault
+        logging.getLogger("httpx").addFilter(_HTTPX_LOGS)  # once: filters are a set
         self._client = client  # made on first use: most processes never post a webhook
         self._clock = clock
         self._template = (
@@ -77,15 +107,28 @@ class WebhookNotifier:
             headers[self._settings.signature_header] = signature(
                 self._settings.hmac_secret.get_secret_value(), timestamp, body
             )
-        where = masked("webhook", outgoing.address)
+        try:
+            url = self._vault.open(outgoing.address)
+        except CannotOpen as error:
+            # It will not open by itself: failed and listed, sent again with `outbox retry`
+            # once the key (or the setting) is back.
+            raise DeliveryFailed(f"webhook not sent: {error}", permanent=True) from None
+        where = masked("webhook", url)
+        _HTTPX_LOGS.posted.add(str(httpx.URL(url)))
         if self._client is None:
             self._client = httpx.Client(timeout=self._settings.timeout_s, follow_redirects=False)
         try:
-            response = self._client.post(outgoing.address, content=body, headers=headers)
+            response = self._client.post(url, content=body, headers=headers)
         except httpx.TransportError as error:
             # Timeouts and refused connections alike: the endpoint may come back.
             raise DeliveryFailed(
                 f"webhook {where} unreachable: {type(error).__name__}", endpoint_down=True
+            ) from None
+        except (httpx.HTTPError, httpx.InvalidURL) as error:
+            # Their messages may quote the URL: say only what kind of error it was.
+            raise DeliveryFailed(
+                f"webhook {where} refused by the HTTP client: {type(error).__name__}",
+                permanent=True,
             ) from None
         if response.is_success:
             return

@@ -14,8 +14,9 @@ from typer.testing import CliRunner
 from capital.cli import app
 from events import AlertKind, AlertRaised, Severity, encode
 from projection.database import SessionFactory, transaction
+from services.notifier.service import NotifierService
 from services.notifier.store import AlertDelivery, DeliveryRequeue, DeliveryStatus, enqueue
-from services.notifier.subscriptions import Recipient, webhook_url
+from services.notifier.subscriptions import Recipient
 
 SECRET_HOOK = "https://svc:s3cretpw@hooks.example.com/services/T0/B0/tok3n"
 NOW = dt.datetime(2024, 7, 29, 6, 0, tzinfo=dt.UTC)
@@ -48,8 +49,9 @@ def capital(sqlite_url, monkeypatch):
 class Outbox:
     """Deliveries queued as an alert would queue them, in the status a test needs."""
 
-    def __init__(self, sessions: SessionFactory) -> None:
+    def __init__(self, sessions: SessionFactory, notifier: NotifierService) -> None:
         self._sessions = sessions
+        self.notifier = notifier
 
     def add(self, recipient: Recipient, status: DeliveryStatus = DeliveryStatus.pending) -> int:
         key = f"alert:test:{recipient.key_hash}"
@@ -80,12 +82,13 @@ class Outbox:
 
 @pytest.fixture
 def outbox(make_container, sqlite_url) -> Outbox:
-    return Outbox(make_container(sqlite_url).sessions)
+    container = make_container(sqlite_url)
+    return Outbox(container.sessions, container.notifier)
 
 
 def test_webhook_credentials_are_never_shown(capital, outbox: Outbox) -> None:
     added = capital("subscribers", "add-webhook", SECRET_HOOK, "--severity", "critical")
-    outbox.add(Recipient(channel="webhook", address=webhook_url(SECRET_HOOK)))
+    outbox.add(outbox.notifier.recipient("webhook", SECRET_HOOK))
 
     shown = [
         added,

@@ -12,6 +12,7 @@ from services.notifier.delivery.email import SmtpNotifier
 from services.notifier.delivery.webhook import WebhookNotifier, signature
 from services.notifier.rules import alerts_for_change
 from services.notifier.settings import SmtpSettings, WebhookSettings
+from services.notifier.vault import AddressVault
 from tests.unit.notifier.scenarios import RAISED_AT, cype_018, last_change
 
 
@@ -61,7 +62,7 @@ def test_the_email_message_id_is_the_same_for_every_retry_of_a_delivery() -> Non
 
 
 def webhook_body(alert: AlertRaised, **settings: object) -> dict:
-    notifier = WebhookNotifier(WebhookSettings.model_validate(settings))
+    notifier = WebhookNotifier(WebhookSettings.model_validate(settings), AddressVault(None))
     return json.loads(notifier.body(alert))
 
 
@@ -103,7 +104,7 @@ def test_a_deployment_can_supply_its_own_json_template() -> None:
 
 
 def test_a_template_that_does_not_render_json_fails_permanently_saying_why() -> None:
-    notifier = WebhookNotifier(WebhookSettings(template="{{ subject }}"))
+    notifier = WebhookNotifier(WebhookSettings(template="{{ subject }}"), AddressVault(None))
 
     with pytest.raises(DeliveryFailed, match="did not render JSON") as failure:
         notifier.body(cype_018_slip())

@@ -12,6 +12,7 @@ from capital.settings import Settings
 from events import AlertKind, AlertRaised, Severity
 from services.notifier.settings import NotifierSettings, SmtpSettings, SweepSchedule
 from services.notifier.subscriptions import Recipient, email_address, masked, merge, webhook_url
+from services.notifier.vault import AddressVault
 
 
 def alert(severity: Severity, scheme_id: str = "S-1") -> AlertRaised:
@@ -107,7 +108,7 @@ def test_notifier_settings_come_from_capital_environment_variables(
         True,
     )
     assert notifier.sweep.at == dt.time(6, 30)
-    [head] = notifier.configured_recipients()
+    [head] = notifier.configured_recipients(AddressVault(None))
     assert (head.address, head.min_severity, head.schemes) == (
         "head@council.gov.uk",
         Severity.critical,
@@ -121,7 +122,7 @@ def test_webhook_urls_in_settings_become_channels_that_hear_warnings() -> None:
         {"webhook": {"urls": ["https://example.webhook.office.com/webhookb2/abc"]}}
     )
 
-    [channel] = settings.configured_recipients()
+    [channel] = settings.configured_recipients(AddressVault(None))
 
     assert (channel.channel, channel.role, channel.min_severity) == (
         "webhook",
