@@ -98,7 +98,11 @@ def bootstrap(settings: Settings, publisher: Publisher | None = None) -> Contain
     create_schema(engine)
     sessions = session_factory(engine)
     tracker = SchemeTracker(
-        sessions, settings.rag, today=settings.current_date, now=settings.local_now
+        sessions,
+        settings.rag,
+        today=settings.current_date,
+        now=settings.local_now,
+        clock_skew=settings.clock_skew,
     )
     notifier = NotifierService(
         sessions,

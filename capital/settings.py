@@ -13,6 +13,7 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from programme.rag import RagPolicy
+from programme.scheme import CLOCK_SKEW
 from services.notifier.settings import NotifierSettings
 
 
@@ -37,6 +38,10 @@ class Settings(BaseSettings):
     timezone: str = "Europe/London"
     today: dt.date | None = Field(None, description="Fixes the clock for RAG and sweeps.")
     actor: str | None = Field(None, description="Who is logging events; defaults to the OS user.")
+    clock_skew: dt.timedelta = Field(
+        CLOCK_SKEW,
+        description="How far a recorded_at may be ahead of our clock (seconds or ISO 8601).",
+    )
     rag: RagPolicy = RagPolicy()
     notifier: NotifierSettings = Field(default_factory=NotifierSettings)
 

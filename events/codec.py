@@ -9,6 +9,7 @@ from typing import TypeVar
 from pydantic import BaseModel, ValidationError
 
 from events.envelope import Envelope
+from events.limits import MAX_MESSAGE_BYTES, nesting_problem
 
 Model = TypeVar("Model", bound=BaseModel)
 
@@ -36,9 +37,23 @@ def encode(message: BaseModel) -> bytes:
 
 
 def decode_as(model: type[Model], raw: bytes | str) -> Model:
+    """`raw` as `model`, or DecodeError naming what is wrong. Oversized and deeply nested
+    input is refused before parsing, so no input can exhaust memory or the stack."""
+    if len(raw) > MAX_MESSAGE_BYTES:
+        unit = "bytes" if isinstance(raw, bytes) else "characters"
+        raise DecodeError(f"message of {len(raw):,} {unit} is larger than {MAX_MESSAGE_BYTES:,}")
     try:
-        data = json.loads(raw, parse_float=Decimal)
-    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        text = raw.decode("utf-8") if isinstance(raw, bytes) else raw
+    except UnicodeDecodeError as error:
+        raise DecodeError(
+            f"not valid JSON: not UTF-8 text: {error.reason} at byte {error.start}"
+        ) from None
+    problem = nesting_problem(text)
+    if problem:
+        raise DecodeError(problem)
+    try:
+        data = json.loads(text, parse_float=Decimal)
+    except (ValueError, RecursionError) as error:  # JSONDecodeError, 4,300+ digit ints
         raise DecodeError(f"not valid JSON: {error}") from None
     if not isinstance(data, dict):
         raise DecodeError(f"expected a JSON object, got {type(data).__name__}")

@@ -12,7 +12,6 @@ from enum import StrEnum
 from typing import Annotated, Any, Literal
 
 from pydantic import (
-    AwareDatetime,
     BaseModel,
     ConfigDict,
     Field,
@@ -25,6 +24,7 @@ from pydantic import (
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from events import payloads as p
+from events.limits import Line, Moment, SchemeDate
 
 ENVELOPE_VERSION = 1
 
@@ -100,9 +100,9 @@ class Envelope(BaseModel):
     event_id: uuid.UUID
     type: EventType
     scheme_id: SchemeId
-    occurred_on: dt.date
-    recorded_at: AwareDatetime | None = None
-    actor: str | None = None
+    occurred_on: SchemeDate
+    recorded_at: Moment | None = None
+    actor: Line | None = None
     payload: SerializeAsAny[p.Payload] = Field(default_factory=p.Empty)
     version: Literal[1] = ENVELOPE_VERSION
 

@@ -18,6 +18,7 @@ from capital.bootstrap import Container
 from capital.transports import Message
 from events import DecodeError, Envelope, EventType, decode_envelope, topics
 from programme.permissions import Role, refusals
+from programme.scheme import recorded_in_future
 from projection.views import event_outcomes, known_scheme_ids, stored_events
 
 
@@ -83,7 +84,9 @@ def publish(
             if problem:
                 report.errors.append(LineError(number, problem))
                 continue
-        problem = _not_acceptable(event, today, stored)
+        problem = _not_acceptable(event, today, stored) or recorded_in_future(
+            event.recorded_at, recorded_at, container.settings.clock_skew
+        )
         if problem:
             report.errors.append(LineError(number, problem))
             continue

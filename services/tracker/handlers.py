@@ -13,12 +13,20 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
 from events import DecodeError, Envelope, EventType, SchemeStateChanged, decode_as, encode
 from events.codec import decode_envelope
 from programme.rag import RagPolicy, snapshot
-from programme.scheme import EventRejected, SchemeState, apply, dump_state, load_state
+from programme.scheme import (
+    CLOCK_SKEW,
+    EventRejected,
+    SchemeState,
+    admit,
+    dump_state,
+    load_state,
+)
 from projection.database import SessionFactory, transaction
 from projection.dead_letters import record_dead_letter
 from projection.tables import FundingMovement, Scheme, SchemeEvent, SchemeVersion
@@ -56,8 +64,10 @@ class SchemeTracker:
         policy: RagPolicy,
         today: Callable[[], dt.date],
         now: Callable[[], dt.datetime],
+        clock_skew: dt.timedelta = CLOCK_SKEW,
     ) -> None:
         self._sessions = sessions
+        self._clock_skew = clock_skew
         self._policy = policy
         self._today = today
         self._now = now
@@ -70,11 +80,21 @@ class SchemeTracker:
         if event.recorded_at is None:
             event = event.model_copy(update={"recorded_at": self._now()})
         try:
-            return self._apply(event)
+            return self._apply_once(event)
         except EventRejected as error:
             return self._refuse(
                 Refused(str(error), raw, str(event.event_id), event.scheme_id), source
             )
+
+    def _apply_once(self, event: Envelope) -> Applied | Duplicate:
+        """Two publishers or workers applying the same event (or registering the same
+        scheme) at the same moment meet on the unique key: the loser rolls back and, on
+        its second pass, finds the event stored (a Duplicate) or the scheme registered."""
+        try:
+            return self._apply(event)
+        except IntegrityError:
+            log.info("event %s stored concurrently elsewhere; checking again", event.event_id)
+            return self._apply(event)
 
     def _apply(self, event: Envelope) -> Applied | Duplicate:
         with transaction(self._sessions) as session:
@@ -91,7 +111,7 @@ class SchemeTracker:
                 select(Scheme).where(Scheme.scheme_id == event.scheme_id).with_for_update()
             ).first()
             before = load_state(row.state_json) if row else None
-            after = apply(before, event)
+            after = admit(before, event, self._now(), self._clock_skew)
             today = self._today()
             change = SchemeStateChanged(
                 message_id=SchemeStateChanged.message_id_for(event.event_id),
