@@ -19,6 +19,7 @@ from capital.transports import Message
 from events import DecodeError, Envelope, EventType, decode_envelope, topics
 from programme.permissions import Role, refusals
 from programme.scheme import recorded_in_future
+from programme.scheme_ids import match_scheme_id, unknown_scheme
 from projection.views import event_outcomes, known_scheme_ids, stored_events
 
 
@@ -79,6 +80,9 @@ def publish(
     recorded_at = container.settings.local_now()
     line_of: dict[str, int] = {}
     for number, event in numbered:
+        scheme_id = match_scheme_id(event.scheme_id, known)
+        if scheme_id is not None and scheme_id != event.scheme_id:
+            event = event.model_copy(update={"scheme_id": scheme_id})
         if roles is not None:
             problem = _not_permitted(event, actor, roles)
             if problem:
@@ -92,12 +96,8 @@ def publish(
             continue
         if event.type is EventType.scheme_registered:
             known.add(event.scheme_id)
-        elif event.scheme_id not in known:
-            report.errors.append(
-                LineError(
-                    number, f"unknown scheme {event.scheme_id!r}: no scheme.registered for it"
-                )
-            )
+        elif scheme_id is None:
+            report.errors.append(LineError(number, unknown_scheme(event.scheme_id, known)))
             continue
         event = event.model_copy(
             update={"actor": event.actor or actor, "recorded_at": event.recorded_at or recorded_at}

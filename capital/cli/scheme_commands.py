@@ -16,7 +16,8 @@ from capital.cli.context import (
 )
 from capital.cli.output import Format, emit, print_table, to_json
 from programme.rag import snapshot
-from projection.views import scheme_history, scheme_snapshots, scheme_state
+from programme.scheme_ids import match_scheme_id, unknown_scheme
+from projection.views import known_scheme_ids, scheme_history, scheme_snapshots, scheme_state
 
 BOARD_COLUMNS = [
     "scheme_id",
@@ -76,9 +77,14 @@ def scheme_command(
     with open_container(ctx, today=parse_date(today)) as container, container.sessions() as s:
         settings = container.settings
         judged_on = settings.judging_date(known_on)
+        known = known_scheme_ids(s)
+        matched = match_scheme_id(scheme_id, known)
+        if matched is None:
+            raise fail(unknown_scheme(scheme_id, known), 2)
+        scheme_id = matched
         state = scheme_state(s, scheme_id, known_on)
         if state is None:
-            raise fail(f"unknown scheme {scheme_id!r}", 2)
+            raise fail(f"scheme {scheme_id} was not yet registered on {known_on}", 2)
         history = scheme_history(s, scheme_id, known_on)
     judged = snapshot(state, judged_on, settings.rag)
     details = {
