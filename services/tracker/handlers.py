@@ -27,7 +27,7 @@ from programme.scheme import (
     dump_state,
     load_state,
 )
-from projection.database import SessionFactory, transaction
+from projection.database import SessionFactory, transaction, write_transaction
 from projection.dead_letters import record_dead_letter
 from projection.tables import FundingMovement, Scheme, SchemeEvent, SchemeVersion
 
@@ -97,7 +97,12 @@ class SchemeTracker:
             return self._apply(event)
 
     def _apply(self, event: Envelope) -> Applied | Duplicate:
-        with transaction(self._sessions) as session:
+        with write_transaction(self._sessions) as session:
+            # Lock the scheme before asking whether the event was seen: whoever applied it
+            # concurrently held the lock until its commit, so the question sees its answer.
+            row = session.exec(
+                select(Scheme).where(Scheme.scheme_id == event.scheme_id).with_for_update()
+            ).first()
             seen = session.exec(
                 select(SchemeEvent).where(SchemeEvent.event_id == str(event.event_id))
             ).first()
@@ -107,9 +112,6 @@ class SchemeTracker:
                         f"event_id {event.event_id} was already used for a different event"
                     )
                 return Duplicate(decode_as(SchemeStateChanged, seen.state_change_json))
-            row = session.exec(
-                select(Scheme).where(Scheme.scheme_id == event.scheme_id).with_for_update()
-            ).first()
             before = load_state(row.state_json) if row else None
             after = admit(before, event, self._now(), self._clock_skew)
             today = self._today()
