@@ -81,4 +81,3 @@ def write_transaction(sessions: SessionFactory) -> Iterator[Session]:
         if session.get_bind().dialect.name == "sqlite":
             session.execute(text("BEGIN IMMEDIATE"))
         yield session
-
