@@ -8,6 +8,7 @@ from collections import defaultdict
 from sqlmodel import Session, select
 
 from events import Envelope, SchemeSnapshot, decode_envelope
+from programme.board import SchemeFilter
 from programme.rag import RagPolicy, snapshot
 from programme.scheme import SchemeState, fold, load_state
 from projection.tables import DeadLetter, Scheme, SchemeEvent
@@ -30,9 +31,15 @@ def scheme_states(session: Session, as_of: dt.date | None = None) -> list[Scheme
 
 
 def scheme_snapshots(
-    session: Session, today: dt.date, policy: RagPolicy, as_of: dt.date | None = None
+    session: Session,
+    today: dt.date,
+    policy: RagPolicy,
+    as_of: dt.date | None = None,
+    wanted: SchemeFilter | None = None,
 ) -> list[SchemeSnapshot]:
-    return [snapshot(state, today, policy) for state in scheme_states(session, as_of)]
+    """The board: every scheme (or those `wanted` picks) judged on `today`."""
+    judged = [(state, snapshot(state, today, policy)) for state in scheme_states(session, as_of)]
+    return [shown for state, shown in judged if wanted is None or wanted.matches(state, shown)]
 
 
 def scheme_state(

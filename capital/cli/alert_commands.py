@@ -19,7 +19,12 @@ from capital.settings import Settings
 from events import Severity
 from projection.views import known_scheme_ids
 from services.notifier.service import NotFound
-from services.notifier.store import AlertDelivery, AlertWithDeliveries, DeliveryStatus
+from services.notifier.store import (
+    AlertDelivery,
+    AlertFilter,
+    AlertWithDeliveries,
+    DeliveryStatus,
+)
 from services.notifier.subscriptions import (
     Channel,
     Recipient,
@@ -96,45 +101,70 @@ def alerts_command(
     since: Annotated[
         str | None, typer.Option("--since", help="Raised on or after this date (YYYY-MM-DD).")
     ] = None,
+    unacknowledged: Annotated[
+        bool, typer.Option("--unacknowledged", help="Only alerts nobody has acknowledged.")
+    ] = False,
 ) -> None:
     """List alerts, newest first, with their delivery status.
 
-    `capital alerts ack ID` acknowledges one."""
+    `capital alerts ack ID...` acknowledges them."""
     if ctx.invoked_subcommand is not None:
         return
     with open_container(ctx) as container:
-        start = parse_date(since)
-        zone = ZoneInfo(container.settings.timezone)
-        # A date means the local day people think in, from its first moment.
-        since_at = dt.datetime.combine(start, dt.time(), zone) if start else None
-        found = container.notifier.alerts(scheme_id=scheme, since=since_at)
+        wanted = AlertFilter(scheme, _local_day_start(container, since), unacknowledged)
+        found = container.notifier.alerts(wanted)
     rows = [_alert_row(item) for item in found]
     if format is Format.table:
         rows = [_for_table(row) for row in rows]
-    title = f"Alerts{f' for {scheme}' if scheme else ''}{f' since {since}' if since else ''}"
+    title = "Unacknowledged alerts" if unacknowledged else "Alerts"
+    title += f"{f' for {scheme}' if scheme else ''}{f' since {since}' if since else ''}"
     emit(rows, format, ALERT_COLUMNS, title)
+
+
+def _local_day_start(container: Container, day: str | None) -> dt.datetime | None:
+    """A date means the local day people think in, from its first moment."""
+    start = parse_date(day)
+    zone = ZoneInfo(container.settings.timezone)
+    return dt.datetime.combine(start, dt.time(), zone) if start else None
 
 
 @alerts_app.command("ack")
 def ack_command(
     ctx: typer.Context,
-    alert_id: Annotated[str, typer.Argument(help="The alert id, or its first characters.")],
+    alert_ids: Annotated[
+        list[str] | None,
+        typer.Argument(help="Alert ids, or their first characters.", show_default=False),
+    ] = None,
+    scheme: Annotated[
+        str | None, typer.Option("--scheme", help="Every unacknowledged alert of this scheme.")
+    ] = None,
+    all_unacknowledged: Annotated[
+        bool, typer.Option("--all-unacknowledged", help="Every alert nobody has acknowledged.")
+    ] = False,
 ) -> None:
-    """Acknowledge an alert: you have seen it and are dealing with it."""
+    """Acknowledge alerts: you have seen them and are dealing with them. Name them by id,
+    or pick them with --scheme or --all-unacknowledged; an id that names no alert
+    acknowledges nothing."""
+    wanted = AlertFilter(scheme, None, True) if scheme or all_unacknowledged else None
+    if not alert_ids and wanted is None:
+        raise fail("name the alerts to acknowledge: ids, --scheme ID or --all-unacknowledged", 2)
     with open_container(ctx) as container:
         actor = authorised(container, Operation.acknowledge_alerts)
         try:
-            done = container.notifier.acknowledge(alert_id, actor)
+            done = container.notifier.acknowledge_all(alert_ids or [], wanted, actor)
         except NotFound as error:
             raise fail(str(error), 2) from None
-    alert = done.alert
-    if done.now:
-        typer.echo(f"acknowledged {alert.alert_id} ({alert.subject}) as {actor}")
-    else:
-        typer.echo(
-            f"{alert.alert_id} was already acknowledged by {alert.acknowledged_by} "
-            f"at {alert.acknowledged_at:%Y-%m-%d %H:%M} UTC"
-        )
+    for item in done:
+        alert = item.alert
+        if item.now:
+            typer.echo(f"acknowledged {alert.alert_id} ({alert.subject}) as {actor}")
+        else:
+            typer.echo(
+                f"{alert.alert_id} was already acknowledged by {alert.acknowledged_by} "
+                f"at {alert.acknowledged_at:%Y-%m-%d %H:%M} UTC"
+            )
+    if wanted is not None:
+        typer.echo(f"acknowledged {sum(item.now for item in done)} alert(s)")
 
 
 def _alert_row(item: AlertWithDeliveries) -> dict[str, Any]:

@@ -15,6 +15,8 @@ from capital.cli.context import (
     parse_date,
 )
 from capital.cli.output import Format, emit, print_table, to_json
+from events import Rag, SchemeStatus
+from programme.board import SchemeFilter
 from programme.rag import snapshot
 from programme.scheme_ids import match_scheme_id, unknown_scheme
 from projection.views import known_scheme_ids, scheme_history, scheme_snapshots, scheme_state
@@ -46,17 +48,29 @@ def schemes_command(
     today: TodayOption = None,
     as_of: AsOfOption = None,
     format: Annotated[Format, typer.Option("--format")] = Format.table,
+    rag: Annotated[Rag | None, typer.Option("--rag", help="Only this overall RAG.")] = None,
+    status: Annotated[SchemeStatus | None, typer.Option("--status")] = None,
+    programme: Annotated[str | None, typer.Option("--programme")] = None,
+    funding_source: Annotated[
+        str | None, typer.Option("--funding-source", help="Schemes with budget from it.")
+    ] = None,
+    project_manager: Annotated[str | None, typer.Option("--project-manager")] = None,
 ) -> None:
-    """The programme board: every scheme with its dates, slippage and RAG."""
+    """The programme board: every scheme with its dates, slippage and RAG; the filters
+    narrow it (all must hold; text is matched without regard to case)."""
     known_on = parse_date(as_of)
+    wanted = SchemeFilter(rag, status, programme, funding_source, project_manager)
     with open_container(ctx, today=parse_date(today)) as container, container.sessions() as s:
         settings = container.settings
         judged_on = settings.judging_date(known_on)
-        snapshots = scheme_snapshots(s, judged_on, settings.rag, known_on)
+        snapshots = scheme_snapshots(s, judged_on, settings.rag, known_on, wanted)
     rows = [snap.model_dump() for snap in snapshots]
     title = f"Programme board, judged on {judged_on}"
     if as_of:
         title += f", as known at {as_of}"
+    chosen = {k: v for k, v in vars(wanted).items() if v is not None}
+    if chosen:
+        title += " · " + ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in chosen.items())
     emit(rows, format, BOARD_COLUMNS, title)
 
 
