@@ -102,7 +102,7 @@ def bootstrap(settings: Settings, publisher: Publisher | None = None) -> Contain
         settings.rag,
         today=settings.current_date,
         now=settings.local_now,
-        clock_skew=settings.clock_skew,
+        latest_recorded_at=settings.latest_recorded_at,
     )
     notifier = NotifierService(
         sessions,

@@ -57,6 +57,14 @@ class Settings(BaseSettings):
         now = dt.datetime.now(ZoneInfo(self.timezone))
         return now if self.today is None else dt.datetime.combine(self.today, now.timetz())
 
+    def latest_recorded_at(self) -> dt.datetime:
+        """The latest `recorded_at` an event may carry and be believed: now plus the clock
+        skew; with the date fixed (`today`), any time on that date, whose hour is not."""
+        if self.today is not None:
+            end_of_day = dt.datetime.combine(self.today, dt.time.max, ZoneInfo(self.timezone))
+            return end_of_day + self.clock_skew
+        return self.local_now() + self.clock_skew
+
     def calendar_date(self) -> dt.date:
         """The real date where the deployment is, whatever `today` is fixed to."""
         return dt.datetime.now(ZoneInfo(self.timezone)).date()

@@ -98,42 +98,38 @@ CLOCK_SKEW = dt.timedelta(minutes=5)
 """How far ahead of our clock a producer's `recorded_at` may be and still be believed."""
 
 
-def recorded_in_future(
-    recorded_at: dt.datetime | None, now: dt.datetime, clock_skew: dt.timedelta = CLOCK_SKEW
-) -> str | None:
-    """Why an event stamped `recorded_at` cannot be taken at `now`: the system cannot
-    have been told of it later than now (beyond a clock's skew). None when it can."""
-    if recorded_at is not None and recorded_at > now + clock_skew:
+def recorded_in_future(recorded_at: dt.datetime | None, latest: dt.datetime) -> str | None:
+    """Why an event stamped `recorded_at` cannot be believed when nothing can have been
+    recorded after `latest` (now, give or take a clock's skew). None when it can."""
+    if recorded_at is not None and recorded_at > latest:
         return (
             f"recorded_at {recorded_at.isoformat()} is in the future "
-            f"(now is {now.isoformat(timespec='seconds')})"
+            f"(nothing can be recorded after {latest.isoformat(timespec='seconds')})"
         )
     return None
 
 
 def admit(
-    state: SchemeState | None,
-    event: Envelope,
-    now: dt.datetime,
-    clock_skew: dt.timedelta = CLOCK_SKEW,
+    state: SchemeState | None, event: Envelope, latest: dt.datetime, today: dt.date
 ) -> SchemeState:
     """Apply an event being recorded now, as the tracker does; `apply` alone replays
     history already admitted.
 
     What was known on a date must stay what it was, so an event cannot be recorded before
     one already applied (or `--as-of` would rewrite history), and nothing may claim to be
-    recorded after now. A scheme whose last event was stored with a future `recorded_at`
-    (before such stamps were refused) is judged against today instead of that date: later
-    events, such as a cancellation, still apply and the scheme is never frozen."""
-    future = recorded_in_future(event.recorded_at, now, clock_skew)
+    recorded after `latest` (now, give or take a clock's skew). A scheme whose last event
+    was stored with a future `recorded_at` (before such stamps were refused) is judged
+    against today instead of that date: later events, such as a cancellation, still apply
+    and the scheme is never frozen."""
+    future = recorded_in_future(event.recorded_at, latest)
     if future:
         raise EventRejected(future)
     if state is not None and state.last_recorded_on is not None:
-        latest = min(state.last_recorded_on, now.date())
-        if event.recorded_on < latest:
+        floor = min(state.last_recorded_on, today)
+        if event.recorded_on < floor:
             raise EventRejected(
                 f"recorded on {event.recorded_on}, before events of {state.scheme_id} already "
-                f"recorded on {latest}: history cannot be back-dated"
+                f"recorded on {floor}: history cannot be back-dated"
             )
     return apply(state, event)
 

@@ -78,6 +78,7 @@ def publish(
         stored = stored_events(session, [str(event.event_id) for _, event in numbered])
     today = container.settings.current_date()
     recorded_at = container.settings.local_now()
+    latest = container.settings.latest_recorded_at()
     line_of: dict[str, int] = {}
     for number, event in numbered:
         scheme_id = match_scheme_id(event.scheme_id, known)
@@ -89,7 +90,7 @@ def publish(
                 report.errors.append(LineError(number, problem))
                 continue
         problem = _not_acceptable(event, today, stored) or recorded_in_future(
-            event.recorded_at, recorded_at, container.settings.clock_skew
+            event.recorded_at, latest
         )
         if problem:
             report.errors.append(LineError(number, problem))

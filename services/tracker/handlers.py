@@ -64,10 +64,10 @@ class SchemeTracker:
         policy: RagPolicy,
         today: Callable[[], dt.date],
         now: Callable[[], dt.datetime],
-        clock_skew: dt.timedelta = CLOCK_SKEW,
+        latest_recorded_at: Callable[[], dt.datetime] | None = None,
     ) -> None:
         self._sessions = sessions
-        self._clock_skew = clock_skew
+        self._latest_recorded_at = latest_recorded_at or (lambda: now() + CLOCK_SKEW)
         self._policy = policy
         self._today = today
         self._now = now
@@ -113,8 +113,8 @@ class SchemeTracker:
                     )
                 return Duplicate(decode_as(SchemeStateChanged, seen.state_change_json))
             before = load_state(row.state_json) if row else None
-            after = admit(before, event, self._now(), self._clock_skew)
             today = self._today()
+            after = admit(before, event, self._latest_recorded_at(), today)
             change = SchemeStateChanged(
                 message_id=SchemeStateChanged.message_id_for(event.event_id),
                 scheme_id=event.scheme_id,

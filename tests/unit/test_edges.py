@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import uuid
+from zoneinfo import ZoneInfo
 
 import pytest
 from typer.testing import CliRunner
@@ -170,6 +171,20 @@ def test_a_recorded_at_within_the_clock_skew_is_accepted(container):
         to_message(early.model_copy(update={"recorded_at": ahead})).value
     )
     assert isinstance(outcome, Applied)
+
+
+def test_with_the_date_fixed_any_time_on_that_date_is_believed(container):
+    # A back-dated import fixes the date, not the hour: its noon stamps are not future.
+    container.tracker.handle(to_message(registered()).value)
+    london = ZoneInfo("Europe/London")
+    late = event("progress.reported", "2024-07-29", note="late on the day")
+    late = late.model_copy(update={"recorded_at": dt.datetime(2024, 7, 29, 23, 30, tzinfo=london)})
+    assert isinstance(container.tracker.handle(to_message(late).value), Applied)
+    tomorrow = event("progress.reported", "2024-07-29", note="tomorrow")
+    tomorrow = tomorrow.model_copy(
+        update={"recorded_at": dt.datetime(2024, 7, 30, 1, 0, tzinfo=london)}
+    )
+    assert isinstance(container.tracker.handle(to_message(tomorrow).value), Refused)
 
 
 def test_a_scheme_stored_with_a_future_recorded_at_is_not_frozen(make_container, sqlite_url):
