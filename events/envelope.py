@@ -18,6 +18,7 @@ from pydantic import (
     SerializeAsAny,
     StringConstraints,
     ValidationError,
+    ValidationInfo,
     ValidatorFunctionWrapHandler,
     model_validator,
 )
@@ -108,7 +109,9 @@ class Envelope(BaseModel):
 
     @model_validator(mode="wrap")
     @classmethod
-    def _typed_payload(cls, data: Any, handler: ValidatorFunctionWrapHandler) -> Envelope:
+    def _typed_payload(
+        cls, data: Any, handler: ValidatorFunctionWrapHandler, info: ValidationInfo
+    ) -> Envelope:
         """Validate the payload with the model its type names, reporting problems in the
         envelope and in the payload together (`payload.budget: ...`)."""
         if not isinstance(data, dict) or isinstance(data.get("payload"), p.Payload):
@@ -127,7 +130,9 @@ class Envelope(BaseModel):
         if event_type is not None:
             data["type"] = event_type
             try:
-                data["payload"] = PAYLOAD_MODELS[event_type].model_validate(payload)
+                data["payload"] = PAYLOAD_MODELS[event_type].model_validate(
+                    payload, context=info.context
+                )
             except ValidationError as error:
                 problems.extend(_nested("payload", error))
         try:

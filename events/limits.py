@@ -11,9 +11,10 @@ from __future__ import annotations
 import datetime as dt
 import re
 import unicodedata
-from typing import Annotated
+from collections.abc import Callable
+from typing import Annotated, Any
 
-from pydantic import AfterValidator, AwareDatetime, Field, StringConstraints
+from pydantic import AfterValidator, AwareDatetime, Field, StringConstraints, ValidationInfo
 
 LINE_MAX = 255
 """Single-line text: titles, names, sources, ids, the actor (an e-mail address is <= 254)."""
@@ -56,42 +57,37 @@ def unsafe_character(text: str, multiline: bool) -> str | None:
     return None
 
 
-def _single_line(text: str) -> str:
-    problem = unsafe_character(text, multiline=False)
-    if problem:
-        raise ValueError(problem)
-    return text
+STORED = {"stored": True}
+"""Validation context for what was stored before a limit existed: limits are for new input,
+and history must stay readable (`events.codec.decode_stored`)."""
 
 
-def _multi_line(text: str) -> str:
-    problem = unsafe_character(text, multiline=True)
-    if problem:
-        raise ValueError(problem)
-    return text
+def _stored(info: ValidationInfo) -> bool:
+    return bool(info.context and info.context.get("stored"))
 
 
-Line = Annotated[
-    str,
-    StringConstraints(strip_whitespace=True, max_length=LINE_MAX),
-    AfterValidator(_single_line),
-]
-"""One line of text, at most `LINE_MAX` characters (may be empty)."""
-NonEmptyLine = Annotated[
-    str,
-    StringConstraints(strip_whitespace=True, min_length=1, max_length=LINE_MAX),
-    AfterValidator(_single_line),
-]
-Text = Annotated[
-    str,
-    StringConstraints(strip_whitespace=True, max_length=TEXT_MAX),
-    AfterValidator(_multi_line),
-]
-"""Text that may span lines, at most `TEXT_MAX` characters (may be empty)."""
-NonEmptyText = Annotated[
-    str,
-    StringConstraints(strip_whitespace=True, min_length=1, max_length=TEXT_MAX),
-    AfterValidator(_multi_line),
-]
+def _text_within(limit: int, multiline: bool) -> Callable[[str, ValidationInfo], str]:
+    def check(text: str, info: ValidationInfo) -> str:
+        if _stored(info):
+            return text
+        if len(text) > limit:
+            raise ValueError(f"String should have at most {limit} characters")
+        problem = unsafe_character(text, multiline)
+        if problem:
+            raise ValueError(problem)
+        return text
+
+    return check
+
+
+def _text(limit: int, multiline: bool, min_length: int | None) -> Any:
+    """Text of at most `limit` characters (stated in the JSON Schema as `maxLength`)."""
+    return Annotated[
+        str,
+        StringConstraints(strip_whitespace=True, min_length=min_length),
+        AfterValidator(_text_within(limit, multiline)),
+        WithJsonSchemaExtra({"maxLength": limit}),
+    ]
 
 
 def plausible_date(day: dt.date) -> dt.date:
@@ -104,7 +100,13 @@ def plausible_date(day: dt.date) -> dt.date:
     return day
 
 
-def _plausible_moment(moment: dt.datetime) -> dt.datetime:
+def _plausible_day(day: dt.date, info: ValidationInfo) -> dt.date:
+    return day if _stored(info) else plausible_date(day)
+
+
+def _plausible_moment(moment: dt.datetime, info: ValidationInfo) -> dt.datetime:
+    if _stored(info):
+        return moment
     try:
         in_utc = moment.astimezone(dt.UTC)
     except (OverflowError, ValueError):
@@ -120,7 +122,7 @@ _DATE_RANGE = f"between {EARLIEST_DATE.isoformat()} and {LATEST_DATE.isoformat()
 
 SchemeDate = Annotated[
     dt.date,
-    AfterValidator(plausible_date),
+    AfterValidator(_plausible_day),
     Field(description=f"An ISO date {_DATE_RANGE}."),
 ]
 Moment = Annotated[
@@ -160,3 +162,23 @@ def nesting_problem(text: str) -> str | None:
 
 
 _STRUCTURE = re.compile(r'[\[\]{}"\\]')
+
+
+class WithJsonSchemaExtra:
+    """Adds keys to a type's JSON Schema without enforcing them (the validator does)."""
+
+    def __init__(self, extra: dict[str, Any]) -> None:
+        self.extra = extra
+
+    def __get_pydantic_json_schema__(self, core_schema: Any, handler: Any) -> dict[str, Any]:
+        schema = handler(core_schema)
+        schema.update(self.extra)
+        return schema
+
+
+Line = _text(LINE_MAX, multiline=False, min_length=None)
+"""One line of text, at most `LINE_MAX` characters (may be empty)."""
+NonEmptyLine = _text(LINE_MAX, multiline=False, min_length=1)
+Text = _text(TEXT_MAX, multiline=True, min_length=None)
+"""Text that may span lines, at most `TEXT_MAX` characters (may be empty)."""
+NonEmptyText = _text(TEXT_MAX, multiline=True, min_length=1)

@@ -11,7 +11,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from events.limits import (
     TEXT_MAX,
@@ -45,10 +45,12 @@ class Payload(BaseModel):
 
     @field_validator("*", mode="after")
     @classmethod
-    def _within_limits(cls, value: object) -> object:
+    def _within_limits(cls, value: object, info: ValidationInfo) -> object:
         """A floor under every field, including ones added later without the narrower
         types above: no text longer than TEXT_MAX or with control characters, no date a
-        scheme cannot have."""
+        scheme cannot have. What was stored before these limits is read as it is."""
+        if info.context and info.context.get("stored"):
+            return value
         if isinstance(value, str):
             if len(value) > TEXT_MAX:
                 raise ValueError(f"longer than {TEXT_MAX} characters")

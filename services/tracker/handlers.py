@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
 from events import DecodeError, Envelope, EventType, SchemeStateChanged, decode_as, encode
-from events.codec import decode_envelope
+from events.codec import decode_envelope, decode_stored
 from programme.rag import RagPolicy, snapshot
 from programme.scheme import (
     CLOCK_SKEW,
@@ -107,11 +107,12 @@ class SchemeTracker:
                 select(SchemeEvent).where(SchemeEvent.event_id == str(event.event_id))
             ).first()
             if seen is not None:
-                if not event.same_event_as(decode_envelope(seen.envelope_json)):
+                if not event.same_event_as(decode_stored(seen.envelope_json)):
                     raise EventRejected(
                         f"event_id {event.event_id} was already used for a different event"
                     )
-                return Duplicate(decode_as(SchemeStateChanged, seen.state_change_json))
+                emitted = decode_as(SchemeStateChanged, seen.state_change_json, stored=True)
+                return Duplicate(emitted)
             before = load_state(row.state_json) if row else None
             today = self._today()
             after = admit(before, event, self._latest_recorded_at(), today)

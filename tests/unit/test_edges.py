@@ -9,6 +9,7 @@ import uuid
 from zoneinfo import ZoneInfo
 
 import pytest
+from sqlmodel import select
 from typer.testing import CliRunner
 
 from capital.application.publishing import to_message
@@ -16,6 +17,7 @@ from capital.cli import app
 from events import DecodeError, decode_envelope
 from events.limits import LINE_MAX, MAX_NESTING, TEXT_MAX
 from events.schema import json_schema
+from projection.tables import SchemeEvent
 from projection.views import scheme_state
 from services.tracker.handlers import Applied, Refused
 from tests.builders import event, registered
@@ -272,3 +274,33 @@ def test_a_completion_at_the_end_of_the_date_range_still_prints_the_pack(capital
         result = capital("report", "pack", "--format", fmt, "--output", str(output))
         assert result.exit_code == 0, result.output
         assert "S-1" in output.read_text(encoding="utf-8")
+
+
+def test_history_stored_before_the_limits_stays_readable(container, tmp_path, monkeypatch):
+    # Written before titles and dates were limited: straight into the store.
+    container.tracker.handle(to_message(registered()).value)
+    slipped = event(
+        "completion.revised", "2024-03-01", anticipated_completion="2024-12-31", reason="late"
+    )
+    container.tracker.handle(to_message(slipped).value)
+    with container.sessions() as session:
+        rows = session.exec(select(SchemeEvent).order_by(SchemeEvent.seq)).all()
+        first, second = (json.loads(row.envelope_json) for row in rows)
+        first["payload"]["title"] = "T" * 5000
+        second["payload"]["anticipated_completion"] = "9999-12-31"
+        rows[0].envelope_json, rows[1].envelope_json = json.dumps(first), json.dumps(second)
+        session.add_all(rows)
+        session.commit()
+    url = container.settings.database_url
+    monkeypatch.setenv("CAPITAL_TODAY", "2024-07-29")
+    for args in (
+        ("scheme", "S-1", "--as-of", "2024-07-29"),
+        ("schemes", "--as-of", "2024-07-29", "--format", "json"),
+        ("report", "pack", "--as-of", "2024-07-29", "--output", str(tmp_path / "pack.html")),
+        ("report", "budget-by-source", "--as-of", "2024-07-29"),
+    ):
+        result = CliRunner().invoke(app, ["--database-url", url, *args], catch_exceptions=False)
+        assert result.exit_code == 0, (args, result.output)
+    shown = CliRunner().invoke(app, ["--database-url", url, "scheme", "S-1", "--format", "json"])
+    history = json.loads(shown.stdout)["history"]
+    assert history[1]["payload"]["anticipated_completion"] == "9999-12-31"
