@@ -103,7 +103,11 @@ def bootstrap(settings: Settings, publisher: Publisher | None = None) -> Contain
     prepare_schema(engine, upgrade=settings.upgrade_schema_on_start, secret_key=secret_key)
     sessions = session_factory(engine)
     tracker = SchemeTracker(
-        sessions, settings.rag, today=settings.current_date, now=settings.local_now
+        sessions,
+        settings.rag,
+        today=settings.current_date,
+        now=settings.local_now,
+        latest_recorded_at=settings.latest_recorded_at,
     )
     vault = AddressVault(secret_key, settings.notifier.configured_webhook_urls())
     notifier = NotifierService(

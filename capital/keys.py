@@ -52,7 +52,7 @@ def key_file_beside(database: Path) -> Path:
         with os.fdopen(descriptor, "w", encoding="ascii") as file:
             file.write(secrets.token_urlsafe(32) + "\n")
         os.link(draft, path)  # fails if another process made it first: theirs is kept
-        log.warning(
+        log.info(
             "made a secret key for %s in %s (mode 0600): it encrypts webhook URLs; keep it "
             "with the database, or set CAPITAL_SECRET_KEY",
             database,

@@ -13,6 +13,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from programme.permissions import Role
 from programme.rag import RagPolicy
+from programme.scheme import CLOCK_SKEW
 from services.notifier.settings import NotifierSettings
 
 
@@ -122,6 +123,10 @@ class Settings(BaseSettings):
         description="The user an operator acts as on the command line (their roles apply; "
         "the operator's OS account is recorded beside every write).",
     )
+    clock_skew: dt.timedelta = Field(
+        CLOCK_SKEW,
+        description="How far a recorded_at may be ahead of our clock (seconds or ISO 8601).",
+    )
     rag: RagPolicy = RagPolicy()
     notifier: NotifierSettings = Field(default_factory=NotifierSettings)
     web: WebSettings = Field(default_factory=WebSettings)
@@ -155,6 +160,14 @@ class Settings(BaseSettings):
         people in the office would give them; on the fixed date when `today` is set."""
         now = dt.datetime.now(ZoneInfo(self.timezone))
         return now if self.today is None else dt.datetime.combine(self.today, now.timetz())
+
+    def latest_recorded_at(self) -> dt.datetime:
+        """The latest `recorded_at` an event may carry and be believed: now plus the clock
+        skew; with the date fixed (`today`), any time on that date, whose hour is not."""
+        if self.today is not None:
+            end_of_day = dt.datetime.combine(self.today, dt.time.max, ZoneInfo(self.timezone))
+            return end_of_day + self.clock_skew
+        return self.local_now() + self.clock_skew
 
     def calendar_date(self) -> dt.date:
         """The real date where the deployment is, whatever `today` is fixed to."""

@@ -12,19 +12,20 @@ from enum import StrEnum
 from typing import Annotated, Any, Literal
 
 from pydantic import (
-    AwareDatetime,
     BaseModel,
     ConfigDict,
     Field,
     SerializeAsAny,
     StringConstraints,
     ValidationError,
+    ValidationInfo,
     ValidatorFunctionWrapHandler,
     model_validator,
 )
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from events import payloads as p
+from events.limits import Line, Moment, SchemeDate
 from events.wire import wire_problems
 
 ENVELOPE_VERSION = 1
@@ -104,19 +105,21 @@ class Envelope(BaseModel):
     event_id: uuid.UUID
     type: EventType
     scheme_id: SchemeId
-    occurred_on: dt.date
-    recorded_at: AwareDatetime | None = None
-    actor: str | None = None
+    occurred_on: SchemeDate
+    recorded_at: Moment | None = None
+    actor: Line | None = None
     # Who submitted the event when it is not the actor's own doing: an administrator
     # recording on someone's behalf, or `operator:<account>` for the command line run
     # against the database by an operator.
-    recorded_by: str | None = None
+    recorded_by: Line | None = None
     payload: SerializeAsAny[p.Payload] = Field(default_factory=p.Empty)
     version: Literal[1] = ENVELOPE_VERSION
 
     @model_validator(mode="wrap")
     @classmethod
-    def _typed_payload(cls, data: Any, handler: ValidatorFunctionWrapHandler) -> Envelope:
+    def _typed_payload(
+        cls, data: Any, handler: ValidatorFunctionWrapHandler, info: ValidationInfo
+    ) -> Envelope:
         """Validate the payload with the model its type names, reporting problems in the
         envelope and in the payload together (`payload.budget: ...`)."""
         if not isinstance(data, dict) or isinstance(data.get("payload"), p.Payload):
@@ -139,7 +142,7 @@ class Envelope(BaseModel):
             model = PAYLOAD_MODELS[event_type]
             payload_problems = _wire(model, payload, ("payload",))
             try:
-                data["payload"] = model.model_validate(payload)
+                data["payload"] = model.model_validate(payload, context=info.context)
             except ValidationError as error:
                 payload_problems = _merge(_nested("payload", error), payload_problems)
         try:

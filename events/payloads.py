@@ -11,9 +11,19 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
-NonEmptyText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+from events.limits import (
+    TEXT_MAX,
+    Line,
+    NonEmptyLine,
+    NonEmptyText,
+    SchemeDate,
+    Text,
+    plausible_date,
+    unsafe_character,
+)
+
 Money = Annotated[Decimal, Field(max_digits=15, decimal_places=2)]
 NonNegativeMoney = Annotated[Decimal, Field(ge=0, max_digits=15, decimal_places=2)]
 
@@ -33,25 +43,43 @@ class PublicSensitivity(StrEnum):
 class Payload(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
+    @field_validator("*", mode="after")
+    @classmethod
+    def _within_limits(cls, value: object, info: ValidationInfo) -> object:
+        """A floor under every field, including ones added later without the narrower
+        types above: no text longer than TEXT_MAX or with control characters, no date a
+        scheme cannot have. What was stored before these limits is read as it is."""
+        if info.context and info.context.get("stored"):
+            return value
+        if isinstance(value, str):
+            if len(value) > TEXT_MAX:
+                raise ValueError(f"longer than {TEXT_MAX} characters")
+            problem = unsafe_character(value, multiline=True)
+            if problem:
+                raise ValueError(problem)
+        elif isinstance(value, dt.date):
+            plausible_date(value if not isinstance(value, dt.datetime) else value.date())
+        return value
+
 
 class FundingLine(Payload):
-    source: NonEmptyText
+    source: NonEmptyLine
     amount: NonNegativeMoney
-    approved_on: dt.date | None = None
+    approved_on: SchemeDate | None = None
 
 
 class SchemeRegistered(Payload):
-    title: NonEmptyText
+    title: NonEmptyLine
     budget: NonNegativeMoney
     funding: list[FundingLine] = Field(default_factory=list)
-    baseline_start: dt.date | None = None
-    baseline_completion: dt.date | None = None
-    contractor: str | None = None
-    contract_length: str | None = None
-    project_manager: str | None = None
+    baseline_start: SchemeDate | None = None
+    baseline_completion: SchemeDate | None = None
+    contractor: Line | None = None
+    contract_length: Line | None = None
+    project_manager: Line | None = None
     public_sensitivity: PublicSensitivity = PublicSensitivity.low
-    description: str | None = None
-    programme: str | None = None
+    description: Text | None = None
+    programme: Line | None = None
 
 
 class Empty(Payload):
@@ -59,36 +87,36 @@ class Empty(Payload):
 
 
 class PhaseCompleted(Payload):
-    phase: NonEmptyText
+    phase: NonEmptyLine
 
 
 class SnaggingRaised(Payload):
-    snag_id: NonEmptyText
+    snag_id: NonEmptyLine
     description: NonEmptyText
 
 
 class SnaggingCleared(Payload):
-    snag_id: NonEmptyText
+    snag_id: NonEmptyLine
 
 
 class BudgetChanged(Payload):
-    funding_source: NonEmptyText
+    funding_source: NonEmptyLine
     amount: Money
     reason: NonEmptyText
 
 
 class ForecastRevised(Payload):
     forecast_outturn: NonNegativeMoney
-    reason: str | None = None
+    reason: Text | None = None
 
 
 class CompletionRevised(Payload):
-    anticipated_completion: dt.date
+    anticipated_completion: SchemeDate
     reason: NonEmptyText
 
 
 class SchemeRebaselined(Payload):
-    baseline_completion: dt.date
+    baseline_completion: SchemeDate
     reason: NonEmptyText
 
 

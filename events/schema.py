@@ -24,6 +24,7 @@ from events import wire
 from events.alerts import AlertRaised
 from events.dead_letters import DeadLetter
 from events.envelope import ENVELOPE_VERSION, PAYLOAD_MODELS, TYPE_ALIASES, Envelope, EventType
+from events.limits import EARLIEST_DATE, LATEST_DATE
 from events.state import SchemeStateChanged
 
 DIALECT = "https://json-schema.org/draft/2020-12/schema"
@@ -49,10 +50,11 @@ class ContractJsonSchema(GenerateJsonSchema):
         return json_schema
 
     def date_schema(self, schema: core_schema.DateSchema) -> JsonSchemaValue:
-        return {"type": "string", "format": "date", "pattern": wire.DATE_PATTERN}
+        return {"type": "string", "format": "date", "pattern": _plausible(wire.DATE_PATTERN)}
 
     def datetime_schema(self, schema: core_schema.DatetimeSchema) -> JsonSchemaValue:
-        return {"type": "string", "format": "date-time", "pattern": wire.DATETIME_PATTERN}
+        pattern = _plausible(wire.DATETIME_PATTERN)
+        return {"type": "string", "format": "date-time", "pattern": pattern}
 
     def uuid_schema(self, schema: core_schema.UuidSchema) -> JsonSchemaValue:
         return {"type": "string", "format": "uuid", "pattern": wire.UUID_PATTERN}
@@ -212,3 +214,14 @@ def _referenced(schema: Any, definitions: dict[str, Any]) -> set[str]:
         elif isinstance(node, list):
             pending.extend(node)
     return found
+
+
+def _plausible(pattern: str) -> str:
+    """The wire pattern with its year limited to the dates the product accepts
+    (`events.limits`): whole years, so a year alone decides."""
+    assert (EARLIEST_DATE.month, EARLIEST_DATE.day, LATEST_DATE.month, LATEST_DATE.day) == (
+        1, 1, 12, 31,
+    )  # fmt: skip
+    years = "|".join(str(year) for year in range(EARLIEST_DATE.year, LATEST_DATE.year + 1))
+    assert wire.YEAR in pattern
+    return pattern.replace(wire.YEAR, f"(?:{years})", 1)

@@ -26,7 +26,8 @@ WHITESPACE = r"[\t\n\u000b\f\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f
 NOT_WHITESPACE = WHITESPACE.replace("[", "[^", 1)
 ANY_CHARACTER = r"[\s\S]"
 
-_FULL_DATE = r"(?!0000)[0-9]{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12][0-9]|3[01])"
+YEAR = r"(?!0000)[0-9]{4}"
+_FULL_DATE = YEAR + r"-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12][0-9]|3[01])"
 DATE_PATTERN = rf"^{_FULL_DATE}{END}"
 DATETIME_PATTERN = (
     rf"^{_FULL_DATE}[Tt](?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](?:\.[0-9]{{1,9}})?"

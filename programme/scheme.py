@@ -1,7 +1,8 @@
 """A scheme's state, folded from its events. Pure: no clock, no I/O.
 
 `apply(state, event)` returns the new state or raises `EventRejected` with a reason a
-project manager can act on. Events are applied in the order they were recorded.
+project manager can act on. Events are applied in the order they were recorded; `admit`
+also checks, against a clock it is given, that a new event is recorded in that order.
 """
 
 from __future__ import annotations
@@ -93,6 +94,46 @@ class SchemeState:
         return totals
 
 
+CLOCK_SKEW = dt.timedelta(minutes=5)
+"""How far ahead of our clock a producer's `recorded_at` may be and still be believed."""
+
+
+def recorded_in_future(recorded_at: dt.datetime | None, latest: dt.datetime) -> str | None:
+    """Why an event stamped `recorded_at` cannot be believed when nothing can have been
+    recorded after `latest` (now, give or take a clock's skew). None when it can."""
+    if recorded_at is not None and recorded_at > latest:
+        return (
+            f"recorded_at {recorded_at.isoformat()} is in the future "
+            f"(nothing can be recorded after {latest.isoformat(timespec='seconds')})"
+        )
+    return None
+
+
+def admit(
+    state: SchemeState | None, event: Envelope, latest: dt.datetime, today: dt.date
+) -> SchemeState:
+    """Apply an event being recorded now, as the tracker does; `apply` alone replays
+    history already admitted.
+
+    What was known on a date must stay what it was, so an event cannot be recorded before
+    one already applied (or `--as-of` would rewrite history), and nothing may claim to be
+    recorded after `latest` (now, give or take a clock's skew). A scheme whose last event
+    was stored with a future `recorded_at` (before such stamps were refused) is judged
+    against today instead of that date: later events, such as a cancellation, still apply
+    and the scheme is never frozen."""
+    future = recorded_in_future(event.recorded_at, latest)
+    if future:
+        raise EventRejected(future)
+    if state is not None and state.last_recorded_on is not None:
+        floor = min(state.last_recorded_on, today)
+        if event.recorded_on < floor:
+            raise EventRejected(
+                f"recorded on {event.recorded_on}, before events of {state.scheme_id} already "
+                f"recorded on {floor}: history cannot be back-dated"
+            )
+    return apply(state, event)
+
+
 def apply(state: SchemeState | None, event: Envelope) -> SchemeState:
     if event.type is EventType.scheme_registered:
         if state is not None:
@@ -101,13 +142,6 @@ def apply(state: SchemeState | None, event: Envelope) -> SchemeState:
     if state is None:
         raise EventRejected(
             f"unknown scheme {event.scheme_id}: register it (scheme.registered) first"
-        )
-    if state.last_recorded_on is not None and event.recorded_on < state.last_recorded_on:
-        # What was known on a date must stay what it was: an event cannot be recorded
-        # before one already applied, or --as-of would rewrite history.
-        raise EventRejected(
-            f"recorded on {event.recorded_on}, before events of {state.scheme_id} already "
-            f"recorded on {state.last_recorded_on}: history cannot be back-dated"
         )
     if state.status is SchemeStatus.cancelled and event.type not in _ALLOWED_WHEN_CANCELLED:
         raise EventRejected(f"scheme {state.scheme_id} is cancelled")

@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import ArgumentError
 from sqlmodel import Session, create_engine
@@ -57,3 +57,16 @@ def transaction(sessions: SessionFactory) -> Iterator[Session]:
         except BaseException:
             session.rollback()
             raise
+
+
+@contextmanager
+def write_transaction(sessions: SessionFactory) -> Iterator[Session]:
+    """A transaction that reads what it will change. On PostgreSQL, rows read `FOR UPDATE`
+    are locked; SQLite has no row locks and Python's driver only begins a transaction at
+    the first write, so two processes could both read a scheme and the later write would
+    lose the earlier one. Here SQLite's write lock is taken first (BEGIN IMMEDIATE):
+    writers take turns, readers are not blocked (WAL)."""
+    with transaction(sessions) as session:
+        if session.get_bind().dialect.name == "sqlite":
+            session.execute(text("BEGIN IMMEDIATE"))
+        yield session

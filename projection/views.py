@@ -7,7 +7,9 @@ from collections import defaultdict
 
 from sqlmodel import Session, select
 
-from events import Envelope, SchemeSnapshot, decode_envelope
+from events import Envelope, SchemeSnapshot
+from events.codec import decode_stored
+from programme.board import SchemeFilter
 from programme.rag import RagPolicy, snapshot
 from programme.scheme import SchemeState, fold, load_state
 from projection.tables import DeadLetter, Scheme, SchemeEvent
@@ -30,9 +32,15 @@ def scheme_states(session: Session, as_of: dt.date | None = None) -> list[Scheme
 
 
 def scheme_snapshots(
-    session: Session, today: dt.date, policy: RagPolicy, as_of: dt.date | None = None
+    session: Session,
+    today: dt.date,
+    policy: RagPolicy,
+    as_of: dt.date | None = None,
+    wanted: SchemeFilter | None = None,
 ) -> list[SchemeSnapshot]:
-    return [snapshot(state, today, policy) for state in scheme_states(session, as_of)]
+    """The board: every scheme (or those `wanted` picks) judged on `today`."""
+    judged = [(state, snapshot(state, today, policy)) for state in scheme_states(session, as_of)]
+    return [shown for state, shown in judged if wanted is None or wanted.matches(state, shown)]
 
 
 def scheme_state(
@@ -77,7 +85,7 @@ def stored_events(session: Session, event_ids: list[str]) -> dict[str, Envelope]
         query = select(SchemeEvent.event_id, SchemeEvent.envelope_json).where(
             SchemeEvent.event_id.in_(chunk)  # type: ignore[attr-defined]
         )
-        found.update({event_id: decode_envelope(text) for event_id, text in session.exec(query)})
+        found.update({event_id: decode_stored(text) for event_id, text in session.exec(query)})
     return found
 
 
@@ -93,4 +101,4 @@ def _events(
         query = query.where(SchemeEvent.recorded_on <= as_of)
     if scheme_id is not None:
         query = query.where(SchemeEvent.scheme_id == scheme_id)
-    return [decode_envelope(text) for text in session.exec(query)]
+    return [decode_stored(text) for text in session.exec(query)]

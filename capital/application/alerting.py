@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -18,24 +18,31 @@ from events import Severity
 from projection.views import known_scheme_ids
 from services.notifier.outbox import DispatchReport
 from services.notifier.service import Acknowledged, NotFound, Retried
-from services.notifier.store import AlertDelivery, AlertWithDeliveries, DeliveryStatus
+from services.notifier.store import (
+    AlertDelivery,
+    AlertFilter,
+    AlertWithDeliveries,
+    DeliveryStatus,
+)
 from services.notifier.subscriptions import Channel, Recipient, role_name
 from services.notifier.sweep import SweepReport
 
-__all__ = ["NotFound"]
+__all__ = ["Acknowledged", "NotFound"]
 
 
 @dataclass(frozen=True)
-class AlertFilter:
+class AlertQuery:
+    """Which alerts a reader asked for, as they put it: `since` is a local day."""
+
     scheme_id: str | None = None
     since: dt.date | None = None
     unacknowledged: bool = False
 
-
-@dataclass
-class Acknowledgements:
-    done: list[Acknowledged] = field(default_factory=list)
-    not_found: list[str] = field(default_factory=list)
+    def filter(self, timezone: str) -> AlertFilter:
+        # A date means the local day people think in, from its first moment.
+        zone = ZoneInfo(timezone)
+        since = dt.datetime.combine(self.since, dt.time(), zone) if self.since else None
+        return AlertFilter(self.scheme_id, since, self.unacknowledged)
 
 
 @dataclass(frozen=True)
@@ -45,33 +52,25 @@ class Subscribed:
 
 
 def alerts(
-    container: Container, principal: Principal, where: AlertFilter | None = None
+    container: Container, principal: Principal, query: AlertQuery | None = None
 ) -> list[dict[str, Any]]:
     """Alerts, newest first, with their delivery status."""
     require(principal, Operation.view_alerts)
-    where = where or AlertFilter()
-    zone = ZoneInfo(container.settings.timezone)
-    # A date means the local day people think in, from its first moment.
-    since_at = dt.datetime.combine(where.since, dt.time(), zone) if where.since else None
-    found = container.notifier.alerts(scheme_id=where.scheme_id, since=since_at)
-    rows = [alert_row(item) for item in found]
-    if where.unacknowledged:
-        rows = [row for row in rows if not row["acknowledged"]]
-    return rows
+    wanted = (query or AlertQuery()).filter(container.settings.timezone)
+    return [alert_row(item) for item in container.notifier.alerts(wanted)]
 
 
 def acknowledge(
-    container: Container, principal: Principal, alert_ids: Iterable[str]
-) -> Acknowledgements:
-    """Acknowledge alerts by id (or unambiguous prefix): seen, and being dealt with."""
+    container: Container,
+    principal: Principal,
+    alert_ids: Iterable[str],
+    query: AlertQuery | None = None,
+) -> list[Acknowledged]:
+    """Acknowledge the alerts named (by id or a unique prefix) and those `query` picks, all
+    or none: NotFound when an id names no alert, or several. Seen, being dealt with."""
     require(principal, Operation.acknowledge_alerts)
-    result = Acknowledgements()
-    for alert_id in dict.fromkeys(alert_ids):
-        try:
-            result.done.append(container.notifier.acknowledge(alert_id, principal.name))
-        except NotFound:
-            result.not_found.append(alert_id)
-    return result
+    wanted = query.filter(container.settings.timezone) if query else None
+    return container.notifier.acknowledge_all(list(alert_ids), wanted, principal.attribution)
 
 
 def subscribers(container: Container, principal: Principal) -> list[dict[str, Any]]:

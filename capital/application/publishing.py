@@ -24,6 +24,8 @@ from capital.application.principal import (
 from capital.bootstrap import Container
 from capital.transports import Message
 from events import DecodeError, Envelope, EventType, decode_envelope, topics
+from programme.scheme import recorded_in_future
+from programme.scheme_ids import match_scheme_id, unknown_scheme
 from projection.views import dead_letters, event_outcomes, known_scheme_ids, stored_events
 
 
@@ -81,24 +83,26 @@ def publish(
         stored = stored_events(session, [str(event.event_id) for _, event in numbered])
     today = container.settings.current_date()
     recorded_at = container.settings.local_now()
+    latest = container.settings.latest_recorded_at()
     line_of: dict[str, int] = {}
     for number, event in numbered:
+        scheme_id = match_scheme_id(event.scheme_id, known)
+        if scheme_id is not None and scheme_id != event.scheme_id:
+            event = event.model_copy(update={"scheme_id": scheme_id})
         problem = recording_refusal(principal, event)
         if problem:
             report.errors.append(LineError(number, problem))
             continue
-        problem = _not_acceptable(event, today, stored)
+        problem = _not_acceptable(event, today, stored) or recorded_in_future(
+            event.recorded_at, latest
+        )
         if problem:
             report.errors.append(LineError(number, problem))
             continue
         if event.type is EventType.scheme_registered:
             known.add(event.scheme_id)
-        elif event.scheme_id not in known:
-            report.errors.append(
-                LineError(
-                    number, f"unknown scheme {event.scheme_id!r}: no scheme.registered for it"
-                )
-            )
+        elif scheme_id is None:
+            report.errors.append(LineError(number, unknown_scheme(event.scheme_id, known)))
             continue
         event = event.model_copy(
             update={

@@ -12,10 +12,11 @@ from typing import Any
 
 from capital.application.principal import Operation, Principal, require
 from capital.bootstrap import Container
-from events import Envelope, Rag, SchemeStatus
+from events import Envelope
+from programme.board import SchemeFilter
 from programme.rag import snapshot
-from programme.scheme import SchemeState
-from projection.views import scheme_history, scheme_state, scheme_states
+from programme.scheme_ids import match_scheme_id, unknown_scheme
+from projection.views import known_scheme_ids, scheme_history, scheme_snapshots, scheme_state
 
 BOARD_COLUMNS = [
     "scheme_id",
@@ -36,37 +37,6 @@ BOARD_COLUMNS = [
 
 class UnknownScheme(LookupError):
     pass
-
-
-@dataclass(frozen=True)
-class BoardFilter:
-    """Which schemes the board shows; every criterion given must hold."""
-
-    rag: Rag | None = None
-    status: SchemeStatus | None = None
-    programme: str | None = None
-    funding_source: str | None = None
-    project_manager: str | None = None
-    q: str | None = None
-
-    def admits(self, state: SchemeState, row: dict[str, Any]) -> bool:
-        def same(a: str | None, b: str | None) -> bool:
-            return (a or "").casefold() == (b or "").casefold()
-
-        return (
-            (self.rag is None or row["overall_rag"] == self.rag)
-            and (self.status is None or row["status"] == self.status)
-            and (self.programme is None or same(state.programme, self.programme))
-            and (
-                self.funding_source is None
-                or any(same(f.source, self.funding_source) for f in state.funding)
-            )
-            and (self.project_manager is None or same(state.project_manager, self.project_manager))
-            and (
-                self.q is None
-                or self.q.casefold() in f"{state.scheme_id} {state.title}".casefold()
-            )
-        )
 
 
 @dataclass(frozen=True)
@@ -105,21 +75,17 @@ def board(
     container: Container,
     principal: Principal,
     as_of: dt.date | None = None,
-    where: BoardFilter | None = None,
+    where: SchemeFilter | None = None,
     today: dt.date | None = None,
 ) -> Board:
-    """Every scheme with its dates, slippage and RAG, filtered."""
+    """Every scheme with its dates, slippage and RAG, or those `where` picks."""
     require(principal, Operation.view_programme)
-    where = where or BoardFilter()
     shown = position(container, as_of, today)
     with container.sessions() as session:
-        states = scheme_states(session, as_of)
-    rows = []
-    for state in states:
-        row = snapshot(state, shown.judged_on, container.settings.rag).model_dump(mode="python")
-        if where.admits(state, row):
-            rows.append(row)
-    return Board(shown, rows)
+        snapshots = scheme_snapshots(
+            session, shown.judged_on, container.settings.rag, as_of, where
+        )
+    return Board(shown, [snap.model_dump() for snap in snapshots])
 
 
 def scheme_record(
@@ -133,9 +99,14 @@ def scheme_record(
     require(principal, Operation.view_programme)
     shown = position(container, as_of, today)
     with container.sessions() as session:
+        known = known_scheme_ids(session)
+        matched = match_scheme_id(scheme_id, known)
+        if matched is None:
+            raise UnknownScheme(unknown_scheme(scheme_id, known))
+        scheme_id = matched
         state = scheme_state(session, scheme_id, as_of)
         if state is None:
-            raise UnknownScheme(f"unknown scheme {scheme_id!r}")
+            raise UnknownScheme(f"scheme {scheme_id} was not yet registered on {as_of}")
         history = scheme_history(session, scheme_id, as_of)
     judged = snapshot(state, shown.judged_on, container.settings.rag)
     details = {

@@ -94,44 +94,65 @@ def alerts_command(
     since: Annotated[
         str | None, typer.Option("--since", help="Raised on or after this date (YYYY-MM-DD).")
     ] = None,
+    unacknowledged: Annotated[
+        bool, typer.Option("--unacknowledged", help="Only alerts nobody has acknowledged.")
+    ] = False,
 ) -> None:
     """List alerts, newest first, with their delivery status.
 
-    `capital alerts ack ID` acknowledges one."""
+    `capital alerts ack ID...` acknowledges them."""
     if ctx.invoked_subcommand is not None:
         return
     with open_container(ctx) as container:
         rows = alerting.alerts(
             container,
             operator_principal(container),
-            alerting.AlertFilter(scheme_id=scheme, since=parse_date(since)),
+            alerting.AlertQuery(scheme, parse_date(since), unacknowledged),
         )
     if format is Format.table:
         rows = [_for_table(row) for row in rows]
-    title = f"Alerts{f' for {scheme}' if scheme else ''}{f' since {since}' if since else ''}"
+    title = "Unacknowledged alerts" if unacknowledged else "Alerts"
+    title += f"{f' for {scheme}' if scheme else ''}{f' since {since}' if since else ''}"
     emit(rows, format, ALERT_COLUMNS, title)
 
 
 @alerts_app.command("ack")
 def ack_command(
     ctx: typer.Context,
-    alert_id: Annotated[str, typer.Argument(help="The alert id, or its first characters.")],
+    alert_ids: Annotated[
+        list[str] | None,
+        typer.Argument(help="Alert ids, or their first characters.", show_default=False),
+    ] = None,
+    scheme: Annotated[
+        str | None, typer.Option("--scheme", help="Every unacknowledged alert of this scheme.")
+    ] = None,
+    all_unacknowledged: Annotated[
+        bool, typer.Option("--all-unacknowledged", help="Every alert nobody has acknowledged.")
+    ] = False,
 ) -> None:
-    """Acknowledge an alert: you have seen it and are dealing with it."""
+    """Acknowledge alerts: you have seen them and are dealing with them. Name them by id,
+    or pick them with --scheme or --all-unacknowledged; an id that names no alert
+    acknowledges nothing."""
+    wanted = alerting.AlertQuery(scheme, None, True) if scheme or all_unacknowledged else None
+    if not alert_ids and wanted is None:
+        raise fail("name the alerts to acknowledge: ids, --scheme ID or --all-unacknowledged", 2)
     with open_container(ctx) as container:
         principal = authorised(container, Operation.acknowledge_alerts)
-        result = alerting.acknowledge(container, principal, [alert_id])
-    if result.not_found:
-        raise fail(f"no alert, or more than one, with id {alert_id!r}", 2)
-    done = result.done[0]
-    alert = done.alert
-    if done.now:
-        typer.echo(f"acknowledged {alert.alert_id} ({alert.subject}) as {principal.name}")
-    else:
-        typer.echo(
-            f"{alert.alert_id} was already acknowledged by {alert.acknowledged_by} "
-            f"at {alert.acknowledged_at:%Y-%m-%d %H:%M} UTC"
-        )
+        try:
+            done = alerting.acknowledge(container, principal, alert_ids or [], wanted)
+        except NotFound as error:
+            raise fail(str(error), 2) from None
+    for item in done:
+        alert = item.alert
+        if item.now:
+            typer.echo(f"acknowledged {alert.alert_id} ({alert.subject}) as {principal.name}")
+        else:
+            typer.echo(
+                f"{alert.alert_id} was already acknowledged by {alert.acknowledged_by} "
+                f"at {alert.acknowledged_at:%Y-%m-%d %H:%M} UTC"
+            )
+    if wanted is not None:
+        typer.echo(f"acknowledged {sum(item.now for item in done)} alert(s)")
 
 
 def _for_table(row: dict[str, Any]) -> dict[str, Any]:

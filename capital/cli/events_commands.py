@@ -3,8 +3,11 @@
 
 from __future__ import annotations
 
+import functools
+import inspect
 import json
 import sys
+from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
@@ -17,15 +20,24 @@ from capital.cli.context import (
     fail,
     open_container,
     operator_principal,
-    parse_date,
     settings_from,
     signed_in,
 )
 from capital.cli.output import Format, emit
 from capital.cli.remote import RemoteError, publish_remote
-from events import EventType, canonical_type, new_event
+from events import Envelope, EventType, canonical_type, new_event
 from events.asyncapi import asyncapi_document
+from events.envelope import PAYLOAD_MODELS
+from events.forms import (
+    FormField,
+    FormProblems,
+    fields_of,
+    form_fields,
+    read_payload,
+    usage_of_parts,
+)
 from events.schema import MESSAGES, message_schema
+from events.values import parse_day
 
 MessageName = StrEnum("MessageName", {name.replace("-", "_"): name for name in MESSAGES})
 
@@ -34,7 +46,7 @@ events_app = typer.Typer(help="The event contract.", no_args_is_help=True)
 
 def register(app: typer.Typer) -> None:
     app.command("publish")(publish_command)
-    app.command("log")(log_command)
+    app.command("log", epilog=_fields_by_type())(_with_payload_flags(log_command))
     app.command("dead-letters")(dead_letters_command)
     app.add_typer(events_app, name="events")
 
@@ -59,19 +71,24 @@ def publish_command(
             raise fail(f"no such file: {file}", 2)
         raw = path.read_bytes()
     numbered, errors = parse_lines(raw.removeprefix(b"\xef\xbb\xbf").split(b"\n"))
+    report = _publish(ctx, numbered, timeout if wait else None)
+    report.errors = sorted([*errors, *report.errors], key=lambda e: e.line)
+    _print_report(report, file)
+
+
+def _publish(
+    ctx: typer.Context, numbered: list[tuple[int, Envelope]], wait_seconds: float | None
+) -> PublishReport:
+    """Through the service's API as the signed-in user after `capital login`; else to the
+    database, as the operator."""
     login = signed_in(ctx)
     if login is not None:
         try:
-            report = publish_remote(login, numbered)
+            return publish_remote(login, numbered)
         except RemoteError as error:
             raise fail(str(error), 3) from None
-    else:
-        with open_container(ctx) as container:
-            report = publish(
-                container, numbered, operator_principal(container), timeout if wait else None
-            )
-    report.errors = sorted([*errors, *report.errors], key=lambda e: e.line)
-    _print_report(report, file)
+    with open_container(ctx) as container:
+        return publish(container, numbered, operator_principal(container), wait_seconds)
 
 
 def _print_report(report: PublishReport, source: str) -> None:
@@ -95,94 +112,109 @@ def log_command(
     event_type: Annotated[str, typer.Argument(metavar="TYPE", help="e.g. completion.revised")],
     scheme: Annotated[str, typer.Option("--scheme", help="Scheme id, e.g. CYPE-018.")],
     on: Annotated[
-        str | None, typer.Option("--on", help="When it happened (default today).")
+        str | None,
+        typer.Option("--on", help="When it happened: 11/04/2025 or 2025-04-11 (default today)."),
     ] = None,
-    reason: Annotated[str | None, typer.Option()] = None,
-    anticipated_completion: Annotated[str | None, typer.Option()] = None,
-    baseline_completion: Annotated[str | None, typer.Option()] = None,
-    baseline_start: Annotated[str | None, typer.Option()] = None,
-    phase: Annotated[str | None, typer.Option()] = None,
-    snag_id: Annotated[str | None, typer.Option()] = None,
-    description: Annotated[str | None, typer.Option()] = None,
-    note: Annotated[str | None, typer.Option()] = None,
-    percent_complete: Annotated[int | None, typer.Option()] = None,
-    funding_source: Annotated[str | None, typer.Option()] = None,
-    amount: Annotated[str | None, typer.Option()] = None,
-    forecast_outturn: Annotated[str | None, typer.Option()] = None,
-    which: Annotated[str | None, typer.Option(help="programme, budget or overall")] = None,
-    value: Annotated[str | None, typer.Option(help="green, amber, red or none")] = None,
-    title: Annotated[str | None, typer.Option()] = None,
-    budget: Annotated[str | None, typer.Option()] = None,
-    funding: Annotated[
-        list[str] | None,
-        typer.Option(help="SOURCE:AMOUNT[:APPROVED_ON], repeat for each source."),
-    ] = None,
-    contractor: Annotated[str | None, typer.Option()] = None,
-    contract_length: Annotated[str | None, typer.Option()] = None,
-    programme: Annotated[str | None, typer.Option(help="The programme it belongs to.")] = None,
-    project_manager: Annotated[str | None, typer.Option()] = None,
-    public_sensitivity: Annotated[str | None, typer.Option()] = None,
     wait: Annotated[bool, typer.Option("--wait")] = False,
+    **typed: str | list[str] | None,
 ) -> None:
-    """Log one event from flags, e.g.
-    `capital log completion.revised --scheme CYPE-018 --anticipated-completion 2023-01-06
-    --reason "Asbestos found"`."""
+    """Log one event from flags, e.g. `capital log completion.revised --scheme CYPE-018
+    --anticipated-completion 06/01/2023 --reason "Asbestos found"`. Dates may be written
+    day first (11/04/2025) or ISO, money as £4,250,000, £4.25m or £785k."""
     try:
         kind = canonical_type(event_type)
     except ValueError as error:
         raise fail(str(error), 2) from None
-    payload = {
-        "reason": reason,
-        "anticipated_completion": anticipated_completion,
-        "baseline_completion": baseline_completion,
-        "baseline_start": baseline_start,
-        "phase": phase,
-        "snag_id": snag_id,
-        "description": description,
-        "note": note,
-        "percent_complete": percent_complete,
-        "funding_source": funding_source,
-        "amount": amount,
-        "forecast_outturn": forecast_outturn,
-        "which": which,
-        "title": title,
-        "budget": budget,
-        "contractor": contractor,
-        "contract_length": contract_length,
-        "programme": programme,
-        "project_manager": project_manager,
-        "public_sensitivity": public_sensitivity,
-    }
-    payload = {k: v for k, v in payload.items() if v is not None}
-    if value is not None:
-        payload["value"] = None if value.lower() == "none" else value.lower()
-    if funding:
-        payload["funding"] = [_funding_line(text) for text in funding]
-    with open_container(ctx) as container:
-        occurred_on = parse_date(on) or container.settings.current_date()
-        try:
-            event = new_event(kind, scheme, occurred_on, payload)
-        except ValidationError as error:
-            raise fail(f"{kind.value}: {_as_flags(error)}", 2) from None
-        report = publish(
-            container, [(1, event)], operator_principal(container), 120.0 if wait else None
+    given = {name: value for name, value in typed.items() if value not in (None, [])}
+    try:
+        payload = read_payload(kind, given)
+    except FormProblems as error:
+        message = f"{kind.value}: {_flag_problems(error.problems)}"
+        if set(error.problems) - set(fields_of(kind)):
+            takes = " ".join(_flag(name) for name in fields_of(kind)) or "no flags"
+            message += f" ({kind.value} takes {takes})"
+        raise fail(message, 2) from None
+    try:
+        occurred_on = parse_day(on) if on is not None else None
+    except ValueError as error:
+        raise fail(f"{kind.value}: --on: {error}", 2) from None
+    try:
+        event = new_event(
+            kind, scheme, occurred_on or settings_from(ctx).current_date(), payload
         )
+    except ValidationError as error:
+        raise fail(f"{kind.value}: {_as_flags(error)}", 2) from None
+    report = _publish(ctx, [(1, event)], 120.0 if wait else None)
     for error in report.errors:
         typer.secho(f"refused: {error.reason}", err=True, fg="red")
     if not report.ok:
         raise typer.Exit(1)
-    typer.echo(f"logged {kind.value} for {scheme} ({event.event_id})")
+    shown = report.published[0].scheme_id if report.published else scheme
+    typer.echo(f"logged {kind.value} for {shown} ({event.event_id})")
 
 
-def _funding_line(text: str) -> dict[str, str]:
-    """SOURCE:AMOUNT or SOURCE:AMOUNT:APPROVED_ON (YYYY-MM-DD)."""
-    parts = text.split(":")
-    if len(parts) not in (2, 3) or not parts[0].strip():
-        raise typer.BadParameter(f"--funding {text!r}: use SOURCE:AMOUNT[:APPROVED_ON]")
-    line = {"source": parts[0], "amount": parts[1]}
-    if len(parts) == 3:
-        line["approved_on"] = parts[2]
-    return line
+def _flag(name: str) -> str:
+    return "--" + name.replace("_", "-")
+
+
+_METAVAR = {"date": "DATE", "money": "MONEY", "whole number": "NUMBER", "text": "TEXT"}
+
+
+def _payload_option(field: FormField) -> inspect.Parameter:
+    """A flag for one payload field, saying which event types take it (* = required)."""
+    takers = ", ".join(t.value + ("*" if t in field.required_by else "") for t in field.taken_by)
+    # A date's description speaks of JSON's ISO dates; a flag also takes 11/04/2025.
+    described = field.description if field.description and field.kind != "date" else ""
+    help_text = (described + " " if described else "") + f"For {takers}."
+    if field.repeated:
+        metavar, annotation = usage_of_parts(field), list[str] | None
+        help_text += " Repeat for each."
+    else:
+        metavar = "|".join(field.choices) or _METAVAR.get(field.kind, "TEXT")
+        annotation = str | None
+    option = typer.Option(_flag(field.name), help=help_text, metavar=metavar)
+    return inspect.Parameter(
+        field.name,
+        inspect.Parameter.KEYWORD_ONLY,
+        default=None,
+        annotation=Annotated[annotation, option],
+    )
+
+
+def _fields_by_type() -> str:
+    """The epilog of `log --help`: each event type with the flags it takes."""
+    lines = ["Fields by event type (* required):"]
+    for kind, model in PAYLOAD_MODELS.items():
+        flags = [
+            _flag(name) + ("*" if info.is_required() else "")
+            for name, info in model.model_fields.items()
+        ]
+        lines.append(f"{kind.value}: {' '.join(flags) or '(none)'}")
+    return "\n\n".join(lines)
+
+
+def _with_payload_flags(command: Callable[..., None]) -> Callable[..., None]:
+    """`command` with a flag for every payload field of every event type, so an event
+    type added to the contract is logged with its own flags."""
+    signature = inspect.signature(command, eval_str=True)
+    fixed = [p for p in signature.parameters.values() if p.kind is not p.VAR_KEYWORD]
+    fields = form_fields()
+    clashes = {p.name for p in fixed} & {f.name for f in fields}
+    if clashes:
+        raise RuntimeError(f"payload fields {sorted(clashes)} clash with `log` options")
+
+    @functools.wraps(command)
+    def with_flags(*args: Any, **kwargs: Any) -> None:
+        command(*args, **kwargs)
+
+    with_flags.__signature__ = signature.replace(  # type: ignore[attr-defined]
+        parameters=[*fixed, *(_payload_option(f) for f in fields)]
+    )
+    return with_flags
+
+
+def _flag_problems(problems: dict[str, str]) -> str:
+    return "; ".join(f"{_flag(name)}: {why}" for name, why in problems.items())
 
 
 _FLAG_OF_FIELD = {"scheme_id": "--scheme", "occurred_on": "--on"}

@@ -6,14 +6,20 @@ import csv
 import datetime as dt
 import io
 import json
+import shutil
 import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 from enum import Enum, StrEnum
 from typing import Any
 
 import simplejson
+from rich.cells import cell_len
 from rich.console import Console
-from rich.table import Table
+from rich.markup import escape
+from rich.table import Table as RichTable
+from rich.text import Text
 
 RAG_STYLE = {"green": "bold green", "amber": "bold yellow", "red": "bold red"}
 
@@ -55,25 +61,140 @@ def emit(rows: list[dict[str, Any]], fmt: Format, columns: list[str], title: str
         print_table(rows, columns, title)
 
 
-def print_table(rows: list[dict[str, Any]], columns: list[str], title: str = "") -> None:
-    table = Table(title=title or None, show_lines=False, header_style="bold")
-    for column in columns:
-        justify = "right" if column in _NUMERIC else "left"
-        wide = column in _FREE_TEXT
+def terminal_width() -> int:
+    """The width to fit: `COLUMNS` when set, else the terminal's, else 120 (a pipe)."""
+    return shutil.get_terminal_size(fallback=(120, 24)).columns
+
+
+@dataclass(frozen=True)
+class TableColumn:
+    heading: str
+    numeric: bool = False
+    wide: bool = False
+    """Free text (titles, reasons): cut short first when the table must narrow."""
+    keep: int = 0
+    """When columns must be hidden, those with the lowest `keep` go first (then the
+    right-most); the first two columns always stay."""
+
+
+WIDE_MIN, WIDE_MAX = 12, 48
+_CELL_PADDING = 3  # a space either side and a rule
+
+
+@dataclass(frozen=True)
+class FittedTable:
+    shown: list[int]
+    """Indices of the columns that fit, in order; the rest are hidden."""
+    widths: list[int]
+
+    def hidden(self, columns: Sequence[TableColumn]) -> list[str]:
+        return [c.heading for i, c in enumerate(columns) if i not in self.shown]
+
+
+def fit_table(
+    columns: Sequence[TableColumn], rows: Sequence[Sequence[str]], width: int
+) -> FittedTable:
+    """Column widths that fit `width`: each column as wide as its widest cell (a heading
+    may wrap between words); free text narrows to WIDE_MIN and beyond that columns are
+    hidden, least kept first, never the first two."""
+    natural = []
+    for index, column in enumerate(columns):
+        words = max((cell_len(word) for word in column.heading.split()), default=1)
+        cells = max((cell_len(row[index]) for row in rows), default=0)
+        need = max(words, cells, 1)
+        natural.append(min(need, WIDE_MAX) if column.wide else need)
+    shown = list(range(len(columns)))
+    hide_order = sorted(shown[2:], key=lambda i: (columns[i].keep, -i))
+    while True:
+        fixed = sum(natural[i] for i in shown if not columns[i].wide)
+        wide = [i for i in shown if columns[i].wide]
+        room = width - 1 - _CELL_PADDING * len(shown) - fixed
+        if room >= WIDE_MIN * len(wide) or not hide_order:
+            break
+        shown.remove(hide_order.pop(0))
+    widths = {i: natural[i] for i in shown}
+    if wide:
+        share = max(WIDE_MIN, room // len(wide))
+        for i in wide:
+            widths[i] = min(natural[i], share)
+    return FittedTable(shown, [widths[i] for i in shown])
+
+
+def clip(text: str, width: int) -> str:
+    """`text` cut to `width` cells with an ellipsis; a table cell is one line."""
+    line = " ".join(text.split())
+    if cell_len(line) <= width:
+        return line
+    clipped = Text(line)
+    clipped.truncate(width, overflow="ellipsis")
+    return clipped.plain
+
+
+def fitted_rich_table(
+    title: str | None,
+    columns: Sequence[TableColumn],
+    rows: Sequence[Sequence[str]],
+    markup: Callable[[int, str], str],
+    width: int,
+    end_sections: Sequence[int] = (),
+) -> RichTable:
+    """A table that fits `width`: cells clipped with an ellipsis, columns that cannot fit
+    hidden and named in the caption. `markup(column_index, text)` styles a clipped cell."""
+    fitted = fit_table(columns, rows, width)
+    hidden = fitted.hidden(columns)
+    caption = (
+        f"not shown, to fit {width} columns: {', '.join(hidden)} (--format csv or json for all)"
+        if hidden
+        else None
+    )
+    table = RichTable(title=title or None, caption=caption, header_style="bold")
+    for index, column_width in zip(fitted.shown, fitted.widths, strict=True):
+        column = columns[index]
         table.add_column(
-            column.replace("_", " "),
-            justify=justify,
-            overflow="fold" if wide else "ellipsis",
-            no_wrap=not wide,
-            min_width=28 if wide else None,
-            max_width=48 if wide else None,
+            column.heading,
+            justify="right" if column.numeric else "left",
+            width=column_width,
+            overflow="ellipsis",
         )
-    for row in rows:
-        table.add_row(*[_styled(column, row.get(column)) for column in columns])
-    Console(width=max(Console().width, 230)).print(table)
+    for number, row in enumerate(rows):
+        table.add_row(
+            *[markup(i, clip(row[i], w)) for i, w in zip(fitted.shown, fitted.widths, strict=True)],
+            end_section=number in end_sections,
+        )
+    return table
+
+
+def print_table(rows: list[dict[str, Any]], columns: list[str], title: str = "") -> None:
+    specs = [
+        TableColumn(
+            c.replace("_", " "),
+            numeric=c in _NUMERIC,
+            wide=c in _FREE_TEXT,
+            keep=_KEEP.index(c) + 1 if c in _KEEP else 0,
+        )
+        for c in columns
+    ]
+    texts = [[_shown(row.get(column)) for column in columns] for row in rows]
+
+    def markup(index: int, text: str) -> str:
+        style = RAG_STYLE.get(text) if columns[index].endswith("rag") else None
+        return f"[{style}]{text}[/]" if style else escape(text)
+
+    width = terminal_width()
+    Console(width=width).print(fitted_rich_table(title, specs, texts, markup, width))
 
 
 _FREE_TEXT = {"title", "message", "reason", "raw", "payload", "description", "note"}
+_KEEP = [
+    "budget",
+    "slippage_days",
+    "status",
+    "anticipated_completion",
+    "budget_rag",
+    "programme_rag",
+    "overall_rag",
+]
+"""Columns a narrow table keeps longest, least important first; any other goes before."""
 _NUMERIC = {"budget", "forecast_outturn", "variance", "slippage_days", "open_snags", "schemes"}
 
 
@@ -88,9 +209,8 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
-def _styled(column: str, value: Any) -> str:
-    text = _cell(value)
+def _shown(value: Any) -> str:
+    """A cell as people read it: money in whole pounds with separators."""
     if isinstance(value, Decimal):
-        text = f"£{value:,.0f}"
-    style = RAG_STYLE.get(text) if column.endswith("rag") else None
-    return f"[{style}]{text}[/]" if style else text.replace("[", r"\[")
+        return f"£{value:,.0f}"
+    return _cell(value)

@@ -14,6 +14,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table as RichTable
 
 from capital.application import reporting
@@ -25,6 +26,7 @@ from capital.cli.context import (
     operator_principal,
     parse_date,
 )
+from capital.cli.output import TableColumn, fitted_rich_table, terminal_width
 from services.reporter.model import Report, ReportKind
 from services.reporter.queries import ReconciliationError
 from services.reporter.render import (
@@ -155,33 +157,30 @@ def run_report(
 
 
 def print_tables(report: Report) -> None:
-    # Reports are wide; a narrow terminal folds text rather than dropping columns.
-    console = Console(width=max(Console().width, 240))
+    width = terminal_width()
+    console = Console(width=width)
     console.print(f"[bold]{report_title(report)}[/]")
     console.print(report_subtitle(report))
     for table in tables(report):
-        console.print(_rich_table(table))
+        console.print(_rich_table(table, width))
 
 
-def _rich_table(table: Table) -> RichTable:
-    rich = RichTable(title=table.title, header_style="bold", show_footer=False)
-    for column in table.columns:
-        wide = column.key in ("title", "reasons", "last_reason")
-        rich.add_column(
+def _rich_table(table: Table, width: int) -> RichTable:
+    columns = [
+        TableColumn(
             column.heading,
-            justify="right" if column.numeric else "left",
-            overflow="fold",
-            no_wrap=not wide,
-            min_width=24 if wide else len(column.heading.split()[0]),
-            max_width=40 if wide else None,
+            numeric=column.numeric,
+            wide=column.key in ("title", "reasons", "last_reason"),
         )
+        for column in table.columns
+    ]
     rows = [*table.rows, *([table.total] if table.total else [])]
-    for index, row in enumerate(rows):
-        cells = []
-        for column in table.columns:
-            text = cell_text(row.get(column.key), column.kind).replace("[", r"\[")
-            value = row.get(column.key)
-            colour = RAG_FILL.get(value) if column.kind.value == "rag" and value else None
-            cells.append(f"[bold {colour}]{text}[/]" if colour else text)
-        rich.add_row(*cells, end_section=index == len(table.rows) - 1 and table.total is not None)
-    return rich
+    texts = [[cell_text(row.get(c.key), c.kind) for c in table.columns] for row in rows]
+
+    def markup(index: int, text: str) -> str:
+        column = table.columns[index]
+        colour = RAG_FILL.get(text) if column.kind.value == "rag" else None
+        return f"[bold {colour}]{escape(text)}[/]" if colour else escape(text)
+
+    total_row = [len(table.rows) - 1] if table.total is not None else []
+    return fitted_rich_table(table.title, columns, texts, markup, width, total_row)

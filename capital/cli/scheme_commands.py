@@ -22,6 +22,8 @@ from capital.cli.context import (
     parse_date,
 )
 from capital.cli.output import Format, emit, print_table, to_json
+from events import Rag, SchemeStatus
+from programme.board import SchemeFilter
 
 
 def register(app: typer.Typer) -> None:
@@ -34,11 +36,23 @@ def schemes_command(
     today: TodayOption = None,
     as_of: AsOfOption = None,
     format: Annotated[Format, typer.Option("--format")] = Format.table,
+    rag: Annotated[Rag | None, typer.Option("--rag", help="Only this overall RAG.")] = None,
+    status: Annotated[SchemeStatus | None, typer.Option("--status")] = None,
+    programme: Annotated[str | None, typer.Option("--programme")] = None,
+    funding_source: Annotated[
+        str | None, typer.Option("--funding-source", help="Schemes with budget from it.")
+    ] = None,
+    project_manager: Annotated[str | None, typer.Option("--project-manager")] = None,
 ) -> None:
-    """The programme board: every scheme with its dates, slippage and RAG."""
+    """The programme board: every scheme with its dates, slippage and RAG; the filters
+    narrow it (all must hold; text is matched without regard to case)."""
+    wanted = SchemeFilter(rag, status, programme, funding_source, project_manager)
     with open_container(ctx, today=parse_date(today)) as container:
-        shown = board(container, operator_principal(container), parse_date(as_of))
-    emit(shown.rows, format, BOARD_COLUMNS, f"Programme board, {shown.position.describe()}")
+        shown = board(container, operator_principal(container), parse_date(as_of), wanted)
+    title = f"Programme board, {shown.position.describe()}"
+    if wanted.describe():
+        title += f" · {wanted.describe()}"
+    emit(shown.rows, format, BOARD_COLUMNS, title)
 
 
 class SchemeFormat(StrEnum):
@@ -72,5 +86,5 @@ def scheme_command(
     print_table(
         [{**e, "payload": to_json(e["payload"]).replace("\n", " ")} for e in events],
         ["occurred_on", "type", "actor", "payload"],
-        f"History of {scheme_id}",
+        f"History of {details['scheme_id']}",
     )

@@ -3,27 +3,44 @@
 Councils head their columns in many ways ("Anti. Completion Date", "Funding Source",
 "Budget (£k)"). A heading is compared, after normalising case, punctuation and a few
 abbreviations, with the names each field is known by (`ALIASES`). Cells come from CSV as
-text and from Excel as numbers, dates or text; the parsers here accept both, so the same
-register gives the same values whichever way it was saved.
+text and from Excel as numbers, dates or text; the parsers (in `events.values`, shared with
+`capital log`) accept both, so the same register gives the same values whichever way it
+was saved.
 
-Pure: standard library only.
+Pure: standard library and the event contract only.
 """
 
 from __future__ import annotations
 
-import calendar
 import datetime as dt
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import Decimal
 from enum import StrEnum
 
-Cell = str | int | float | Decimal | dt.date | dt.datetime | None
-"""One spreadsheet cell as a reader gives it: CSV gives text, Excel typed values."""
+# Money and dates are read by the one shared parser; the names stay importable from here.
+from events.values import (
+    DATE_EXAMPLES,
+    MONEY_EXAMPLES,
+    Cell,
+    MonthEnd,
+    ParsedDate,
+    format_money,
+    parse_date,
+    parse_money,
+)
 
-PENNY = Decimal("0.01")
-EXCEL_EPOCH = dt.date(1899, 12, 30)  # serial day 0 in Excel's (1900, Lotus-compatible) system
+__all__ = [
+    "DATE_EXAMPLES",
+    "MONEY_EXAMPLES",
+    "Cell",
+    "MonthEnd",
+    "ParsedDate",
+    "format_money",
+    "parse_date",
+    "parse_money",
+]
 PLACEHOLDERS = frozenset({"tbc", "tba", "n a", "na", "n k", "nk", "none", "unknown", "-", "?"})
 """Cell texts that mean "not known yet": read as empty, and said so."""
 
@@ -378,138 +395,3 @@ def cell_text(cell: Cell) -> str | None:
 def is_placeholder(text: str) -> bool:
     """'TBC', 'N/A', '-' and the like: nothing is known yet."""
     return normalise_heading(text) in PLACEHOLDERS or text.strip() in PLACEHOLDERS
-
-
-_MONEY = re.compile(
-    r"^(?P<sign>-)?\s*(?:£|gbp)?\s*(?P<minus>-)?\s*"
-    r"(?P<number>\d[\d,]*(?:\.\d*)?|\.\d+)\s*"
-    r"(?P<unit>k|m|mn|bn|thousand|million|millions|billion)?$",
-    re.IGNORECASE,
-)
-_UNITS = {
-    "k": Decimal(1000),
-    "thousand": Decimal(1000),
-    "m": Decimal(1_000_000),
-    "mn": Decimal(1_000_000),
-    "million": Decimal(1_000_000),
-    "millions": Decimal(1_000_000),
-    "bn": Decimal(1_000_000_000),
-    "billion": Decimal(1_000_000_000),
-}
-MONEY_EXAMPLES = "e.g. 120000, £120,000, £785k or £4.675m"
-
-
-def parse_money(cell: Cell, scale: Decimal = Decimal(1)) -> Decimal:
-    """Pounds as a Decimal to the penny: `£4.675m`, `£785k`, `£120,000`, `4675000`, or an
-    Excel number. `scale` applies to plain numbers from a column headed in £k or £m.
-    ValueError says what was wrong."""
-    if isinstance(cell, bool) or cell is None:
-        raise ValueError(f"{cell!r} is not an amount of money ({MONEY_EXAMPLES})")
-    if isinstance(cell, int | float | Decimal):
-        # repr of a float is the shortest text that round-trips: 0.1 stays 0.1, not 0.1000..01
-        return _pennies(Decimal(repr(cell) if isinstance(cell, float) else cell) * scale)
-    if isinstance(cell, dt.date):
-        raise ValueError(f"{cell.isoformat()} is a date, not an amount of money")
-    text = " ".join(cell.split())
-    match = _MONEY.match(text)
-    if match is None:
-        raise ValueError(f"{text!r} is not an amount of money ({MONEY_EXAMPLES})")
-    try:
-        number = Decimal(match["number"].replace(",", ""))
-    except InvalidOperation:
-        raise ValueError(f"{text!r} is not an amount of money ({MONEY_EXAMPLES})") from None
-    unit = match["unit"]
-    number *= _UNITS[unit.lower()] if unit else scale
-    return _pennies(-number if match["sign"] or match["minus"] else number)
-
-
-def _pennies(amount: Decimal) -> Decimal:
-    return amount.quantize(PENNY, rounding=ROUND_HALF_UP)
-
-
-def format_money(amount: Decimal) -> str:
-    """£4,675,000 or £1,234.50: how people read amounts in messages."""
-    places = 0 if amount == amount.to_integral_value() else 2
-    sign = "-" if amount < 0 else ""
-    return f"{sign}£{abs(amount):,.{places}f}"
-
-
-class MonthEnd(StrEnum):
-    """Which day a month-only date ('Mar-24', 'March 2024') means."""
-
-    first = "first"  # starts and approvals: the month's first day
-    last = "last"  # completions: the month's last day
-
-
-@dataclass(frozen=True)
-class ParsedDate:
-    value: dt.date
-    month_only: bool = False
-
-
-_MONTHS = {
-    name: number
-    for number in range(1, 13)
-    for name in (calendar.month_name[number].lower(), calendar.month_abbr[number].lower())
-} | {"sept": 9}
-_MONTH = "(?P<month>[a-z]+)\\.?"
-_YEAR = "(?P<year>\\d{4}|\\d{2})"
-_DATE_PATTERNS = (
-    # 2024-03-15, 2024-03-15T00:00:00, 2024-03-15 00:00:00 (CSV saved from Excel)
-    re.compile(r"^(?P<year>\d{4})-(?P<month>\d{1,2})-(?P<day>\d{1,2})(?:[ t][\d:.]+)?$"),
-    # 15/03/2024, 15-03-24, 15.03.2024: day first, as UK registers are written
-    re.compile(r"^(?P<day>\d{1,2})[/.-](?P<month>\d{1,2})[/.-]" + _YEAR + "$"),
-    # 15 March 2024, 15th Mar 24, 15-Mar-2024
-    re.compile(r"^(?P<day>\d{1,2})(?:st|nd|rd|th)?[\s-]+" + _MONTH + r"[\s,-]+" + _YEAR + "$"),
-)
-_MONTH_PATTERNS = (
-    re.compile(r"^(?P<year>\d{4})-(?P<month>\d{1,2})$"),  # 2024-03
-    re.compile(r"^(?P<month>\d{1,2})/(?P<year>\d{4})$"),  # 03/2024
-    re.compile("^" + _MONTH + r"[\s,/-]+" + _YEAR + "$"),  # Mar-24, March 2024
-)
-DATE_EXAMPLES = "e.g. 2024-03-15, 15/03/2024, 15 March 2024, or Mar-24 for a month"
-
-
-def parse_date(cell: Cell, month_end: MonthEnd) -> ParsedDate:
-    """A date from ISO text, `dd/mm/yyyy` (day first), `15 March 2024`, a month alone
-    (`Mar-24`, `March 2024`, `2024-03`: the first or last day per `month_end`), or an Excel
-    date cell. ValueError says what was wrong."""
-    if isinstance(cell, dt.datetime):
-        return ParsedDate(cell.date())
-    if isinstance(cell, dt.date):
-        return ParsedDate(cell)
-    if isinstance(cell, int | float) and not isinstance(cell, bool):
-        return ParsedDate(_excel_serial(cell))
-    text = " ".join(str(cell or "").split()).lower()
-    for pattern in _DATE_PATTERNS:
-        match = pattern.match(text)
-        if match:
-            return ParsedDate(_date(match["year"], match["month"], match["day"], text))
-    for pattern in _MONTH_PATTERNS:
-        match = pattern.match(text)
-        if match:
-            first = _date(match["year"], match["month"], "1", text)
-            if month_end is MonthEnd.first:
-                return ParsedDate(first, month_only=True)
-            last_day = calendar.monthrange(first.year, first.month)[1]
-            return ParsedDate(first.replace(day=last_day), month_only=True)
-    raise ValueError(f"{str(cell).strip()!r} is not a date ({DATE_EXAMPLES})")
-
-
-def _date(year: str, month: str, day: str, text: str) -> dt.date:
-    month_number = int(month) if month.isdigit() else _MONTHS.get(month)
-    if month_number is None:
-        raise ValueError(f"{text!r}: {month!r} is not a month")
-    full_year = int(year) + 2000 if len(year) == 2 else int(year)
-    try:
-        return dt.date(full_year, month_number, int(day))
-    except ValueError as error:
-        raise ValueError(f"{text!r} is not a date ({error})") from None
-
-
-def _excel_serial(serial: float) -> dt.date:
-    """Excel stores a date as days since 1899-12-30; a cell not formatted as a date shows
-    the number, and some tools export it that way."""
-    if not 1 <= serial < 2_958_466:  # 9999-12-31
-        raise ValueError(f"{serial!r} is not a date ({DATE_EXAMPLES})")
-    return EXCEL_EPOCH + dt.timedelta(days=int(serial))

@@ -5,7 +5,7 @@ chosen by the composition root."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,6 +20,7 @@ from services.notifier.settings import NotifierSettings
 from services.notifier.store import (
     Alert,
     AlertDelivery,
+    AlertFilter,
     AlertWithDeliveries,
     DeliveryStatus,
     Subscriber,
@@ -139,25 +140,42 @@ class NotifierService:
 
     # Alerts ---------------------------------------------------------------------------
 
-    def alerts(
-        self, scheme_id: str | None = None, since: dt.datetime | None = None
-    ) -> list[AlertWithDeliveries]:
+    def alerts(self, wanted: AlertFilter | None = None) -> list[AlertWithDeliveries]:
         with self._sessions() as session:
-            return list_alerts(session, scheme_id=scheme_id, since=since)
+            return list_alerts(session, wanted)
 
     def acknowledge(self, id_or_prefix: str, actor: str) -> Acknowledged:
+        (done,) = self.acknowledge_all([id_or_prefix], None, actor)
+        return done
+
+    def acknowledge_all(
+        self, ids_or_prefixes: Sequence[str], wanted: AlertFilter | None, actor: str
+    ) -> list[Acknowledged]:
+        """Acknowledge the alerts named (by id or a unique prefix) and those `wanted`
+        picks, in one transaction: an id that names no alert, or several, acknowledges
+        nothing. Alerts acknowledged already are reported, not changed."""
         with transaction(self._sessions) as session:
-            found = find_alerts(session, id_or_prefix)
-            if len(found) != 1:
-                problem = "no alert" if not found else "more than one alert"
-                raise NotFound(f"{problem} with id {id_or_prefix!r}")
-            alert = found[0]
-            if alert.acknowledged_at is not None:
-                return Acknowledged(alert, now=False)
-            alert.acknowledged_at = self._now()
-            alert.acknowledged_by = actor
-            session.add(alert)
-            return Acknowledged(alert, now=True)
+            chosen: dict[str, Alert] = {}
+            for id_or_prefix in ids_or_prefixes:
+                found = find_alerts(session, id_or_prefix)
+                if len(found) != 1:
+                    problem = "no alert" if not found else "more than one alert"
+                    raise NotFound(f"{problem} with id {id_or_prefix!r}")
+                chosen.setdefault(found[0].alert_id, found[0])
+            if wanted is not None:
+                for alert in session.exec(wanted.query()):
+                    chosen.setdefault(alert.alert_id, alert)
+            done = []
+            now = self._now()
+            for alert in chosen.values():
+                if alert.acknowledged_at is not None:
+                    done.append(Acknowledged(alert, now=False))
+                    continue
+                alert.acknowledged_at = now
+                alert.acknowledged_by = actor
+                session.add(alert)
+                done.append(Acknowledged(alert, now=True))
+            return done
 
     def delivery_counts(self) -> dict[str, int]:
         with self._sessions() as session:

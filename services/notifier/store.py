@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Column, DateTime, Index, Text, TypeDecorator, update
+from sqlalchemy import Column, DateTime, Index, Text, TypeDecorator, func, update
 from sqlalchemy.engine import Dialect
 from sqlmodel import Field, Session, SQLModel, col, select
 
@@ -379,17 +379,34 @@ class AlertWithDeliveries:
         return "none"
 
 
+@dataclass(frozen=True)
+class AlertFilter:
+    """Which alerts a reader asked for; every condition given must hold. The scheme id is
+    compared without regard to case. One place for the CLI and the HTTP API."""
+
+    scheme_id: str | None = None
+    since: dt.datetime | None = None
+    unacknowledged: bool = False
+
+    @property
+    def narrows(self) -> bool:
+        return self.scheme_id is not None or self.since is not None or self.unacknowledged
+
+    def query(self) -> Any:
+        query = select(Alert).order_by(col(Alert.raised_at).desc(), col(Alert.alert_id))
+        if self.scheme_id is not None:
+            query = query.where(func.lower(Alert.scheme_id) == self.scheme_id.strip().lower())
+        if self.since is not None:
+            query = query.where(Alert.raised_at >= self.since)
+        if self.unacknowledged:
+            query = query.where(col(Alert.acknowledged_at).is_(None))
+        return query
+
+
 def list_alerts(
-    session: Session,
-    scheme_id: str | None = None,
-    since: dt.datetime | None = None,
-    limit: int | None = None,
+    session: Session, wanted: AlertFilter | None = None, limit: int | None = None
 ) -> list[AlertWithDeliveries]:
-    query = select(Alert).order_by(col(Alert.raised_at).desc(), col(Alert.alert_id))
-    if scheme_id is not None:
-        query = query.where(Alert.scheme_id == scheme_id)
-    if since is not None:
-        query = query.where(Alert.raised_at >= since)
+    query = (wanted or AlertFilter()).query()
     if limit is not None:
         query = query.limit(limit)
     alerts = list(session.exec(query))

@@ -35,8 +35,9 @@ from sqlalchemy import (
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session
 
-from events import Envelope, EventType, Rag, SchemeSnapshot, SchemeStatus, decode_envelope
+from events import Envelope, EventType, Rag, SchemeSnapshot, SchemeStatus
 from events import payloads as p
+from events.codec import decode_stored
 from events.payloads import PublicSensitivity
 from programme.rag import RagPolicy, days_overdue, snapshot
 from programme.scheme import UNALLOCATED, FundingLine, SchemeState, allocate
@@ -375,7 +376,7 @@ def report_histories(session: Session, scope: ReportScope) -> dict[str, list[Env
         query = query.where(SchemeEvent.recorded_on <= scope.as_of)
     histories: dict[str, list[Envelope]] = defaultdict(list)
     for scheme_id, text in session.execute(query):
-        histories[scheme_id].append(decode_envelope(text))
+        histories[scheme_id].append(decode_stored(text))
     return histories
 
 

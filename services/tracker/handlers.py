@@ -13,13 +13,21 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
 from events import DecodeError, Envelope, EventType, SchemeStateChanged, decode_as, encode
-from events.codec import decode_envelope
+from events.codec import decode_envelope, decode_stored
 from programme.rag import RagPolicy, snapshot
-from programme.scheme import EventRejected, SchemeState, apply, dump_state, load_state
-from projection.database import SessionFactory, transaction
+from programme.scheme import (
+    CLOCK_SKEW,
+    EventRejected,
+    SchemeState,
+    admit,
+    dump_state,
+    load_state,
+)
+from projection.database import SessionFactory, transaction, write_transaction
 from projection.dead_letters import record_dead_letter
 from projection.tables import FundingMovement, Scheme, SchemeEvent, SchemeVersion
 
@@ -56,8 +64,10 @@ class SchemeTracker:
         policy: RagPolicy,
         today: Callable[[], dt.date],
         now: Callable[[], dt.datetime],
+        latest_recorded_at: Callable[[], dt.datetime] | None = None,
     ) -> None:
         self._sessions = sessions
+        self._latest_recorded_at = latest_recorded_at or (lambda: now() + CLOCK_SKEW)
         self._policy = policy
         self._today = today
         self._now = now
@@ -70,29 +80,42 @@ class SchemeTracker:
         if event.recorded_at is None:
             event = event.model_copy(update={"recorded_at": self._now()})
         try:
-            return self._apply(event)
+            return self._apply_once(event)
         except EventRejected as error:
             return self._refuse(
                 Refused(str(error), raw, str(event.event_id), event.scheme_id), source
             )
 
+    def _apply_once(self, event: Envelope) -> Applied | Duplicate:
+        """Two publishers or workers applying the same event (or registering the same
+        scheme) at the same moment meet on the unique key: the loser rolls back and, on
+        its second pass, finds the event stored (a Duplicate) or the scheme registered."""
+        try:
+            return self._apply(event)
+        except IntegrityError:
+            log.info("event %s stored concurrently elsewhere; checking again", event.event_id)
+            return self._apply(event)
+
     def _apply(self, event: Envelope) -> Applied | Duplicate:
-        with transaction(self._sessions) as session:
+        with write_transaction(self._sessions) as session:
+            # Lock the scheme before asking whether the event was seen: whoever applied it
+            # concurrently held the lock until its commit, so the question sees its answer.
+            row = session.exec(
+                select(Scheme).where(Scheme.scheme_id == event.scheme_id).with_for_update()
+            ).first()
             seen = session.exec(
                 select(SchemeEvent).where(SchemeEvent.event_id == str(event.event_id))
             ).first()
             if seen is not None:
-                if not event.same_event_as(decode_envelope(seen.envelope_json)):
+                if not event.same_event_as(decode_stored(seen.envelope_json)):
                     raise EventRejected(
                         f"event_id {event.event_id} was already used for a different event"
                     )
-                return Duplicate(decode_as(SchemeStateChanged, seen.state_change_json))
-            row = session.exec(
-                select(Scheme).where(Scheme.scheme_id == event.scheme_id).with_for_update()
-            ).first()
+                emitted = decode_as(SchemeStateChanged, seen.state_change_json, stored=True)
+                return Duplicate(emitted)
             before = load_state(row.state_json) if row else None
-            after = apply(before, event)
             today = self._today()
+            after = admit(before, event, self._latest_recorded_at(), today)
             change = SchemeStateChanged(
                 message_id=SchemeStateChanged.message_id_for(event.event_id),
                 scheme_id=event.scheme_id,

@@ -39,8 +39,8 @@ def list_alerts(
     since: Annotated[dt.date | None, Query(description="Raised on or after this date.")] = None,
 ) -> dict[str, Any]:
     """Alerts, newest first, with their delivery status (rows of `capital alerts`)."""
-    where = alerting.AlertFilter(scheme_id, since, unacknowledged)
-    rows = alerting.alerts(container, principal, where)
+    query = alerting.AlertQuery(scheme_id, since, unacknowledged)
+    rows = alerting.alerts(container, principal, query)
     return {"count": len(rows), "data": rows}
 
 
@@ -51,18 +51,24 @@ def acknowledge_alert(
     principal: CurrentPrincipal,
 ) -> dict[str, Any]:
     """Acknowledge one alert: seen, and being dealt with."""
-    result = alerting.acknowledge(container, principal, [alert_id])
-    if result.not_found:
-        raise HTTPException(404, f"no alert, or more than one, with id {alert_id!r}")
-    return _acknowledged(result)
+    try:
+        done = alerting.acknowledge(container, principal, [alert_id])
+    except alerting.NotFound as error:
+        raise HTTPException(404, str(error)) from None
+    return _acknowledged(done)
 
 
-@router.post("/api/alerts/ack")
+@router.post("/api/alerts/ack", responses={404: {"description": "An id names no alert."}})
 def acknowledge_alerts(
     body: AcknowledgeMany, container: ContainerDep, principal: CurrentPrincipal
 ) -> dict[str, Any]:
-    """Acknowledge several alerts; ids not found are listed, the rest acknowledged."""
-    return _acknowledged(alerting.acknowledge(container, principal, body.alert_ids))
+    """Acknowledge several alerts, all or none: an id that names no alert (or several)
+    acknowledges nothing (404)."""
+    try:
+        done = alerting.acknowledge(container, principal, body.alert_ids)
+    except alerting.NotFound as error:
+        raise HTTPException(404, str(error)) from None
+    return _acknowledged(done)
 
 
 @router.get("/api/subscribers")
@@ -104,16 +110,15 @@ def remove_subscriber(
     return {"removed": shown, "id": number, "cancelled_deliveries": cancelled}
 
 
-def _acknowledged(result: alerting.Acknowledgements) -> dict[str, Any]:
+def _acknowledged(done: list[alerting.Acknowledged]) -> dict[str, Any]:
     return {
         "acknowledged": [
             {
-                "alert_id": done.alert.alert_id,
-                "now": done.now,
-                "acknowledged_by": done.alert.acknowledged_by,
-                "acknowledged_at": done.alert.acknowledged_at,
+                "alert_id": item.alert.alert_id,
+                "now": item.now,
+                "acknowledged_by": item.alert.acknowledged_by,
+                "acknowledged_at": item.alert.acknowledged_at,
             }
-            for done in result.done
-        ],
-        "not_found": result.not_found,
+            for item in done
+        ]
     }

@@ -18,6 +18,7 @@ from capital.application.reporting import (
     UnsupportedFormat,
 )
 from events import Rag, SchemeStatus
+from programme.board import SchemeFilter
 
 router = APIRouter(tags=["programme"])
 
@@ -49,7 +50,7 @@ def list_schemes(
 ) -> dict[str, Any]:
     """The programme board: every scheme with dates, slippage and RAG, filtered. Rows are
     the rows of `capital schemes --format json`."""
-    where = schemes.BoardFilter(rag, status, programme, funding_source, project_manager, q)
+    where = SchemeFilter(rag, status, programme, funding_source, project_manager, q)
     shown = schemes.board(container, principal, as_of, where, today)
     return {
         "position": shown.position.describe(),

@@ -149,6 +149,10 @@ class _Span:
     rag: Rag
 
 
+AXIS_YEARS = 10
+"""How many years either side of the judging date a completion chart's axis may reach."""
+
+
 def completion_charts(cards: Sequence[SchemeCard], judged_on: dt.date) -> list[str]:
     """Baseline against anticipated (or actual) completion per scheme, on one time axis
     shared by every chart, at most TIMELINE_ROWS_PER_CHART schemes each so a chart fits a
@@ -164,8 +168,11 @@ def completion_charts(cards: Sequence[SchemeCard], judged_on: dt.date) -> list[s
         for c in cards
     ]
     dates = [d for s in spans for d in (s.baseline, s.expected) if d] + [judged_on]
-    start = dt.date(min(dates).year, 1, 1)
-    end = dt.date(max(dates).year + 1, 1, 1)
+    # The axis spans the years the dates fall in, but at most AXIS_YEARS either side of the
+    # judging date: a date typed far out (2100-12-31) is drawn at the edge, not as a
+    # century of gridlines, and no year past the calendar's last is ever needed.
+    start = dt.date(max(min(dates).year, judged_on.year - AXIS_YEARS), 1, 1)
+    end = dt.date(min(max(dates).year, judged_on.year + AXIS_YEARS) + 1, 1, 1)
     chunks = [
         spans[i : i + TIMELINE_ROWS_PER_CHART]
         for i in range(0, len(spans), TIMELINE_ROWS_PER_CHART)
@@ -179,7 +186,8 @@ def _timeline(spans: Sequence[_Span], start: dt.date, end: dt.date, judged_on: d
     span_days = (end - start).days
 
     def x_of(when: dt.date) -> float:
-        return label_width + plot_width * (when - start).days / span_days
+        shown = min(max(when, start), end)
+        return label_width + plot_width * (shown - start).days / span_days
 
     bottom = top + row_height * max(len(spans), 1)
     body = _timeline_legend(label_width, 16)

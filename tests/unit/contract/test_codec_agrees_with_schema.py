@@ -22,14 +22,19 @@ from pydantic import AwareDatetime, BaseModel
 
 from events import DecodeError, decode_envelope
 from events.envelope import PAYLOAD_MODELS, TYPE_ALIASES, Envelope, canonical_type
+from events.limits import EARLIEST_DATE, LATEST_DATE
 from events.wire import WHITESPACE
 from tests.unit.contract.validation import problems, validator_for
 
 ENVELOPE = validator_for("envelope")
 TYPE_NAMES = [t.value for t in PAYLOAD_MODELS] + sorted(TYPE_ALIASES)
-SPACES = "\t\n\x0b\x0c\r \x85\xa0\u1680\u2000\u2001\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
+# Whitespace that may surround valid text (control characters never may: events.limits).
+SPACES = " \xa0\u1680\u2000\u2001\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
 assert all(ch in SPACES or ch not in WHITESPACE for ch in SPACES)
-TEXT = st.characters(exclude_categories=("Cs",))
+TEXT = st.characters(
+    exclude_categories=("Cs", "Cc"),
+    exclude_characters="\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069",
+)
 LIMITS = (
     "min_length",
     "max_length",
@@ -103,11 +108,14 @@ def values_of(annotation: Any, found: dict[str, Any]) -> st.SearchStrategy[Any]:
         offsets = st.integers(-23 * 60 - 59, 23 * 60 + 59).map(
             lambda m: dt.timezone(dt.timedelta(minutes=m))
         )
-        return st.builds(
-            lambda when, zone: when.replace(tzinfo=zone).isoformat(), st.datetimes(), offsets
+        # A day inside the plausible range whatever the offset (events.limits).
+        moments = st.datetimes(
+            dt.datetime.combine(EARLIEST_DATE, dt.time()) + dt.timedelta(days=1),
+            dt.datetime.combine(LATEST_DATE, dt.time()) - dt.timedelta(days=1),
         )
+        return st.builds(lambda when, zone: when.replace(tzinfo=zone).isoformat(), moments, offsets)
     if annotation is dt.date:
-        return st.dates().map(dt.date.isoformat)
+        return st.dates(EARLIEST_DATE, LATEST_DATE).map(dt.date.isoformat)
     if annotation is uuid.UUID:
         return st.uuids().map(str)
     if annotation is Decimal:

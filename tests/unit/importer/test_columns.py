@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from decimal import Decimal
 
 import pytest
@@ -39,6 +40,32 @@ from services.importer.columns import (
 )
 def test_understands_money_as_registers_write_it(cell, pounds):
     assert parse_money(cell) == Decimal(pounds)
+
+
+@pytest.mark.parametrize(
+    ("cell", "why"),
+    [
+        ("1,2", "a comma separates thousands"),
+        ("12,34", "a comma separates thousands"),
+        ("1234,567", "a comma separates thousands"),
+        ("£1,5m", "a comma separates thousands"),
+        ("1,234.567", "fractions of a penny"),
+        ("1.234", "fractions of a penny"),
+        ("1.234,56", "the European way"),
+        ("€1.234.567,89", "the European way"),
+    ],
+)
+def test_money_that_could_be_read_two_ways_is_refused_not_guessed(cell, why):
+    with pytest.raises(ValueError, match=rf"^{re.escape(repr(cell))} is ambiguous: .*{why}"):
+        parse_money(cell)
+
+
+def test_unambiguous_money_with_separators_and_units_still_parses():
+    assert parse_money("1,234") == Decimal("1234.00")
+    assert parse_money("£4.25m") == Decimal("4250000.00")
+    assert parse_money("£4.6755m") == Decimal("4675500.00")
+    assert parse_money("4.675", Decimal(1000)) == Decimal("4675.00")  # a £k column
+    assert parse_money(1234.567) == Decimal("1234.57")  # an Excel number is not text
 
 
 def test_amounts_from_text_and_from_excel_numbers_are_equal_so_event_ids_match():
@@ -182,3 +209,9 @@ def test_reports_every_heading_it_does_not_import_and_why():
         "Ward": "not a heading the importer knows",
         "Total Budget": "the earlier column 'Budget' is used",
     }
+
+
+@pytest.mark.parametrize("cell", ["31/12/9999", "0024-03-15", "Dec-2150", 2_958_000])
+def test_a_date_no_capital_scheme_can_have_is_refused_with_the_range(cell):
+    with pytest.raises(ValueError, match=r"outside the dates a capital scheme can have"):
+        parse_date(cell, MonthEnd.last)

@@ -138,7 +138,8 @@ def test_a_long_description_gives_a_short_title_and_is_kept_whole():
         ),
         ({"funding": ":99000"}, Kind.bad_funding, "Funding Source: ':99000' names no source"),
         ({"funding": "CCIP6:lots"}, Kind.bad_funding, "Funding Source CCIP6: 'lots' is not an"),
-        ({"budget": "£99000000000000000"}, Kind.invalid_event, "scheme.registered: payload.budget"),
+        ({"budget": "£99000000000000000"}, Kind.bad_money, "'£99000000000000000' is more money"),
+        ({"budget": "1,2"}, Kind.bad_money, "'1,2' is ambiguous"),
     ],
 )
 def test_each_kind_of_bad_row_is_refused_with_a_message_naming_the_column(changes, kind, says):

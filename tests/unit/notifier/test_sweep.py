@@ -66,11 +66,12 @@ def test_overdue_is_raised_once_per_anticipated_date_however_many_mornings_pass(
 
 
 def test_a_new_date_that_passes_in_turn_is_overdue_again(
-    build_notifier: BuildNotifier, track, sessions: SessionFactory
+    build_notifier: BuildNotifier, track, sessions: SessionFactory, clock: FakeClock
 ) -> None:
     notifier = build_notifier()
     track(*LATE)
     notifier.sweep.run(day("2024-07-29"))
+    clock.advance(days=1, hours=8)  # the next day, when the new date is recorded
     track(
         event(
             "completion.revised",

@@ -8,6 +8,7 @@ import datetime as dt
 import io
 import json
 import xml.etree.ElementTree as ElementTree
+from dataclasses import replace
 from decimal import Decimal
 
 import pytest
@@ -21,6 +22,8 @@ from services.reporter.render.charts import budget_by_source_chart, completion_c
 from services.reporter.render.workbook import CURRENCY_FORMAT
 from tests.unit.reporter.pages import PackPage, fill, fill_of
 from tests.unit.reporter.scenario import JUDGED_ON, POLICY, histories, states
+
+SVG = "{http://www.w3.org/2000/svg}"
 
 AS_OF = dt.date(2024, 7, 29)
 
@@ -255,8 +258,16 @@ class TestHtmlPack:
 class TestCharts:
     def test_are_well_formed_svg_with_labels_escaped(self) -> None:
         svg = ElementTree.fromstring(budget_by_source_chart(FUNDING.rows))
-        labels = [element.text for element in svg.iter("{http://www.w3.org/2000/svg}text")]
+        labels = [element.text for element in svg.iter(f"{SVG}text")]
         assert "Salix & Partners <UK>" in labels
+
+    def test_a_completion_far_in_the_future_is_drawn_at_the_axis_edge_not_a_crash(self) -> None:
+        # Stored before dates were limited; the axis must not need the year 10000.
+        cards = [replace(card, anticipated_completion=dt.date.max) for card in pack().cards]
+        (chart,) = completion_charts(cards, JUDGED_ON)
+        years = [e.text for e in ElementTree.fromstring(chart).iter(f"{SVG}text")]
+        assert str(JUDGED_ON.year + 10) in years
+        assert str(JUDGED_ON.year + 11) not in years
 
     def test_split_the_completion_timeline_so_each_chart_fits_a_page(self) -> None:
         cards = pack().cards * 12  # 48 rows
