@@ -10,6 +10,7 @@ from fastapi import APIRouter, HTTPException, Path, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
 
+from capital.api.responses import ExactJSONResponse
 from capital.api.security import (
     SESSION_COOKIE,
     ContainerDep,
@@ -99,10 +100,10 @@ def me(principal: CurrentPrincipal) -> dict[str, Any]:
 
 
 @router.get("/api/users")
-def list_users(container: ContainerDep, principal: CurrentPrincipal) -> dict[str, Any]:
+def list_users(container: ContainerDep, principal: CurrentPrincipal) -> ExactJSONResponse:
     """Every user with their roles (administrators)."""
     users = [asdict(u) for u in accounts.list_users(container.sessions, principal)]
-    return {"count": len(users), "data": users}
+    return ExactJSONResponse({"count": len(users), "data": users})
 
 
 @router.post("/api/users", status_code=201)
@@ -150,10 +151,10 @@ def issue_token(
 
 
 @router.get("/api/tokens")
-def list_tokens(container: ContainerDep, principal: CurrentPrincipal) -> dict[str, Any]:
+def list_tokens(container: ContainerDep, principal: CurrentPrincipal) -> ExactJSONResponse:
     """Every token and session issued, never their secrets (administrators)."""
     tokens = [asdict(t) for t in accounts.list_tokens(container.sessions, principal)]
-    return {"count": len(tokens), "data": tokens}
+    return ExactJSONResponse({"count": len(tokens), "data": tokens})
 
 
 @router.delete("/api/tokens/{token_id}", status_code=204, responses={404: {"description": "-"}})
@@ -193,5 +194,3 @@ async def _sign_in(
         ) from None
     except accounts.SignInRefused:
         raise HTTPException(401, "wrong email or password") from None
-
-

@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, HTTPException, Path, Query
 from pydantic import BaseModel, Field
 
+from capital.api.responses import ExactJSONResponse
 from capital.api.security import ContainerDep, CurrentPrincipal
 from capital.application import alerting
 from events import Severity
@@ -37,11 +38,11 @@ def list_alerts(
     unacknowledged: bool = False,
     scheme_id: Annotated[str | None, Query(max_length=64)] = None,
     since: Annotated[dt.date | None, Query(description="Raised on or after this date.")] = None,
-) -> dict[str, Any]:
+) -> ExactJSONResponse:
     """Alerts, newest first, with their delivery status (rows of `capital alerts`)."""
     where = alerting.AlertFilter(scheme_id, since, unacknowledged)
     rows = alerting.alerts(container, principal, where)
-    return {"count": len(rows), "data": rows}
+    return ExactJSONResponse({"count": len(rows), "data": rows})
 
 
 @router.post("/api/alerts/{alert_id}/ack", responses={404: {"description": "No such alert."}})
@@ -49,7 +50,7 @@ def acknowledge_alert(
     alert_id: Annotated[str, Path(min_length=4, max_length=64)],
     container: ContainerDep,
     principal: CurrentPrincipal,
-) -> dict[str, Any]:
+) -> ExactJSONResponse:
     """Acknowledge one alert: seen, and being dealt with."""
     result = alerting.acknowledge(container, principal, [alert_id])
     if result.not_found:
@@ -60,16 +61,16 @@ def acknowledge_alert(
 @router.post("/api/alerts/ack")
 def acknowledge_alerts(
     body: AcknowledgeMany, container: ContainerDep, principal: CurrentPrincipal
-) -> dict[str, Any]:
+) -> ExactJSONResponse:
     """Acknowledge several alerts; ids not found are listed, the rest acknowledged."""
     return _acknowledged(alerting.acknowledge(container, principal, body.alert_ids))
 
 
 @router.get("/api/subscribers")
-def list_subscribers(container: ContainerDep, principal: CurrentPrincipal) -> dict[str, Any]:
+def list_subscribers(container: ContainerDep, principal: CurrentPrincipal) -> ExactJSONResponse:
     """Who receives alerts (webhook URLs masked: they are secret)."""
     rows = alerting.subscribers(container, principal)
-    return {"count": len(rows), "data": rows}
+    return ExactJSONResponse({"count": len(rows), "data": rows})
 
 
 @router.post("/api/subscribers", status_code=201)
@@ -79,8 +80,14 @@ def add_subscriber(
     """Subscribe a person by email or a channel by webhook."""
     try:
         saved = alerting.subscribe(
-            container, principal, body.channel, body.address, body.role, body.severity,
-            body.schemes, body.digest,
+            container,
+            principal,
+            body.channel,
+            body.address,
+            body.role,
+            body.severity,
+            body.schemes,
+            body.digest,
         )
     except ValueError as error:
         raise HTTPException(422, str(error)) from None
@@ -104,16 +111,18 @@ def remove_subscriber(
     return {"removed": shown, "id": number, "cancelled_deliveries": cancelled}
 
 
-def _acknowledged(result: alerting.Acknowledgements) -> dict[str, Any]:
-    return {
-        "acknowledged": [
-            {
-                "alert_id": done.alert.alert_id,
-                "now": done.now,
-                "acknowledged_by": done.alert.acknowledged_by,
-                "acknowledged_at": done.alert.acknowledged_at,
-            }
-            for done in result.done
-        ],
-        "not_found": result.not_found,
-    }
+def _acknowledged(result: alerting.Acknowledgements) -> ExactJSONResponse:
+    return ExactJSONResponse(
+        {
+            "acknowledged": [
+                {
+                    "alert_id": done.alert.alert_id,
+                    "now": done.now,
+                    "acknowledged_by": done.alert.acknowledged_by,
+                    "acknowledged_at": done.alert.acknowledged_at,
+                }
+                for done in result.done
+            ],
+            "not_found": result.not_found,
+        }
+    )

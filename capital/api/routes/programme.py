@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Path, Query, Response
 from fastapi.concurrency import run_in_threadpool
 
+from capital.api.responses import ExactJSONResponse
 from capital.api.security import ContainerDep, CurrentPrincipal
 from capital.application import reporting, schemes
 from capital.application.reporting import (
@@ -41,21 +42,17 @@ def list_schemes(
     programme: Annotated[str | None, Query(max_length=200)] = None,
     funding_source: Annotated[str | None, Query(max_length=200)] = None,
     project_manager: Annotated[str | None, Query(max_length=200)] = None,
-    q: Annotated[
-        str | None, Query(max_length=200, description="Text in the id or title.")
-    ] = None,
+    q: Annotated[str | None, Query(max_length=200, description="Text in the id or title.")] = None,
     as_of: AsOf = None,
     today: Today = None,
-) -> dict[str, Any]:
+) -> ExactJSONResponse:
     """The programme board: every scheme with dates, slippage and RAG, filtered. Rows are
     the rows of `capital schemes --format json`."""
     where = schemes.BoardFilter(rag, status, programme, funding_source, project_manager, q)
     shown = schemes.board(container, principal, as_of, where, today)
-    return {
-        "position": shown.position.describe(),
-        "count": len(shown.rows),
-        "data": shown.rows,
-    }
+    return ExactJSONResponse(
+        {"position": shown.position.describe(), "count": len(shown.rows), "data": shown.rows}
+    )
 
 
 @router.get("/api/schemes/{scheme_id}", responses={404: {"description": "No such scheme."}})
@@ -65,14 +62,16 @@ def get_scheme(
     principal: CurrentPrincipal,
     as_of: AsOf = None,
     today: Today = None,
-) -> dict[str, Any]:
+) -> ExactJSONResponse:
     """One scheme: its state, RAG with the reasons, and its full history."""
     record = schemes.scheme_record(container, principal, scheme_id, as_of, today)
-    return {
-        "position": record.position.describe(),
-        "scheme": record.scheme,
-        "history": record.history,
-    }
+    return ExactJSONResponse(
+        {
+            "position": record.position.describe(),
+            "scheme": record.scheme,
+            "history": record.history,
+        }
+    )
 
 
 @router.get(
