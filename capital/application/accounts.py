@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pwdlib import PasswordHash
 from sqlmodel import Session, func, select
 
+from capital.application.errors import InvalidInput
 from capital.application.principal import (
     AccessDenied,
     Operation,
@@ -187,9 +188,7 @@ def remove_user(sessions: SessionFactory, principal: Principal, name: str) -> bo
         everyone = session.exec(select(func.count()).select_from(UserAccount)).one()
         if _admins(session) == [account.name] and everyone > 1:
             raise AccessDenied(f"{account.name} is the last administrator; add another admin first")
-        for token in session.exec(
-            select(AccessToken).where(AccessToken.user_name == account.name)
-        ):
+        for token in session.exec(select(AccessToken).where(AccessToken.user_name == account.name)):
             session.delete(token)
         session.flush()
         session.delete(account)
@@ -204,16 +203,20 @@ def list_users(sessions: SessionFactory, principal: Principal) -> list[UserView]
 
 def check_password(password: str) -> None:
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise ValueError(f"a password needs at least {MIN_PASSWORD_LENGTH} characters")
+        raise InvalidInput(
+            "password", f"a password needs at least {MIN_PASSWORD_LENGTH} characters"
+        )
     if len(password) > 1024:
-        raise ValueError("a password may have at most 1024 characters")
+        raise InvalidInput("password", "a password may have at most 1024 characters")
 
 
 def normalise_name(name: str) -> str:
     """User names are email addresses in practice; compared without regard to case."""
     name = name.strip()
     if not name or len(name) > 128 or any(c.isspace() or ord(c) < 32 for c in name):
-        raise ValueError(f"{name!r} is not a user name (an email address, at most 128 characters)")
+        raise InvalidInput(
+            "email", f"{name!r} is not a user name (an email address, at most 128 characters)"
+        )
     return name.lower() if "@" in name else name
 
 
@@ -268,7 +271,12 @@ def list_tokens(sessions: SessionFactory, principal: Principal) -> list[TokenVie
         rows = session.exec(select(AccessToken).order_by(AccessToken.created_at))
         return [
             TokenView(
-                r.token_id, r.user_name, r.kind, r.created_by, r.created_at, r.expires_at,
+                r.token_id,
+                r.user_name,
+                r.kind,
+                r.created_by,
+                r.created_at,
+                r.expires_at,
                 r.revoked_at,
             )
             for r in rows

@@ -7,11 +7,12 @@ Webhook URLs carry their tokens: they are only ever shown masked.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from capital.application.errors import InvalidInput
 from capital.application.principal import Operation, Principal, require
 from capital.bootstrap import Container
 from events import Severity
@@ -95,12 +96,13 @@ def subscribe(
     schemes: Iterable[str] = (),
     digest: bool = True,
 ) -> Subscribed:
-    """Subscribe a person by email or a channel by webhook. ValueError for a bad address."""
+    """Subscribe a person by email or a channel by webhook. InvalidInput names a bad
+    address or role."""
     require(principal, Operation.manage_subscribers)
     recipient = Recipient(
         channel=channel,
-        address=email_address(address) if channel == "email" else webhook_url(address),
-        role=role_name(role),
+        address=_valid("address", email_address if channel == "email" else webhook_url, address),
+        role=_valid("role", role_name, role),
         min_severity=severity,
         schemes=frozenset(s.strip() for s in schemes),
         digest=digest,
@@ -119,6 +121,13 @@ def unsubscribe(
     require(principal, Operation.manage_subscribers)
     row, cancelled = container.notifier.unsubscribe(id_or_address, principal.attribution)
     return masked(row.channel, row.address), row.id or 0, cancelled
+
+
+def _valid(field: str, check: Callable[[str], str], text: str) -> str:
+    try:
+        return check(text)
+    except ValueError as error:
+        raise InvalidInput(field, str(error)) from None
 
 
 def alert_row(item: AlertWithDeliveries) -> dict[str, Any]:

@@ -73,7 +73,6 @@ def publish(
     with container.sessions() as session:
         known = known_scheme_ids(session)
         stored = stored_events(session, [str(event.event_id) for _, event in numbered])
-    today = container.settings.current_date()
     recorded_at = container.settings.local_now()
     line_of: dict[str, int] = {}
     for number, event in numbered:
@@ -81,7 +80,7 @@ def publish(
         if problem:
             report.errors.append(LineError(number, problem))
             continue
-        problem = _not_acceptable(event, today, stored)
+        problem = _not_acceptable(event, recorded_at, stored)
         if problem:
             report.errors.append(LineError(number, problem))
             continue
@@ -115,9 +114,14 @@ def publish(
     return report
 
 
-def _not_acceptable(event: Envelope, today: dt.date, stored: dict[str, Envelope]) -> str | None:
+def _not_acceptable(event: Envelope, now: dt.datetime, stored: dict[str, Envelope]) -> str | None:
+    today = now.date()
     if event.occurred_on > today:
         return f"occurred_on {event.occurred_on} is in the future (today is {today})"
+    # The tracker takes a scheme's events in the order they were recorded: one stamped in
+    # the future would hold back every event recorded for the scheme until then.
+    if event.recorded_at is not None and event.recorded_at.astimezone(now.tzinfo).date() > today:
+        return f"recorded_at {event.recorded_at.isoformat()} is in the future (today is {today})"
     earlier = stored.get(str(event.event_id))
     if earlier is not None and not event.same_event_as(earlier):
         return f"event_id {event.event_id} was already used for a different event"

@@ -28,29 +28,15 @@ from typer.testing import CliRunner
 
 from capital.api import create_app
 from capital.application import accounts
-from capital.application.importing import import_register
-from capital.application.principal import Principal
-from capital.bootstrap import Container, bootstrap
 from capital.cli import app as cli
-from capital.cli.demo import register_path
 from capital.settings import Settings
 from programme.permissions import Role
 from projection.tables import AccessToken
 from services.reporter.model import ReportKind
 from services.reporter.render import FORMATS, Format
+from tests.integration.api_world import PASSWORD, TODAY, USERS, World, seeded_world
 
-TODAY = dt.date(2024, 7, 29)
-PASSWORD = "correct horse battery staple"
-OPERATOR = "test-operator"
 WEBHOOK_TOKEN = "XoXb9sEcReT4wEbHoOk"
-
-USERS: dict[str, tuple[str, list[Role]]] = {
-    "admin": ("admin@council.example", [Role.admin]),
-    "head_of_capital": ("head@council.example", [Role.head_of_capital]),
-    "project_manager": ("pm@council.example", [Role.project_manager]),
-    "finance": ("finance@council.example", [Role.finance]),
-    "no_role": ("visitor@council.example", []),
-}
 ROLES = list(USERS)
 READERS = {"admin", "head_of_capital", "project_manager", "finance"}
 HEADS = {"admin", "head_of_capital"}
@@ -62,49 +48,10 @@ NEEDS = {
 }
 
 
-@dataclass
-class World:
-    """The seeded database, its container and a bearer token for each role."""
-
-    container: Container
-    url: str
-    tokens: dict[str, str]
-
-    def email(self, role: str) -> str:
-        return USERS[role][0]
-
-    def bearer(self, role: str) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self.tokens[role]}"}
-
-    def principal(self, role: str) -> Principal:
-        email, roles = USERS[role]
-        return Principal.user(email, roles)
-
-
-def seed(container: Container) -> dict[str, str]:
-    """The register as recorded on the pack's date, the morning sweep, and the users."""
-    operator = accounts.operator(container.sessions, OPERATOR)
-    import_register(container, register_path(), sheet=None, recorded_on=TODAY, principal=operator)
-    container.run_daily_sweep(TODAY, again=True)
-    admin_email, admin_roles = USERS["admin"]
-    accounts.add_user(container.sessions, operator, admin_email, admin_roles, PASSWORD)
-    admin = Principal.user(admin_email, admin_roles)
-    tokens = {}
-    for role, (email, roles) in USERS.items():
-        if role != "admin":
-            accounts.add_user(container.sessions, admin, email, roles, PASSWORD)
-        issued = accounts.issue_token(container.sessions, admin, email, dt.timedelta(days=1))
-        tokens[role] = issued.token
-    return tokens
-
-
 @pytest.fixture(scope="module")
 def world(module_database_url: str) -> Iterator[World]:
-    container = bootstrap(Settings(database_url=module_database_url, today=TODAY))
-    try:
-        yield World(container, module_database_url, seed(container))
-    finally:
-        container.close()
+    with seeded_world(module_database_url) as seeded:
+        yield seeded
 
 
 @pytest.fixture
@@ -698,7 +645,9 @@ def test_a_format_a_report_does_not_come_in_is_422(
         headers=world.bearer("finance"),
     )
     assert response.status_code == 422
-    assert f"not {fmt.value}" in response.json()["detail"]
+    [problem] = response.json()["detail"]
+    assert problem["loc"] == ["query", "format"]
+    assert problem["msg"].endswith(f"not {fmt.value}")
 
 
 def test_the_json_report_is_the_command_lines(
@@ -774,22 +723,21 @@ def test_subscribers_added_listed_and_removed_webhook_never_in_clear(
 @pytest.mark.parametrize(
     ("body", "field"),
     [
-        ({"channel": "email", "address": "not an address"}, None),
-        ({"channel": "webhook", "address": "ftp://example.org/hook"}, None),
+        ({"channel": "email", "address": "not an address"}, "address"),
+        ({"channel": "webhook", "address": "ftp://example.org/hook"}, "address"),
+        ({"channel": "email", "address": "a@council.example", "role": "chief!"}, "role"),
         ({"channel": "pigeon", "address": "x@council.example"}, "channel"),
         ({"channel": "email"}, "address"),
     ],
 )
-def test_a_bad_subscriber_is_422(
-    client: TestClient, world: World, body: dict[str, str], field: str | None
+def test_a_bad_subscriber_is_422_naming_the_field(
+    client: TestClient, world: World, body: dict[str, str], field: str
 ) -> None:
     response = client.post("/api/subscribers", json=body, headers=world.bearer("head_of_capital"))
     assert response.status_code == 422, response.text
-    detail = response.json()["detail"]
-    if field:
-        assert detail[0]["loc"] == ["body", field]
-    else:
-        assert isinstance(detail, str)
+    [problem] = response.json()["detail"]
+    assert problem["loc"] == ["body", field]
+    assert problem["msg"]
 
 
 # --- users and tokens -------------------------------------------------------------------
@@ -831,7 +779,12 @@ def test_users_and_tokens_by_an_administrator(client: TestClient, world: World) 
         json={"email": "x@council.example", "roles": [], "password": "short"},
     )
     assert short.status_code == 422
-    assert "12 characters" in short.json()["detail"]
+    [problem] = short.json()["detail"]
+    assert problem["loc"] == ["body", "password"]
+    assert "12 characters" in problem["msg"]
+    not_a_name = client.delete("/api/users/two%20words", headers=admin)
+    assert not_a_name.status_code == 422
+    assert not_a_name.json()["detail"][0]["loc"] == ["path", "email"]
     unknown = client.post("/api/users/ghost@council.example/tokens", headers=admin, json={})
     assert unknown.status_code == 404
 
@@ -1014,3 +967,89 @@ def test_a_head_of_capital_with_a_command_line_token_posts_a_slip(
         client.get(f"/api/schemes/{scheme}", headers=headers).json()["history"][-1]["event_id"]
         != override["event_id"]
     )
+
+
+# --- inputs found by fuzzing ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body"),
+    [
+        ("GET", "/api/schemes/CYPE%00", None),
+        ("GET", "/api/schemes?q=%00", None),
+        ("GET", "/api/alerts?scheme_id=%00", None),
+        ("DELETE", "/api/tokens/%00", None),
+        ("DELETE", "/api/subscribers/%00", None),
+        ("POST", "/api/alerts/%00%00%00%00/ack", None),
+        ("POST", "/api/alerts/ack", {"alert_ids": ["\x00abc"]}),
+        ("POST", "/api/subscribers", {"channel": "webhook", "address": "https://a.example/\x00"}),
+        ("POST", "/api/subscribers", {"channel": "email", "address": "a\x00@council.example"}),
+        (
+            "POST",
+            "/api/subscribers",
+            {"channel": "email", "address": "a@b.example", "schemes": ["CYPE-001\x00"]},
+        ),
+        ("POST", "/api/events", slip("CYPE-001", TODAY, actor="admin\x00")),
+        (
+            "POST",
+            "/api/events",
+            envelope("snagging.raised", "CYPE-001", {"snag_id": "S\x00", "description": "door"}),
+        ),
+    ],
+    ids=lambda v: v if isinstance(v, str) else "",
+)
+def test_a_nul_character_is_refused_never_a_server_error(
+    client: TestClient, world: World, method: str, path: str, body: Any
+) -> None:
+    response = client.request(method, path, json=body, headers=world.bearer("admin"))
+    assert response.status_code == 422, response.text
+    assert "NUL character" in response.text
+
+
+def test_a_recorded_at_out_of_range_or_in_the_future_is_refused(
+    client: TestClient, world: World
+) -> None:
+    headers = world.bearer("admin")
+    extreme = slip("CYPE-001", TODAY, recorded_at="9999-12-31T23:59:59-23:59")
+    response = client.post("/api/events", json=extreme, headers=headers)
+    assert response.status_code == 422
+    assert "recorded_at: out of range" in response.json()["detail"][0]["reason"]
+    ahead = slip("CYPE-001", TODAY, recorded_at="2030-01-01T09:00:00+00:00")
+    response = client.post("/api/events", json=ahead, headers=headers)
+    assert response.status_code == 422
+    assert "recorded_at 2030-01-01T09:00:00+00:00 is in the future" in response.text
+    later = slip("CYPE-001", dt.date(2025, 2, 28))
+    assert client.post("/api/events", json=later, headers=headers).status_code == 200
+
+
+def test_the_pack_charts_a_date_at_the_end_of_the_calendar(
+    client: TestClient, world: World
+) -> None:
+    far = slip("CYPE-004", dt.date(9999, 12, 31))
+    assert client.post("/api/events", json=far, headers=world.bearer("admin")).status_code == 200
+    for today in ("9999-12-31", "0001-01-01"):
+        response = client.get(
+            "/api/reports/pack",
+            params={"format": "html", "today": today},
+            headers=world.bearer("finance"),
+        )
+        assert response.status_code == 200, today
+        assert response.text.count("<line") < 400, "one line a year would be thousands"
+
+
+def test_an_invalid_input_is_not_echoed_back(client: TestClient, world: World) -> None:
+    long_password = PASSWORD * 50
+    too_long = client.post(
+        "/api/auth/sign-in", json={"email": world.email("admin"), "password": long_password}
+    )
+    assert too_long.status_code == 422
+    assert too_long.json()["detail"][0]["loc"] == ["body", "password"]
+    assert PASSWORD not in too_long.text
+    hook = f"https://hooks.example.org/{WEBHOOK_TOKEN}/" + "x" * 2000
+    response = client.post(
+        "/api/subscribers",
+        json={"channel": "webhook", "address": hook},
+        headers=world.bearer("head_of_capital"),
+    )
+    assert response.status_code == 422
+    assert WEBHOOK_TOKEN not in response.text

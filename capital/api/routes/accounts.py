@@ -109,12 +109,7 @@ def list_users(container: ContainerDep, principal: CurrentPrincipal) -> ExactJSO
 @router.post("/api/users", status_code=201)
 def add_user(body: NewUser, container: ContainerDep, principal: CurrentPrincipal) -> dict[str, Any]:
     """Add a user or replace their roles (administrators)."""
-    try:
-        user = accounts.add_user(
-            container.sessions, principal, body.email, body.roles, body.password
-        )
-    except ValueError as error:
-        raise HTTPException(422, str(error)) from None
+    user = accounts.add_user(container.sessions, principal, body.email, body.roles, body.password)
     return asdict(user)
 
 
@@ -125,10 +120,7 @@ def remove_user(
     principal: CurrentPrincipal,
 ) -> None:
     """Remove a user; their tokens and sessions stop working (administrators)."""
-    try:
-        removed = accounts.remove_user(container.sessions, principal, email)
-    except ValueError as error:
-        raise HTTPException(422, str(error)) from None
+    removed = accounts.remove_user(container.sessions, principal, email)
     if not removed:
         raise HTTPException(404, f"no user {email!r}")
 
@@ -145,8 +137,8 @@ def issue_token(
         issued = accounts.issue_token(
             container.sessions, principal, email, dt.timedelta(days=body.expires_in_days)
         )
-    except (accounts.UnknownUser, ValueError) as error:
-        raise HTTPException(404 if isinstance(error, LookupError) else 422, str(error)) from None
+    except accounts.UnknownUser as error:
+        raise HTTPException(404, str(error)) from None
     return {"token": issued.token, "token_id": issued.token_id, "expires_at": issued.expires_at}
 
 

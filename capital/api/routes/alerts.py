@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, HTTPException, Path, Query
 from pydantic import BaseModel, Field
 
+from capital.api.inputs import Text
 from capital.api.responses import ExactJSONResponse
 from capital.api.security import ContainerDep, CurrentPrincipal
 from capital.application import alerting
@@ -17,17 +18,17 @@ router = APIRouter(tags=["alerts"])
 
 
 class AcknowledgeMany(BaseModel):
-    alert_ids: list[Annotated[str, Field(min_length=4, max_length=64)]] = Field(
+    alert_ids: list[Annotated[Text, Field(min_length=4, max_length=64)]] = Field(
         min_length=1, max_length=1000
     )
 
 
 class NewSubscriber(BaseModel):
     channel: Literal["email", "webhook"]
-    address: str = Field(max_length=2000, description="An email address or a webhook URL.")
-    role: str = Field("head_of_capital", max_length=64)
+    address: Text = Field(max_length=2000, description="An email address or a webhook URL.")
+    role: Text = Field("head_of_capital", max_length=64)
     severity: Severity = Severity.warning
-    schemes: list[Annotated[str, Field(max_length=64)]] = Field(default=[], max_length=500)
+    schemes: list[Annotated[Text, Field(max_length=64)]] = Field(default=[], max_length=500)
     digest: bool = True
 
 
@@ -78,19 +79,16 @@ def add_subscriber(
     body: NewSubscriber, container: ContainerDep, principal: CurrentPrincipal
 ) -> dict[str, Any]:
     """Subscribe a person by email or a channel by webhook."""
-    try:
-        saved = alerting.subscribe(
-            container,
-            principal,
-            body.channel,
-            body.address,
-            body.role,
-            body.severity,
-            body.schemes,
-            body.digest,
-        )
-    except ValueError as error:
-        raise HTTPException(422, str(error)) from None
+    saved = alerting.subscribe(
+        container,
+        principal,
+        body.channel,
+        body.address,
+        body.role,
+        body.severity,
+        body.schemes,
+        body.digest,
+    )
     return {
         "subscriber": alerting.subscriber_row(saved.recipient),
         "unknown_schemes": saved.unknown_schemes,

@@ -16,7 +16,6 @@ from capital.application.reporting import (
     PdfUnavailable,
     ReconciliationError,
     ReportKind,
-    UnsupportedFormat,
 )
 from events import Rag, SchemeStatus
 
@@ -100,8 +99,6 @@ async def get_report(
         rendered = await run_in_threadpool(
             reporting.rendered_report, container, principal, kind, format, as_of, public, today
         )
-    except UnsupportedFormat as error:
-        raise HTTPException(422, str(error)) from None
     except (ReconciliationError, PdfUnavailable) as error:
         raise HTTPException(503, f"the {kind.value} report cannot be made: {error}") from None
     disposition = "inline" if format in (Format.json, Format.html) else "attachment"

@@ -27,6 +27,7 @@ from services.reporter.render.palette import (
 FONT = "DejaVu Sans, Arial, Helvetica, sans-serif"
 WIDTH = 900
 TIMELINE_ROWS_PER_CHART = 20
+MAX_YEAR_LINES = 40
 
 
 def _svg(height: float, body: list[str], label: str) -> str:
@@ -165,7 +166,8 @@ def completion_charts(cards: Sequence[SchemeCard], judged_on: dt.date) -> list[s
     ]
     dates = [d for s in spans for d in (s.baseline, s.expected) if d] + [judged_on]
     start = dt.date(min(dates).year, 1, 1)
-    end = dt.date(max(dates).year + 1, 1, 1)
+    last = max(dates)
+    end = dt.date(last.year + 1, 1, 1) if last.year < dt.MAXYEAR else dt.date.max
     chunks = [
         spans[i : i + TIMELINE_ROWS_PER_CHART]
         for i in range(0, len(spans), TIMELINE_ROWS_PER_CHART)
@@ -183,7 +185,9 @@ def _timeline(spans: Sequence[_Span], start: dt.date, end: dt.date, judged_on: d
 
     bottom = top + row_height * max(len(spans), 1)
     body = _timeline_legend(label_width, 16)
-    for year in range(start.year, end.year + 1):
+    # A line a year, or fewer on a very long axis (a date entered decades out).
+    every = max(1, (end.year - start.year) // MAX_YEAR_LINES + 1)
+    for year in range(start.year, end.year + 1, every):
         x = x_of(dt.date(year, 1, 1))
         body.append(
             f'<line x1="{x:.1f}" y1="{top - 8}" x2="{x:.1f}" y2="{bottom}" stroke="{GRID_INK}"/>'
