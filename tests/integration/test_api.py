@@ -1053,3 +1053,23 @@ def test_an_invalid_input_is_not_echoed_back(client: TestClient, world: World) -
     )
     assert response.status_code == 422
     assert WEBHOOK_TOKEN not in response.text
+
+
+def test_an_amount_is_read_exactly_never_through_a_float(client: TestClient, world: World) -> None:
+    """1000.00000000000000001 is 1000.0 as a float, but it is not an amount in pence."""
+    headers = {**world.bearer("finance"), "Content-Type": "application/json"}
+    template = json.dumps(
+        envelope(
+            "budget.changed",
+            "CYPE-005",
+            {"funding_source": "Basic Need", "amount": "AMOUNT", "reason": "uplift"},
+        )
+    )
+    inexact = template.replace('"AMOUNT"', "1000.00000000000000001")
+    response = client.post("/api/events", content=inexact, headers=headers)
+    assert response.status_code == 422
+    assert "payload.amount" in response.json()["detail"][0]["reason"]
+    exact_pence = template.replace('"AMOUNT"', "1234.56")
+    assert client.post("/api/events", content=exact_pence, headers=headers).status_code == 200
+    funding = client.get("/api/schemes/CYPE-005", headers=headers).json()["scheme"]["funding"]
+    assert "Basic Need" in [line["source"] for line in funding]
