@@ -32,7 +32,7 @@ class SingleSignOn(BaseModel):
         default_factory=dict, description="Group id or name -> role."
     )
     domain_roles: dict[str, Role] = Field(
-        default_factory=dict, description='Email domain -> role, e.g. {"council.gov.uk": ...}.'
+        default_factory=dict, description="Email domain -> role, e.g. {\"council.gov.uk\": ...}."
     )
     label: str = "your council account"
 
@@ -117,6 +117,7 @@ class Settings(BaseSettings):
     def calendar_date(self) -> dt.date:
         """The real date where the deployment is, whatever `today` is fixed to."""
         return dt.datetime.now(ZoneInfo(self.timezone)).date()
+
 
     def judging_date(self, as_of: dt.date | None) -> dt.date:
         """The date RAG is judged on: a past position as on that date (overdue then, not

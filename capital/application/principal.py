@@ -90,10 +90,8 @@ class Principal:
         return self.roles is None or bool(self.roles & allowed)
 
     def describe(self) -> str:
-        held = (
-            "any role (no user registered yet)"
-            if self.roles is None
-            else (", ".join(sorted(self.roles)) or "no role")
+        held = "any role (no user registered yet)" if self.roles is None else (
+            ", ".join(sorted(self.roles)) or "no role"
         )
         return f"{self.name} ({held})"
 
@@ -123,7 +121,9 @@ def recording_refusal(principal: Principal, event: Envelope) -> str | None:
         denied = refusals(principal.name, principal.roles, [event.type])
         if denied:
             return denied
-    if event.actor not in (None, principal.name) and not principal.holds(frozenset({Role.admin})):
+    if event.actor not in (None, principal.name) and not principal.holds(
+        frozenset({Role.admin})
+    ):
         return f"the event names actor {event.actor!r} but {principal.name} is publishing it"
     return None
 

@@ -63,7 +63,8 @@ class BoardFilter:
             )
             and (self.project_manager is None or same(state.project_manager, self.project_manager))
             and (
-                self.q is None or self.q.casefold() in f"{state.scheme_id} {state.title}".casefold()
+                self.q is None
+                or self.q.casefold() in f"{state.scheme_id} {state.title}".casefold()
             )
         )
 
@@ -93,7 +94,9 @@ class SchemeRecord:
     history: list[dict[str, Any]]
 
 
-def position(container: Container, as_of: dt.date | None, today: dt.date | None = None) -> Position:
+def position(
+    container: Container, as_of: dt.date | None, today: dt.date | None = None
+) -> Position:
     """RAG is judged on `today` when given, else as on `as_of` (or the real today)."""
     return Position(today or container.settings.judging_date(as_of), as_of)
 

@@ -80,10 +80,7 @@ def demo_command(
 
 def import_shipped_register(run: DemoRun) -> None:
     result = import_register(
-        run.container,
-        run.register,
-        sheet=None,
-        recorded_on=run.today,
+        run.container, run.register, sheet=None, recorded_on=run.today,
         principal=operator(run.container.sessions, getpass.getuser(), DEMO_ACTOR),
     )
     typer.echo(
