@@ -284,9 +284,14 @@ def list_tokens(sessions: SessionFactory, principal: Principal) -> list[TokenVie
 
 
 class SignInThrottle:
-    """At most `limit` failed sign-ins per account and per address in `window`: past it,
-    further attempts are refused until the oldest failure leaves the window. Kept in the
-    serving process (a restart clears it), which is enough to stop password guessing."""
+    """At most `limit` failed sign-ins per account in `window`, and `ADDRESS_FACTOR` times
+    as many per address: past either, further attempts are refused until the oldest
+    failure leaves the window. An office signs in from one address (its NAT or proxy), so
+    one person mistyping must not lock out their colleagues; one address trying many
+    accounts is still stopped. Kept in the serving process (a restart clears it), which is
+    enough to stop password guessing."""
+
+    ADDRESS_FACTOR = 10
 
     def __init__(self, limit: int = 5, window: dt.timedelta = dt.timedelta(minutes=15)) -> None:
         self.limit, self.window = limit, window
@@ -311,7 +316,8 @@ class SignInThrottle:
             return 0
         while failures and now - failures[0] >= self.window:
             failures.popleft()
-        if len(failures) < self.limit:
+        limit = self.limit * (self.ADDRESS_FACTOR if key.startswith("address:") else 1)
+        if len(failures) < limit:
             return 0
         return max(1, int((failures[0] + self.window - now).total_seconds()) + 1)
 

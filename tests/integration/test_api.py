@@ -880,6 +880,19 @@ def test_sign_in_is_throttled_and_failures_are_logged_without_the_password(
     assert PASSWORD not in caplog.text
 
 
+def test_one_persons_failures_do_not_lock_out_colleagues_at_the_same_address(
+    client: TestClient, world: World
+) -> None:
+    for _ in range(5):
+        assert sign_in(client, world.email("finance"), "Wrong-Password-1234").status_code == 401
+    assert sign_in(client, world.email("finance")).status_code == 429
+    assert sign_in(client, world.email("project_manager")).status_code == 200
+    # One address trying account after account is stopped all the same.
+    for attempt in range(45):
+        sign_in(client, f"guess{attempt}@council.example", "Wrong-Password-1234")
+    assert sign_in(client, world.email("head_of_capital")).status_code == 429
+
+
 def test_wrong_email_and_wrong_password_are_not_told_apart(
     client: TestClient, world: World
 ) -> None:
