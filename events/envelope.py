@@ -20,6 +20,7 @@ from pydantic import (
     ValidationError,
     ValidationInfo,
     ValidatorFunctionWrapHandler,
+    field_validator,
     model_validator,
 )
 from pydantic_core import InitErrorDetails, PydanticCustomError
@@ -115,6 +116,28 @@ class Envelope(BaseModel):
     payload: SerializeAsAny[p.Payload] = Field(default_factory=p.Empty)
     version: Literal[1] = ENVELOPE_VERSION
 
+    @model_validator(mode="before")
+    @classmethod
+    def _no_nul_characters(cls, data: Any) -> Any:
+        """No text in an event may hold a NUL character: it means nothing in a council's
+        records, and PostgreSQL cannot store it (the tracker would fail on the event)."""
+        where = _nul_at(data)
+        if where is not None:
+            raise ValueError(f"{where or 'event'} contains a NUL character")
+        return data
+
+    @field_validator("recorded_at")
+    @classmethod
+    def _in_utc_range(cls, value: dt.datetime | None) -> dt.datetime | None:
+        """Stored in UTC: a time at the very ends of the calendar with an offset that
+        takes it past them cannot be."""
+        if value is not None:
+            try:
+                value.astimezone(dt.UTC)
+            except OverflowError:
+                raise ValueError("out of range once converted to UTC") from None
+        return value
+
     @model_validator(mode="wrap")
     @classmethod
     def _typed_payload(
@@ -173,6 +196,27 @@ class Envelope(BaseModel):
     def recorded_on(self) -> dt.date:
         """The date the system learnt of the event: what `--as-of` filters on."""
         return (self.recorded_at or dt.datetime.combine(self.occurred_on, dt.time())).date()
+
+
+def _nul_at(value: Any, path: str = "") -> str | None:
+    """The path of the first string in `value` that holds a NUL character, else None."""
+    if isinstance(value, str):
+        return path if "\x00" in value else None
+    if isinstance(value, BaseModel):  # a payload already typed by the wrap validator
+        value = value.model_dump()
+    if isinstance(value, dict):
+        items = list(value.items())
+    elif isinstance(value, list | tuple):
+        items = list(enumerate(value))
+    else:
+        return None
+    for key, item in items:
+        label = f"{path}.{key}" if path else str(key)
+        found = _nul_at(key, label) if isinstance(key, str) else None
+        found = found if found is not None else _nul_at(item, label)
+        if found is not None:
+            return found
+    return None
 
 
 def new_event(

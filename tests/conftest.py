@@ -11,6 +11,7 @@ import datetime as dt
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -26,6 +27,7 @@ IN_CI = os.environ.get("CI", "").lower() == "true"
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO.parent / "shared" / "data"
 SAMPLE_PROGRAMME = REPO / "capital" / "data" / "sample-programme.jsonl"
+DATABASES = ["sqlite", "postgres"]
 
 
 def require_service(value: str | None, name: str) -> str:
@@ -37,9 +39,9 @@ def require_service(value: str | None, name: str) -> str:
     pytest.skip(f"{name} not configured (run the tests with scripts/test)")
 
 
-@pytest.fixture
-def postgres_url() -> Iterator[str]:
-    """A fresh, empty PostgreSQL database for one test, dropped afterwards."""
+@contextmanager
+def fresh_postgres_database() -> Iterator[str]:
+    """A fresh, empty PostgreSQL database, dropped afterwards."""
     server = require_service(POSTGRES_URL, "CAPITAL_TEST_POSTGRES_URL")
     name = f"t_{uuid.uuid4().hex[:12]}"
     admin = create_engine(server, isolation_level="AUTOCOMMIT")
@@ -54,11 +56,36 @@ def postgres_url() -> Iterator[str]:
         admin.dispose()
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'capital.db'}"
-    return request.getfixturevalue("postgres_url")
+@contextmanager
+def fresh_database(kind: str, directory: Path) -> Iterator[str]:
+    """An empty database of `kind` ("sqlite" in `directory`, or "postgres")."""
+    if kind == "sqlite":
+        yield f"sqlite:///{directory / 'capital.db'}"
+        return
+    with fresh_postgres_database() as url:
+        yield url
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """A fresh, empty PostgreSQL database for one test, dropped afterwards."""
+    with fresh_postgres_database() as url:
+        yield url
+
+
+@pytest.fixture(params=DATABASES)
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    with fresh_database(request.param, tmp_path) as url:
+        yield url
+
+
+@pytest.fixture(scope="module", params=DATABASES)
+def module_database_url(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    """Like `database_url`, shared by a module's tests: for data that is costly to load."""
+    with fresh_database(request.param, tmp_path_factory.mktemp("db")) as url:
+        yield url
 
 
 @pytest.fixture

@@ -7,8 +7,10 @@ import logging
 import re
 import secrets
 from typing import Any
+from urllib.parse import parse_qsl
 
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
 from starlette.middleware.sessions import SessionMiddleware
@@ -16,6 +18,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from capital.api.routes import accounts, alerts, events, programme, sso
 from capital.application.accounts import SignInThrottle
+from capital.application.errors import InvalidInput
 from capital.application.principal import AccessDenied
 from capital.application.schemes import UnknownScheme
 from capital.bootstrap import Container
@@ -57,10 +60,34 @@ def create_app(container: Container) -> FastAPI:
         https_only=web.secure_cookies,
     )
     app.add_middleware(BodyLimit, limit=web.max_body_bytes)
+    app.add_middleware(RefuseNulCharacters)
 
     @app.exception_handler(AccessDenied)
     async def forbidden(request: Request, error: AccessDenied) -> JSONResponse:
         return JSONResponse({"detail": str(error)}, status_code=403)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, error: RequestValidationError) -> JSONResponse:
+        # FastAPI would echo each bad input back; one may be a password or a webhook URL
+        # with its token, so only where the problem is and what it is are returned.
+        problems = [
+            {"type": problem["type"], "loc": list(problem["loc"]), "msg": problem["msg"]}
+            for problem in error.errors()
+        ]
+        return JSONResponse({"detail": problems}, status_code=422)
+
+    @app.exception_handler(InvalidInput)
+    async def invalid(request: Request, error: InvalidInput) -> JSONResponse:
+        # Shaped like FastAPI's own 422s, so a client reads every invalid input one way.
+        where = (
+            "path"
+            if error.field in request.path_params
+            else "query"
+            if error.field in request.query_params
+            else "body"
+        )
+        problem = {"type": "value_error", "loc": [where, error.field], "msg": str(error)}
+        return JSONResponse({"detail": [problem]}, status_code=422)
 
     @app.exception_handler(UnknownScheme)
     async def not_found(request: Request, error: UnknownScheme) -> JSONResponse:
@@ -109,7 +136,11 @@ _ACCESS_LOG = _NoAddressInAccessLog()
 
 
 class BodyLimit:
-    """413 for a request body over the limit, whether it declares its length or streams."""
+    """413 for a request body over the limit, whether it declares its length or streams.
+
+    The body is read here, up to the limit, before the application sees any of it: an
+    error raised while a route reads its body would reach the route's own body parsing,
+    which answers 400 for anything that goes wrong there."""
 
     def __init__(self, app: ASGIApp, limit: int) -> None:
         self.app, self.limit = app, limit
@@ -122,31 +153,59 @@ class BodyLimit:
         if declared is not None and (not declared.isdigit() or int(declared) > self.limit):
             await _too_large(self.limit, send)
             return
+        chunks: list[bytes] = []
         received = 0
-
-        async def limited() -> Message:
-            nonlocal received
+        while True:
             message = await receive()
-            if message["type"] == "http.request":
-                received += len(message.get("body", b""))
-                if received > self.limit:
-                    raise _TooLarge()
-            return message
+            if message["type"] != "http.request":  # the client went away
+                return
+            chunks.append(message.get("body", b""))
+            received += len(chunks[-1])
+            if received > self.limit:
+                await _too_large(self.limit, send)
+                return
+            if not message.get("more_body", False):
+                break
+        body = b"".join(chunks)
+        delivered = False
 
-        try:
-            await self.app(scope, limited, send)
-        except _TooLarge:
-            await _too_large(self.limit, send)
+        async def replay() -> Message:
+            nonlocal delivered
+            if delivered:
+                return await receive()
+            delivered = True
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        await self.app(scope, replay, send)
 
 
-class _TooLarge(Exception):
-    pass
+class RefuseNulCharacters:
+    """422 for a NUL character in the path or the query: no id, name or filter holds one,
+    and PostgreSQL refuses to compare text with it. Shaped like FastAPI's own 422s."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            query = bytes(scope.get("query_string") or b"").decode("latin-1")
+            where = ["path"] if "\x00" in scope["path"] else None
+            for name, value in parse_qsl(query, keep_blank_values=True):
+                if where is None and "\x00" in name + value:
+                    where = ["query", name.replace("\x00", "")]
+            if where is not None:
+                problem = {"type": "value_error", "loc": where, "msg": "contains a NUL character"}
+                await _refuse(422, [problem], send)
+                return
+        await self.app(scope, receive, send)
 
 
 async def _too_large(limit: int, send: Send) -> None:
-    response = JSONResponse(
-        {"detail": f"the request body is larger than {limit} bytes"}, status_code=413
-    )
+    await _refuse(413, f"the request body is larger than {limit} bytes", send)
+
+
+async def _refuse(status_code: int, detail: object, send: Send) -> None:
+    response = JSONResponse({"detail": detail}, status_code=status_code)
     await response({"type": "http"}, _nothing, send)
 
 

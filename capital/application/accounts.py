@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pwdlib import PasswordHash
 from sqlmodel import Session, col, func, select
 
+from capital.application.errors import InvalidInput
 from capital.application.principal import (
     AccessDenied,
     Operation,
@@ -187,9 +188,7 @@ def remove_user(sessions: SessionFactory, principal: Principal, name: str) -> bo
         everyone = session.exec(select(func.count()).select_from(UserAccount)).one()
         if _admins(session) == [account.name] and everyone > 1:
             raise AccessDenied(f"{account.name} is the last administrator; add another admin first")
-        for token in session.exec(
-            select(AccessToken).where(AccessToken.user_name == account.name)
-        ):
+        for token in session.exec(select(AccessToken).where(AccessToken.user_name == account.name)):
             session.delete(token)
         session.flush()
         session.delete(account)
@@ -204,16 +203,20 @@ def list_users(sessions: SessionFactory, principal: Principal) -> list[UserView]
 
 def check_password(password: str) -> None:
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise ValueError(f"a password needs at least {MIN_PASSWORD_LENGTH} characters")
+        raise InvalidInput(
+            "password", f"a password needs at least {MIN_PASSWORD_LENGTH} characters"
+        )
     if len(password) > 1024:
-        raise ValueError("a password may have at most 1024 characters")
+        raise InvalidInput("password", "a password may have at most 1024 characters")
 
 
 def normalise_name(name: str) -> str:
     """User names are email addresses in practice; compared without regard to case."""
     name = name.strip()
     if not name or len(name) > 128 or any(c.isspace() or ord(c) < 32 for c in name):
-        raise ValueError(f"{name!r} is not a user name (an email address, at most 128 characters)")
+        raise InvalidInput(
+            "email", f"{name!r} is not a user name (an email address, at most 128 characters)"
+        )
     return name.lower() if "@" in name else name
 
 
@@ -268,7 +271,12 @@ def list_tokens(sessions: SessionFactory, principal: Principal) -> list[TokenVie
         rows = session.exec(select(AccessToken).order_by(col(AccessToken.created_at)))
         return [
             TokenView(
-                r.token_id, r.user_name, r.kind, r.created_by, r.created_at, r.expires_at,
+                r.token_id,
+                r.user_name,
+                r.kind,
+                r.created_by,
+                r.created_at,
+                r.expires_at,
                 r.revoked_at,
             )
             for r in rows
@@ -276,9 +284,14 @@ def list_tokens(sessions: SessionFactory, principal: Principal) -> list[TokenVie
 
 
 class SignInThrottle:
-    """At most `limit` failed sign-ins per account and per address in `window`: past it,
-    further attempts are refused until the oldest failure leaves the window. Kept in the
-    serving process (a restart clears it), which is enough to stop password guessing."""
+    """At most `limit` failed sign-ins per account in `window`, and `ADDRESS_FACTOR` times
+    as many per address: past either, further attempts are refused until the oldest
+    failure leaves the window. An office signs in from one address (its NAT or proxy), so
+    one person mistyping must not lock out their colleagues; one address trying many
+    accounts is still stopped. Kept in the serving process (a restart clears it), which is
+    enough to stop password guessing."""
+
+    ADDRESS_FACTOR = 10
 
     def __init__(self, limit: int = 5, window: dt.timedelta = dt.timedelta(minutes=15)) -> None:
         self.limit, self.window = limit, window
@@ -303,7 +316,8 @@ class SignInThrottle:
             return 0
         while failures and now - failures[0] >= self.window:
             failures.popleft()
-        if len(failures) < self.limit:
+        limit = self.limit * (self.ADDRESS_FACTOR if key.startswith("address:") else 1)
+        if len(failures) < limit:
             return 0
         return max(1, int((failures[0] + self.window - now).total_seconds()) + 1)
 

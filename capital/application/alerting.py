@@ -7,11 +7,12 @@ Webhook URLs carry their tokens: they are stored encrypted and only ever shown m
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from capital.application.errors import InvalidInput
 from capital.application.principal import Operation, Principal, require
 from capital.bootstrap import Container
 from events import Severity
@@ -89,17 +90,22 @@ def subscribe(
     schemes: Iterable[str] = (),
     digest: bool = True,
 ) -> Subscribed:
-    """Subscribe a person by email or a channel by webhook. ValueError for a bad address,
-    or for a webhook when the deployment has no secret key to keep its URL with."""
+    """Subscribe a person by email or a channel by webhook. InvalidInput names a bad
+    address or role, or a webhook the deployment has no secret key to keep the URL with."""
     require(principal, Operation.manage_subscribers)
-    recipient = container.notifier.recipient(
-        channel,
-        address,
-        role=role_name(role),
-        min_severity=severity,
-        schemes=frozenset(s.strip() for s in schemes),
-        digest=digest,
-    )
+    try:
+        recipient = container.notifier.recipient(
+            channel,
+            address,
+            role=_valid("role", role_name, role),
+            min_severity=severity,
+            schemes=frozenset(s.strip() for s in schemes),
+            digest=digest,
+        )
+    except InvalidInput:
+        raise
+    except ValueError as error:
+        raise InvalidInput("address", str(error)) from None
     with container.sessions() as session:
         unknown = sorted(recipient.schemes - known_scheme_ids(session))
     saved = container.notifier.subscribe(recipient, principal.attribution)
@@ -114,6 +120,13 @@ def unsubscribe(
     require(principal, Operation.manage_subscribers)
     row, cancelled = container.notifier.unsubscribe(id_or_address, principal.attribution)
     return row.address, row.id or 0, cancelled
+
+
+def _valid(field: str, check: Callable[[str], str], text: str) -> str:
+    try:
+        return check(text)
+    except ValueError as error:
+        raise InvalidInput(field, str(error)) from None
 
 
 def alert_row(item: AlertWithDeliveries) -> dict[str, Any]:

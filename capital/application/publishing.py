@@ -9,10 +9,11 @@ when it does not name its actor, and marks who really sent it when it does.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+
+import simplejson
 
 from capital.application.principal import (
     Operation,
@@ -176,7 +177,8 @@ def publish_batch(
     numbered: list[tuple[int, Envelope]] = []
     for index, document in enumerate(documents):
         try:
-            numbered.append((index, decode_envelope(json.dumps(document))))
+            text = simplejson.dumps(document, use_decimal=True)
+            numbered.append((index, decode_envelope(text)))
         except (DecodeError, RecursionError, ValueError) as error:
             reason = error.reason if isinstance(error, DecodeError) else "not a JSON envelope"
             outcome.invalid.append(LineError(index, reason))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from capital.application.errors import InvalidInput
 from capital.application.principal import Operation, Principal, require
 from capital.bootstrap import Container
 from services.reporter.model import Report, ReportKind, ReportScope
@@ -22,8 +23,9 @@ MEDIA_TYPES = {
 }
 
 
-class UnsupportedFormat(ValueError):
-    pass
+class UnsupportedFormat(InvalidInput):
+    def __init__(self, message: str) -> None:
+        super().__init__("format", message)
 
 
 @dataclass(frozen=True)
@@ -55,7 +57,10 @@ def report(
     judged_on = today or container.settings.judging_date(as_of)
     with container.sessions() as session:
         return build_report(
-            kind, session, ReportScope(as_of=as_of, public=public), judged_on,
+            kind,
+            session,
+            ReportScope(as_of=as_of, public=public),
+            judged_on,
             container.settings.rag,
         )
 

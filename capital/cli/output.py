@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import datetime as dt
 import io
 import json
 import shutil
@@ -11,15 +10,18 @@ import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from enum import Enum, StrEnum
+from enum import StrEnum
 from typing import Any
 
-import simplejson
 from rich.cells import cell_len
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table as RichTable
 from rich.text import Text
+
+from capital.application.json_text import plain, to_json
+
+__all__ = ["Format", "emit", "plain", "print_table", "to_json"]
 
 RAG_STYLE = {"green": "bold green", "amber": "bold yellow", "red": "bold red"}
 
@@ -28,24 +30,6 @@ class Format(StrEnum):
     table = "table"
     json = "json"
     csv = "csv"
-
-
-def plain(value: Any) -> Any:
-    """JSON-ready: ISO dates, RAG and status as their names; money stays Decimal and is
-    written as an exact JSON number."""
-    if isinstance(value, dt.date | dt.datetime):
-        return value.isoformat()
-    if isinstance(value, Enum):
-        return value.value
-    if isinstance(value, dict):
-        return {k: plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [plain(v) for v in value]
-    return value
-
-
-def to_json(value: Any) -> str:
-    return simplejson.dumps(plain(value), indent=2, ensure_ascii=False, use_decimal=True)
 
 
 def emit(rows: list[dict[str, Any]], fmt: Format, columns: list[str], title: str = "") -> None:

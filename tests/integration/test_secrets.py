@@ -141,7 +141,9 @@ def test_without_a_key_postgresql_refuses_a_webhook_subscription_naming_the_sett
         container.close()
 
     assert refused.status_code == 422
-    assert "no key is set: set CAPITAL_SECRET_KEY" in refused.json()["detail"]
+    [problem] = refused.json()["detail"]
+    assert problem["loc"] == ["body", "address"]
+    assert "no key is set: set CAPITAL_SECRET_KEY" in problem["msg"]
     assert command.exit_code == 2
     assert "set CAPITAL_SECRET_KEY" in command.output
     assert TOKEN not in refused.text + command.output

@@ -10,6 +10,7 @@ from fastapi import APIRouter, HTTPException, Path, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
 
+from capital.api.responses import ExactJSONResponse
 from capital.api.security import (
     SESSION_COOKIE,
     ContainerDep,
@@ -92,21 +93,16 @@ def me(principal: CurrentPrincipal) -> dict[str, Any]:
 
 
 @router.get("/api/users")
-def list_users(container: ContainerDep, principal: CurrentPrincipal) -> dict[str, Any]:
+def list_users(container: ContainerDep, principal: CurrentPrincipal) -> ExactJSONResponse:
     """Every user with their roles (administrators)."""
     users = [asdict(u) for u in accounts.list_users(container.sessions, principal)]
-    return {"count": len(users), "data": users}
+    return ExactJSONResponse({"count": len(users), "data": users})
 
 
 @router.post("/api/users", status_code=201)
 def add_user(body: NewUser, container: ContainerDep, principal: CurrentPrincipal) -> dict[str, Any]:
     """Add a user or replace their roles (administrators)."""
-    try:
-        user = accounts.add_user(
-            container.sessions, principal, body.email, body.roles, body.password
-        )
-    except ValueError as error:
-        raise HTTPException(422, str(error)) from None
+    user = accounts.add_user(container.sessions, principal, body.email, body.roles, body.password)
     return asdict(user)
 
 
@@ -117,10 +113,7 @@ def remove_user(
     principal: CurrentPrincipal,
 ) -> None:
     """Remove a user; their tokens and sessions stop working (administrators)."""
-    try:
-        removed = accounts.remove_user(container.sessions, principal, email)
-    except ValueError as error:
-        raise HTTPException(422, str(error)) from None
+    removed = accounts.remove_user(container.sessions, principal, email)
     if not removed:
         raise HTTPException(404, f"no user {email!r}")
 
@@ -137,16 +130,16 @@ def issue_token(
         issued = accounts.issue_token(
             container.sessions, principal, email, dt.timedelta(days=body.expires_in_days)
         )
-    except (accounts.UnknownUser, ValueError) as error:
-        raise HTTPException(404 if isinstance(error, LookupError) else 422, str(error)) from None
+    except accounts.UnknownUser as error:
+        raise HTTPException(404, str(error)) from None
     return {"token": issued.token, "token_id": issued.token_id, "expires_at": issued.expires_at}
 
 
 @router.get("/api/tokens")
-def list_tokens(container: ContainerDep, principal: CurrentPrincipal) -> dict[str, Any]:
+def list_tokens(container: ContainerDep, principal: CurrentPrincipal) -> ExactJSONResponse:
     """Every token and session issued, never their secrets (administrators)."""
     tokens = [asdict(t) for t in accounts.list_tokens(container.sessions, principal)]
-    return {"count": len(tokens), "data": tokens}
+    return ExactJSONResponse({"count": len(tokens), "data": tokens})
 
 
 @router.delete("/api/tokens/{token_id}", status_code=204, responses={404: {"description": "-"}})
@@ -186,5 +179,3 @@ async def _sign_in(
         ) from None
     except accounts.SignInRefused:
         raise HTTPException(401, "wrong email or password") from None
-
-

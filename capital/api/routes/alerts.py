@@ -8,6 +8,8 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, HTTPException, Path, Query
 from pydantic import BaseModel, Field
 
+from capital.api.inputs import Text
+from capital.api.responses import ExactJSONResponse
 from capital.api.security import ContainerDep, CurrentPrincipal
 from capital.application import alerting
 from events import Severity
@@ -16,17 +18,17 @@ router = APIRouter(tags=["alerts"])
 
 
 class AcknowledgeMany(BaseModel):
-    alert_ids: list[Annotated[str, Field(min_length=4, max_length=64)]] = Field(
+    alert_ids: list[Annotated[Text, Field(min_length=4, max_length=64)]] = Field(
         min_length=1, max_length=1000
     )
 
 
 class NewSubscriber(BaseModel):
     channel: Literal["email", "webhook"]
-    address: str = Field(max_length=2000, description="An email address or a webhook URL.")
-    role: str = Field("head_of_capital", max_length=64)
+    address: Text = Field(max_length=2000, description="An email address or a webhook URL.")
+    role: Text = Field("head_of_capital", max_length=64)
     severity: Severity = Severity.warning
-    schemes: list[Annotated[str, Field(max_length=64)]] = Field(default=[], max_length=500)
+    schemes: list[Annotated[Text, Field(max_length=64)]] = Field(default=[], max_length=500)
     digest: bool = True
 
 
@@ -37,11 +39,11 @@ def list_alerts(
     unacknowledged: bool = False,
     scheme_id: Annotated[str | None, Query(max_length=64)] = None,
     since: Annotated[dt.date | None, Query(description="Raised on or after this date.")] = None,
-) -> dict[str, Any]:
+) -> ExactJSONResponse:
     """Alerts, newest first, with their delivery status (rows of `capital alerts`)."""
     query = alerting.AlertQuery(scheme_id, since, unacknowledged)
     rows = alerting.alerts(container, principal, query)
-    return {"count": len(rows), "data": rows}
+    return ExactJSONResponse({"count": len(rows), "data": rows})
 
 
 @router.post("/api/alerts/{alert_id}/ack", responses={404: {"description": "No such alert."}})
@@ -49,7 +51,7 @@ def acknowledge_alert(
     alert_id: Annotated[str, Path(min_length=4, max_length=64)],
     container: ContainerDep,
     principal: CurrentPrincipal,
-) -> dict[str, Any]:
+) -> ExactJSONResponse:
     """Acknowledge one alert: seen, and being dealt with."""
     try:
         done = alerting.acknowledge(container, principal, [alert_id])
@@ -61,7 +63,7 @@ def acknowledge_alert(
 @router.post("/api/alerts/ack", responses={404: {"description": "An id names no alert."}})
 def acknowledge_alerts(
     body: AcknowledgeMany, container: ContainerDep, principal: CurrentPrincipal
-) -> dict[str, Any]:
+) -> ExactJSONResponse:
     """Acknowledge several alerts, all or none: an id that names no alert (or several)
     acknowledges nothing (404)."""
     try:
@@ -72,10 +74,10 @@ def acknowledge_alerts(
 
 
 @router.get("/api/subscribers")
-def list_subscribers(container: ContainerDep, principal: CurrentPrincipal) -> dict[str, Any]:
+def list_subscribers(container: ContainerDep, principal: CurrentPrincipal) -> ExactJSONResponse:
     """Who receives alerts (webhook URLs masked: they are secret)."""
     rows = alerting.subscribers(container, principal)
-    return {"count": len(rows), "data": rows}
+    return ExactJSONResponse({"count": len(rows), "data": rows})
 
 
 @router.post("/api/subscribers", status_code=201)
@@ -83,13 +85,16 @@ def add_subscriber(
     body: NewSubscriber, container: ContainerDep, principal: CurrentPrincipal
 ) -> dict[str, Any]:
     """Subscribe a person by email or a channel by webhook."""
-    try:
-        saved = alerting.subscribe(
-            container, principal, body.channel, body.address, body.role, body.severity,
-            body.schemes, body.digest,
-        )
-    except ValueError as error:
-        raise HTTPException(422, str(error)) from None
+    saved = alerting.subscribe(
+        container,
+        principal,
+        body.channel,
+        body.address,
+        body.role,
+        body.severity,
+        body.schemes,
+        body.digest,
+    )
     return {
         "subscriber": alerting.subscriber_row(saved.recipient),
         "unknown_schemes": saved.unknown_schemes,
@@ -110,15 +115,17 @@ def remove_subscriber(
     return {"removed": shown, "id": number, "cancelled_deliveries": cancelled}
 
 
-def _acknowledged(done: list[alerting.Acknowledged]) -> dict[str, Any]:
-    return {
-        "acknowledged": [
-            {
-                "alert_id": item.alert.alert_id,
-                "now": item.now,
-                "acknowledged_by": item.alert.acknowledged_by,
-                "acknowledged_at": item.alert.acknowledged_at,
-            }
-            for item in done
-        ]
-    }
+def _acknowledged(done: list[alerting.Acknowledged]) -> ExactJSONResponse:
+    return ExactJSONResponse(
+        {
+            "acknowledged": [
+                {
+                    "alert_id": item.alert.alert_id,
+                    "now": item.now,
+                    "acknowledged_by": item.alert.acknowledged_by,
+                    "acknowledged_at": item.alert.acknowledged_at,
+                }
+                for item in done
+            ]
+        }
+    )

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Path, Query, Response
 from fastapi.concurrency import run_in_threadpool
 
+from capital.api.responses import ExactJSONResponse
 from capital.api.security import ContainerDep, CurrentPrincipal
 from capital.application import reporting, schemes
 from capital.application.reporting import (
@@ -15,7 +16,6 @@ from capital.application.reporting import (
     PdfUnavailable,
     ReconciliationError,
     ReportKind,
-    UnsupportedFormat,
 )
 from events import Rag, SchemeStatus
 from programme.board import SchemeFilter
@@ -42,21 +42,17 @@ def list_schemes(
     programme: Annotated[str | None, Query(max_length=200)] = None,
     funding_source: Annotated[str | None, Query(max_length=200)] = None,
     project_manager: Annotated[str | None, Query(max_length=200)] = None,
-    q: Annotated[
-        str | None, Query(max_length=200, description="Text in the id or title.")
-    ] = None,
+    q: Annotated[str | None, Query(max_length=200, description="Text in the id or title.")] = None,
     as_of: AsOf = None,
     today: Today = None,
-) -> dict[str, Any]:
+) -> ExactJSONResponse:
     """The programme board: every scheme with dates, slippage and RAG, filtered. Rows are
     the rows of `capital schemes --format json`."""
     where = SchemeFilter(rag, status, programme, funding_source, project_manager, q)
     shown = schemes.board(container, principal, as_of, where, today)
-    return {
-        "position": shown.position.describe(),
-        "count": len(shown.rows),
-        "data": shown.rows,
-    }
+    return ExactJSONResponse(
+        {"position": shown.position.describe(), "count": len(shown.rows), "data": shown.rows}
+    )
 
 
 @router.get("/api/schemes/{scheme_id}", responses={404: {"description": "No such scheme."}})
@@ -66,14 +62,16 @@ def get_scheme(
     principal: CurrentPrincipal,
     as_of: AsOf = None,
     today: Today = None,
-) -> dict[str, Any]:
+) -> ExactJSONResponse:
     """One scheme: its state, RAG with the reasons, and its full history."""
     record = schemes.scheme_record(container, principal, scheme_id, as_of, today)
-    return {
-        "position": record.position.describe(),
-        "scheme": record.scheme,
-        "history": record.history,
-    }
+    return ExactJSONResponse(
+        {
+            "position": record.position.describe(),
+            "scheme": record.scheme,
+            "history": record.history,
+        }
+    )
 
 
 @router.get(
@@ -102,8 +100,6 @@ async def get_report(
         rendered = await run_in_threadpool(
             reporting.rendered_report, container, principal, kind, format, as_of, public, today
         )
-    except UnsupportedFormat as error:
-        raise HTTPException(422, str(error)) from None
     except (ReconciliationError, PdfUnavailable) as error:
         raise HTTPException(503, f"the {kind.value} report cannot be made: {error}") from None
     disposition = "inline" if format in (Format.json, Format.html) else "attachment"

@@ -27,6 +27,7 @@ from services.reporter.render.palette import (
 FONT = "DejaVu Sans, Arial, Helvetica, sans-serif"
 WIDTH = 900
 TIMELINE_ROWS_PER_CHART = 20
+MAX_YEAR_LINES = 40
 
 
 def _svg(height: float, body: list[str], label: str) -> str:
@@ -171,8 +172,10 @@ def completion_charts(cards: Sequence[SchemeCard], judged_on: dt.date) -> list[s
     # The axis spans the years the dates fall in, but at most AXIS_YEARS either side of the
     # judging date: a date typed far out (2100-12-31) is drawn at the edge, not as a
     # century of gridlines, and no year past the calendar's last is ever needed.
-    start = dt.date(max(min(dates).year, judged_on.year - AXIS_YEARS), 1, 1)
-    end = dt.date(min(max(dates).year, judged_on.year + AXIS_YEARS) + 1, 1, 1)
+    first = max(min(dates).year, judged_on.year - AXIS_YEARS, dt.MINYEAR)
+    last = min(max(dates).year, judged_on.year + AXIS_YEARS)
+    start = dt.date(first, 1, 1)
+    end = dt.date(last + 1, 1, 1) if last < dt.MAXYEAR else dt.date.max
     chunks = [
         spans[i : i + TIMELINE_ROWS_PER_CHART]
         for i in range(0, len(spans), TIMELINE_ROWS_PER_CHART)
@@ -191,7 +194,9 @@ def _timeline(spans: Sequence[_Span], start: dt.date, end: dt.date, judged_on: d
 
     bottom = top + row_height * max(len(spans), 1)
     body = _timeline_legend(label_width, 16)
-    for year in range(start.year, end.year + 1):
+    # A line a year, or fewer on a very long axis (a date entered decades out).
+    every = max(1, (end.year - start.year) // MAX_YEAR_LINES + 1)
+    for year in range(start.year, end.year + 1, every):
         x = x_of(dt.date(year, 1, 1))
         body.append(
             f'<line x1="{x:.1f}" y1="{top - 8}" x2="{x:.1f}" y2="{bottom}" stroke="{GRID_INK}"/>'
