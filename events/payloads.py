@@ -11,11 +11,12 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 NonEmptyText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 Money = Annotated[Decimal, Field(max_digits=15, decimal_places=2)]
 NonNegativeMoney = Annotated[Decimal, Field(ge=0, max_digits=15, decimal_places=2)]
+PositiveMoney = Annotated[Decimal, Field(gt=0, max_digits=15, decimal_places=2)]
 
 
 class Rag(StrEnum):
@@ -25,6 +26,12 @@ class Rag(StrEnum):
 
 
 class PublicSensitivity(StrEnum):
+    low = "low"
+    medium = "medium"
+    high = "high"
+
+
+class SnagPriority(StrEnum):
     low = "low"
     medium = "medium"
     high = "high"
@@ -65,6 +72,10 @@ class PhaseCompleted(Payload):
 class SnaggingRaised(Payload):
     snag_id: NonEmptyText
     description: NonEmptyText
+    assignee: NonEmptyText | None = Field(None, description="Who is to put it right.")
+    location: NonEmptyText | None = Field(None, description="Where on site, e.g. Block B, WC 2.")
+    priority: SnagPriority | None = None
+    due_on: dt.date | None = Field(None, description="When it is to be put right by.")
 
 
 class SnaggingCleared(Payload):
@@ -107,3 +118,63 @@ class RagOverridden(Payload):
         description="The RAG to show instead of the computed one; null lifts the override."
     )
     reason: NonEmptyText
+
+
+class SchemeAmended(Payload):
+    """A correction or change to a scheme's record after registration. Only the fields
+    given change; `funding_source` with `approved_on` records when that source's funding
+    was approved."""
+
+    title: NonEmptyText | None = None
+    description: NonEmptyText | None = None
+    contractor: NonEmptyText | None = None
+    contract_length: NonEmptyText | None = None
+    project_manager: NonEmptyText | None = None
+    programme: NonEmptyText | None = None
+    public_sensitivity: PublicSensitivity | None = None
+    funding_source: NonEmptyText | None = Field(
+        None, description="The funding source whose approval date `approved_on` sets."
+    )
+    approved_on: dt.date | None = None
+    reason: NonEmptyText
+
+    @model_validator(mode="after")
+    def _changes_something(self) -> SchemeAmended:
+        if (self.funding_source is None) != (self.approved_on is None):
+            raise ValueError("a funding approval needs both funding_source and approved_on")
+        if not self.changes():
+            raise ValueError("name at least one field to amend: " + ", ".join(AMENDABLE_FIELDS))
+        return self
+
+    def changes(self) -> dict[str, object]:
+        """The fields this amendment sets (funding approval as `approved_on`)."""
+        return {
+            name: value for name in AMENDABLE_FIELDS if (value := getattr(self, name)) is not None
+        }
+
+
+AMENDABLE_FIELDS = (
+    "title",
+    "description",
+    "contractor",
+    "contract_length",
+    "project_manager",
+    "programme",
+    "public_sensitivity",
+    "approved_on",
+)
+
+
+class BudgetTransferred(Payload):
+    """Money moved between a scheme's funding sources: its total budget is unchanged."""
+
+    from_source: NonEmptyText
+    to_source: NonEmptyText
+    amount: PositiveMoney
+    reason: NonEmptyText
+
+    @model_validator(mode="after")
+    def _two_sources(self) -> BudgetTransferred:
+        if self.from_source.casefold() == self.to_source.casefold():
+            raise ValueError("from_source and to_source must be different sources")
+        return self

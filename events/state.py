@@ -45,6 +45,7 @@ class SchemeSnapshot(BaseModel):
     budget: Decimal
     forecast_outturn: Decimal
     open_snags: int
+    overdue_snags: int = 0
     public_sensitivity: PublicSensitivity = PublicSensitivity.low
     project_manager: str | None = None
 

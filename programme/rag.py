@@ -107,6 +107,7 @@ def snapshot(state: SchemeState, today: dt.date, policy: RagPolicy) -> SchemeSna
         budget=state.budget,
         forecast_outturn=state.effective_forecast,
         open_snags=len(state.open_snags),
+        overdue_snags=len(state.overdue_snags(today)),
         public_sensitivity=state.public_sensitivity,
         project_manager=state.project_manager,
     )

@@ -111,7 +111,7 @@ class FundingMovement(SQLModel, table=True):
     seq: int = Field(index=True)
     scheme_id: str = Field(max_length=64, index=True)
     funding_source: str
-    kind: str  # "approved" at registration, "change" from budget.changed
+    kind: str  # "approved" at registration, "change" (budget.changed), "transfer"
     amount: Decimal = Field(sa_column=Column(MONEY, nullable=False))
     approved_on: dt.date | None = None
     recorded_on: dt.date

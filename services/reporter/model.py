@@ -197,6 +197,7 @@ class SchemeCard:
     original_budget: Decimal
     budget: Decimal
     forecast_outturn: Decimal
+    forecast_reason: str | None
     funding: tuple[FundingApproval, ...]
     budget_changes: tuple[BudgetChange, ...]
     baseline_start: dt.date | None

@@ -18,7 +18,14 @@ from sqlmodel import select
 from events import DecodeError, Envelope, EventType, SchemeStateChanged, decode_as, encode
 from events.codec import decode_envelope
 from programme.rag import RagPolicy, snapshot
-from programme.scheme import EventRejected, SchemeState, apply, dump_state, load_state
+from programme.scheme import (
+    EventRejected,
+    FundingKind,
+    SchemeState,
+    apply,
+    dump_state,
+    load_state,
+)
 from projection.database import SessionFactory, transaction
 from projection.dead_letters import record_dead_letter
 from projection.tables import FundingMovement, Scheme, SchemeEvent, SchemeVersion
@@ -179,9 +186,11 @@ def _version_row(state: SchemeState, event: Envelope, seq: int) -> SchemeVersion
 
 def _funding_movements(event: Envelope, state: SchemeState, seq: int) -> list[FundingMovement]:
     if event.type is EventType.scheme_registered:
-        lines, kind = state.funding, "approved"
+        lines, kind = state.funding, FundingKind.approved
     elif event.type is EventType.budget_changed:
-        lines, kind = state.funding[-1:], "change"
+        lines, kind = state.funding[-1:], FundingKind.change
+    elif event.type is EventType.budget_transferred:
+        lines, kind = state.funding[-2:], FundingKind.transfer
     else:
         return []
     return [

@@ -34,6 +34,13 @@ from tests.conftest import SAMPLE_PROGRAMME
         (Role.head_of_capital, EventType.rag_overridden, True),
         (Role.head_of_capital, EventType.scheme_cancelled, True),
         (Role.admin, EventType.scheme_registered, True),
+        (Role.project_manager, EventType.scheme_amended, False),
+        (Role.finance, EventType.scheme_amended, False),
+        (Role.head_of_capital, EventType.scheme_amended, True),
+        (Role.admin, EventType.scheme_amended, True),
+        (Role.project_manager, EventType.budget_transferred, False),
+        (Role.finance, EventType.budget_transferred, True),
+        (Role.head_of_capital, EventType.budget_transferred, True),
     ],
 )
 def test_roles_decide_which_events_a_user_may_record(role, event_type, allowed):
