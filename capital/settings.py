@@ -38,6 +38,15 @@ class Settings(BaseSettings):
     today: dt.date | None = Field(None, description="Fixes the clock for RAG and sweeps.")
     actor: str | None = Field(None, description="Who is logging events; defaults to the OS user.")
     rag: RagPolicy = RagPolicy()
+    repeat_window_minutes: int = Field(
+        10,
+        ge=0,
+        description="A change identical to one the same user recorded this many minutes "
+        "before is refused unless confirmed (`--again`); 0 turns the check off.",
+    )
+    committee_name: str = Field(
+        "Capital Programme Board", description="Who the committee pack is for (its cover)."
+    )
     notifier: NotifierSettings = Field(default_factory=NotifierSettings)
 
     def kafka_topic(self, name: str) -> str:

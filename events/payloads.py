@@ -122,8 +122,8 @@ class RagOverridden(Payload):
 
 class SchemeAmended(Payload):
     """A correction or change to a scheme's record after registration. Only the fields
-    given change; `funding_source` with `approved_on` records when that source's funding
-    was approved."""
+    given change. `funding_source` names a source of the scheme's funding: `approved_on`
+    records when it was approved, `renamed_to` gives it the deployment's new name."""
 
     title: NonEmptyText | None = None
     description: NonEmptyText | None = None
@@ -133,21 +133,26 @@ class SchemeAmended(Payload):
     programme: NonEmptyText | None = None
     public_sensitivity: PublicSensitivity | None = None
     funding_source: NonEmptyText | None = Field(
-        None, description="The funding source whose approval date `approved_on` sets."
+        None, description="The funding source `approved_on` or `renamed_to` is about."
     )
     approved_on: dt.date | None = None
+    renamed_to: NonEmptyText | None = None
     reason: NonEmptyText
 
     @model_validator(mode="after")
     def _changes_something(self) -> SchemeAmended:
-        if (self.funding_source is None) != (self.approved_on is None):
-            raise ValueError("a funding approval needs both funding_source and approved_on")
+        about_funding = self.approved_on is not None or self.renamed_to is not None
+        if (self.funding_source is None) == about_funding:
+            raise ValueError(
+                "funding_source goes with approved_on (a funding approval) or renamed_to"
+            )
         if not self.changes():
             raise ValueError("name at least one field to amend: " + ", ".join(AMENDABLE_FIELDS))
         return self
 
     def changes(self) -> dict[str, object]:
-        """The fields this amendment sets (funding approval as `approved_on`)."""
+        """The fields this amendment sets (a funding source's as `approved_on` and
+        `renamed_to`)."""
         return {
             name: value for name in AMENDABLE_FIELDS if (value := getattr(self, name)) is not None
         }
@@ -162,6 +167,7 @@ AMENDABLE_FIELDS = (
     "programme",
     "public_sensitivity",
     "approved_on",
+    "renamed_to",
 )
 
 

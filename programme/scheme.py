@@ -377,16 +377,20 @@ def _amended(state: SchemeState, body: p.SchemeAmended, event: Envelope) -> Sche
     updates: dict[str, Any] = {}
     changes: list[FieldChange] = []
     for name, value in body.changes().items():
-        if name == "approved_on":
+        if name in ("approved_on", "renamed_to"):
             continue
         if getattr(state, name) != value:
             updates[name] = value
             changes.append(FieldChange(name, _text(getattr(state, name)), _text(value)))
-    if body.funding_source is not None:
+    funding = state.funding
+    if body.funding_source is not None and body.approved_on is not None:
         funding, change = _approved(state, body.funding_source, body.approved_on)
-        if change is not None:
-            updates["funding"] = funding
-            changes.append(change)
+        changes.extend([change] if change else [])
+    if body.funding_source is not None and body.renamed_to is not None:
+        funding, change = _renamed(state, funding, body.funding_source, body.renamed_to)
+        changes.append(change)
+    if funding != state.funding:
+        updates["funding"] = funding
     if not changes:
         raise EventRejected(
             f"the amendment changes nothing: {state.scheme_id} already has those values"
@@ -415,6 +419,21 @@ def _approved(
     )
     old = approved[0].approved_on
     return funding, FieldChange(f"approval of {source}", _text(old), _text(approved_on))
+
+
+def _renamed(
+    state: SchemeState, funding: tuple[FundingLine, ...], source: str, new_name: str
+) -> tuple[tuple[FundingLine, ...], FieldChange]:
+    """Every funding line of `source` under `new_name`, and the change made."""
+    if not any(line.source == source for line in funding):
+        known = ", ".join(state.budget_by_source()) or "none"
+        raise EventRejected(
+            f"{state.scheme_id} has no funding from {source!r} to rename (sources: {known})"
+        )
+    renamed = tuple(
+        replace(line, source=new_name) if line.source == source else line for line in funding
+    )
+    return renamed, FieldChange("funding source", source, new_name)
 
 
 def _text(value: Any) -> str | None:

@@ -81,6 +81,21 @@ def stored_events(session: Session, event_ids: list[str]) -> dict[str, Envelope]
     return found
 
 
+def recent_events(session: Session, like: list[Envelope], today: dt.date) -> list[Envelope]:
+    """Events recorded since yesterday of the schemes and types in `like`."""
+    found: list[Envelope] = []
+    pairs = sorted({(event.scheme_id, event.type.value) for event in like})
+    for start in range(0, len(pairs), 200):
+        chunk = pairs[start : start + 200]
+        query = select(SchemeEvent.envelope_json).where(
+            SchemeEvent.recorded_on >= today - dt.timedelta(days=1),
+            SchemeEvent.scheme_id.in_({scheme_id for scheme_id, _ in chunk}),  # type: ignore[attr-defined]
+            SchemeEvent.type.in_({kind for _, kind in chunk}),  # type: ignore[attr-defined]
+        )
+        found.extend(decode_envelope(text) for text in session.exec(query))
+    return found
+
+
 def dead_letters(session: Session, limit: int = 100) -> list[DeadLetter]:
     return list(session.exec(select(DeadLetter).order_by(DeadLetter.id.desc()).limit(limit)))  # type: ignore[union-attr]
 

@@ -33,6 +33,8 @@ class Operation(StrEnum):
     run_sweep = "run the daily sweep"
     operate_outbox = "dispatch or retry deliveries"
     run_scheduler = "run the scheduler"
+    add_reference_names = "add funding sources or programmes"
+    rename_reference_names = "rename funding sources or programmes"
 
 
 # Heads of capital answer for the programme: they acknowledge its alerts, decide who hears
@@ -45,6 +47,10 @@ OPERATIONS: dict[Operation, frozenset[Role]] = {
     Operation.run_sweep: frozenset({Role.head_of_capital, Role.admin}),
     Operation.operate_outbox: frozenset({Role.admin}),
     Operation.run_scheduler: frozenset({Role.admin}),
+    # Finance keep the funding sources; a rename amends every scheme using the name,
+    # which only those who may amend a scheme may do.
+    Operation.add_reference_names: frozenset({Role.finance, Role.head_of_capital, Role.admin}),
+    Operation.rename_reference_names: frozenset({Role.head_of_capital, Role.admin}),
 }
 
 

@@ -18,7 +18,8 @@ from capital.bootstrap import Container
 from capital.transports import Message
 from events import DecodeError, Envelope, EventType, decode_envelope, topics
 from programme.permissions import Role, refusals
-from projection.views import event_outcomes, known_scheme_ids, stored_events
+from projection.references import reference_lists
+from projection.views import event_outcomes, known_scheme_ids, recent_events, stored_events
 
 
 @dataclass(frozen=True)
@@ -66,16 +67,24 @@ def publish(
     numbered: list[tuple[int, Envelope]],
     actor: str,
     wait_seconds: float | None = None,
+    *,
+    again: bool = False,
 ) -> PublishReport:
-    """Publish valid events; refuse those for unknown schemes. With the in-memory bus the
-    tracker has run when this returns; with Kafka, `wait_seconds` waits for it."""
+    """Publish valid events; refuse those for unknown schemes, names not on the
+    deployment's lists, and (unless `again`) a change the same user recorded moments
+    before. With the in-memory bus the tracker has run when this returns; with Kafka,
+    `wait_seconds` waits for it."""
     report = PublishReport()
+    today = container.settings.current_date()
+    recorded_at = container.settings.local_now()
     with container.sessions() as session:
         known = known_scheme_ids(session)
         roles = roles_of(session, actor)
         stored = stored_events(session, [str(event.event_id) for _, event in numbered])
-    today = container.settings.current_date()
-    recorded_at = container.settings.local_now()
+        names = reference_lists(session)
+        window = dt.timedelta(minutes=container.settings.repeat_window_minutes)
+        checked = not again and window > dt.timedelta(0)
+        recent = recent_events(session, [e for _, e in numbered], today) if checked else []
     line_of: dict[str, int] = {}
     for number, event in numbered:
         if roles is not None:
@@ -83,7 +92,11 @@ def publish(
             if problem:
                 report.errors.append(LineError(number, problem))
                 continue
-        problem = _not_acceptable(event, today, stored)
+        problem = (
+            _not_acceptable(event, today, stored)
+            or "; ".join(names.problems(event))
+            or _repeats(event, event.actor or actor, recent, recorded_at - window)
+        )
         if problem:
             report.errors.append(LineError(number, problem))
             continue
@@ -120,6 +133,26 @@ def _not_acceptable(event: Envelope, today: dt.date, stored: dict[str, Envelope]
     earlier = stored.get(str(event.event_id))
     if earlier is not None and not event.same_event_as(earlier):
         return f"event_id {event.event_id} was already used for a different event"
+    return None
+
+
+def _repeats(event: Envelope, actor: str, recent: list[Envelope], since: dt.datetime) -> str | None:
+    """A change identical to one the same user recorded since `since` is most likely the
+    same command run twice: recording it again would double a budget change."""
+    for earlier in recent:
+        if (
+            earlier.event_id != event.event_id
+            and (earlier.scheme_id, earlier.type, earlier.actor)
+            == (event.scheme_id, event.type, actor)
+            and earlier.payload == event.payload
+            and earlier.recorded_at is not None
+            and earlier.recorded_at >= since
+        ):
+            return (
+                f"{actor} recorded the same {event.type.value} for {event.scheme_id} at "
+                f"{earlier.recorded_at:%H:%M} ({earlier.event_id}): if it happened again, "
+                "confirm with --again"
+            )
     return None
 
 

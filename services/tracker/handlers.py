@@ -12,15 +12,19 @@ import datetime as dt
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from decimal import Decimal
 
 from sqlmodel import select
 
 from events import DecodeError, Envelope, EventType, SchemeStateChanged, decode_as, encode
+from events import payloads as p
 from events.codec import decode_envelope
 from programme.rag import RagPolicy, snapshot
+from programme.reference import names_in
 from programme.scheme import (
     EventRejected,
     FundingKind,
+    FundingLine,
     SchemeState,
     apply,
     dump_state,
@@ -28,6 +32,7 @@ from programme.scheme import (
 )
 from projection.database import SessionFactory, transaction
 from projection.dead_letters import record_dead_letter
+from projection.references import seed_names
 from projection.tables import FundingMovement, Scheme, SchemeEvent, SchemeVersion
 
 log = logging.getLogger(__name__)
@@ -123,8 +128,10 @@ class SchemeTracker:
             assert stored.seq is not None
             session.add(_scheme_row(row, after, stored.seq, self._now()))
             session.add(_version_row(after, event, stored.seq))
-            for movement in _funding_movements(event, after, stored.seq):
+            for movement in _funding_movements(event, before, after, stored.seq):
                 session.add(movement)
+            # Names in use join the deployment's lists (the first registrations seed them).
+            seed_names(session, names_in(event), event.actor or "tracker", self._now())
             return Applied(change)
 
     def _refuse(self, refused: Refused, source: str) -> Refused:
@@ -184,13 +191,24 @@ def _version_row(state: SchemeState, event: Envelope, seq: int) -> SchemeVersion
     )
 
 
-def _funding_movements(event: Envelope, state: SchemeState, seq: int) -> list[FundingMovement]:
+def _funding_movements(
+    event: Envelope, before: SchemeState | None, after: SchemeState, seq: int
+) -> list[FundingMovement]:
+    body = event.payload
     if event.type is EventType.scheme_registered:
-        lines, kind = state.funding, FundingKind.approved
+        lines, kind = after.funding, FundingKind.approved
     elif event.type is EventType.budget_changed:
-        lines, kind = state.funding[-1:], FundingKind.change
+        lines, kind = after.funding[-1:], FundingKind.change
     elif event.type is EventType.budget_transferred:
-        lines, kind = state.funding[-2:], FundingKind.transfer
+        lines, kind = after.funding[-2:], FundingKind.transfer
+    elif isinstance(body, p.SchemeAmended) and body.funding_source and body.renamed_to:
+        # A source renamed on the scheme: what it held moves to the new name.
+        held = (before.budget_by_source() if before else {}).get(body.funding_source, Decimal(0))
+        lines = (
+            FundingLine(body.funding_source, -held, event.occurred_on),
+            FundingLine(body.renamed_to, held, event.occurred_on),
+        )
+        kind = FundingKind.transfer
     else:
         return []
     return [

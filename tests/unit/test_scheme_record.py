@@ -96,7 +96,7 @@ def test_an_amendment_needs_a_reason_and_something_to_change():
         event("scheme.amended", "2024-03-01", title="New title")
     with pytest.raises(ValidationError, match="at least one field"):
         event("scheme.amended", "2024-03-01", reason="tidying up")
-    with pytest.raises(ValidationError, match="both funding_source and approved_on"):
+    with pytest.raises(ValidationError, match="funding_source goes with approved_on"):
         event("scheme.amended", "2024-03-01", funding_source="DfE", reason="x")
 
 

@@ -225,9 +225,9 @@ def test_the_summary_counts_what_was_published_when_a_row_is_refused_after_check
             "--role", "finance")  # fmt: skip
     real_publish = importing.publish
 
-    def demoted_first(container, numbered, actor, wait_seconds=None):
+    def demoted_first(container, numbered, actor, wait_seconds=None, **options):
         add_user(container.sessions, "root", "pm", [Role.project_manager])
-        return real_publish(container, numbered, actor, wait_seconds)
+        return real_publish(container, numbered, actor, wait_seconds, **options)
 
     monkeypatch.setattr(importing, "publish", demoted_first)
     august = write_register(
@@ -254,10 +254,10 @@ def test_the_summary_leaves_out_events_the_tracker_refused_after_sending(
     assert capital("import-register", str(july), "--recorded-on", "2024-07-29").exit_code == 0
     real_publish = importing.publish
 
-    def cancelled_first(container, numbered, actor, wait_seconds=None):
+    def cancelled_first(container, numbered, actor, wait_seconds=None, **options):
         cancel = event("scheme.cancelled", "2024-08-01", "CYPE-018", reason="Withdrawn")
         real_publish(container, [(1, cancel)], actor)
-        return real_publish(container, numbered, actor, wait_seconds)
+        return real_publish(container, numbered, actor, wait_seconds, **options)
 
     monkeypatch.setattr(importing, "publish", cancelled_first)
     august = write_register(
