@@ -17,6 +17,7 @@ from capital.cli import (
     events_commands,
     import_commands,
     kafka_commands,
+    reference_commands,
     report_commands,
     scheme_commands,
     user_commands,
@@ -69,6 +70,7 @@ import_commands.register(app)
 demo.register(app)
 alert_commands.register(app)
 user_commands.register(app)
+reference_commands.register(app)
 
 
 def main() -> None:

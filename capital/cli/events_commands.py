@@ -17,6 +17,15 @@ from events import EventType, canonical_type, new_event
 from events.schema import json_schema
 from projection.views import dead_letters
 
+AgainOption = Annotated[
+    bool,
+    typer.Option(
+        "--again",
+        help="Record a change even though you recorded the same one minutes ago: it "
+        "happened twice.",
+    ),
+]
+
 events_app = typer.Typer(help="The event contract.", no_args_is_help=True)
 
 
@@ -36,6 +45,7 @@ def publish_command(
         bool, typer.Option("--wait", help="With Kafka, wait until the tracker has processed them.")
     ] = False,
     timeout: Annotated[float, typer.Option(help="Seconds --wait waits at most.")] = 120.0,
+    again: AgainOption = False,
 ) -> None:
     """Publish event envelopes. Bad lines are reported by number; every valid line is
     still published; the exit status is 1 if anything was refused."""
@@ -49,7 +59,11 @@ def publish_command(
     numbered, errors = parse_lines(raw.removeprefix(b"\xef\xbb\xbf").split(b"\n"))
     with open_container(ctx) as container:
         report = publish(
-            container, numbered, container.settings.current_actor(), timeout if wait else None
+            container,
+            numbered,
+            container.settings.current_actor(),
+            timeout if wait else None,
+            again=again,
         )
     report.errors = sorted([*errors, *report.errors], key=lambda e: e.line)
     _print_report(report, file)
@@ -104,6 +118,7 @@ def log_command(
     project_manager: Annotated[str | None, typer.Option()] = None,
     public_sensitivity: Annotated[str | None, typer.Option()] = None,
     wait: Annotated[bool, typer.Option("--wait")] = False,
+    again: AgainOption = False,
 ) -> None:
     """Log one event from flags, e.g.
     `capital log completion.revised --scheme CYPE-018 --anticipated-completion 2023-01-06
@@ -146,7 +161,11 @@ def log_command(
         except ValidationError as error:
             raise fail(f"{kind.value}: {_as_flags(error)}", 2) from None
         report = publish(
-            container, [(1, event)], container.settings.current_actor(), 120.0 if wait else None
+            container,
+            [(1, event)],
+            container.settings.current_actor(),
+            120.0 if wait else None,
+            again=again,
         )
     for error in report.errors:
         typer.secho(f"refused: {error.reason}", err=True, fg="red")
