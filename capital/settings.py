@@ -4,7 +4,6 @@ variable (nested with `__`, e.g. `CAPITAL_RAG__AMBER_MAX_SLIPPAGE_DAYS=20`) or a
 from __future__ import annotations
 
 import datetime as dt
-import getpass
 from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo
@@ -36,7 +35,11 @@ class Settings(BaseSettings):
     worker_web_port: int | None = Field(None, description="Faust web port; off when unset.")
     timezone: str = "Europe/London"
     today: dt.date | None = Field(None, description="Fixes the clock for RAG and sweeps.")
-    actor: str | None = Field(None, description="Who is logging events; defaults to the OS user.")
+    actor: str | None = Field(
+        None,
+        description="The user an operator acts as on the command line (their roles apply; "
+        "the operator's OS account is recorded beside every write).",
+    )
     rag: RagPolicy = RagPolicy()
     repeat_window_minutes: int = Field(
         10,
@@ -64,9 +67,6 @@ class Settings(BaseSettings):
     def calendar_date(self) -> dt.date:
         """The real date where the deployment is, whatever `today` is fixed to."""
         return dt.datetime.now(ZoneInfo(self.timezone)).date()
-
-    def current_actor(self) -> str:
-        return self.actor or getpass.getuser()
 
     def judging_date(self, as_of: dt.date | None) -> dt.date:
         """The date RAG is judged on: a past position as on that date (overdue then, not

@@ -107,6 +107,10 @@ class Envelope(BaseModel):
     occurred_on: dt.date
     recorded_at: AwareDatetime | None = None
     actor: str | None = None
+    # Who submitted the event when it is not the actor's own doing: an administrator
+    # recording on someone's behalf, or `operator:<account>` for the command line run
+    # against the database by an operator.
+    recorded_by: str | None = None
     payload: SerializeAsAny[p.Payload] = Field(default_factory=p.Empty)
     version: Literal[1] = ENVELOPE_VERSION
 
@@ -154,8 +158,9 @@ class Envelope(BaseModel):
 
     def same_event_as(self, other: Envelope) -> bool:
         """Whether `other` is this event delivered again: equal but for the stamps the edge
-        adds on the way (`actor`, `recorded_at`). A different event reusing the id is not."""
-        stamps = {"actor", "recorded_at"}
+        adds on the way (`actor`, `recorded_at`, `recorded_by`). A different event reusing
+        the id is not."""
+        stamps = {"actor", "recorded_at", "recorded_by"}
         return self.model_dump(exclude=stamps) == other.model_dump(exclude=stamps)
 
     @property

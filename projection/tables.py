@@ -132,8 +132,8 @@ class DeadLetter(SQLModel, table=True):
 
 
 class UserAccount(SQLModel, table=True):
-    """A user and their roles. While no user is registered the product is open (the
-    embedded demo); once one is, every write needs a registered user with the role."""
+    """A user and their roles. While no user is registered the product is open to the
+    operator (the embedded demo); once one is, every write needs a user with the role."""
 
     __tablename__ = "user_account"
 
@@ -141,6 +141,27 @@ class UserAccount(SQLModel, table=True):
     roles: str  # comma-separated role names
     added_by: str
     added_at: dt.datetime
+    # Argon2 hash; None for users who sign in by single sign-on or tokens only.
+    password_hash: str | None = Field(default=None, max_length=255)
+    # The identity provider's issuer and subject, bound at the first single sign-on.
+    sso_issuer: str | None = Field(default=None, max_length=255)
+    sso_subject: str | None = Field(default=None, max_length=255)
+
+
+class AccessToken(SQLModel, table=True):
+    """An API token or a portal session. Only a hash of the secret is kept: the token is
+    shown once, when issued."""
+
+    __tablename__ = "access_token"
+
+    token_id: str = Field(primary_key=True, max_length=32)
+    user_name: str = Field(foreign_key="user_account.name", index=True, max_length=128)
+    kind: str = Field(max_length=16)  # "api" or "session"
+    secret_hash: str = Field(max_length=64)
+    created_by: str = Field(max_length=128)
+    created_at: dt.datetime
+    expires_at: dt.datetime | None = None
+    revoked_at: dt.datetime | None = None
 
 
 class ReferenceName(SQLModel, table=True):

@@ -6,6 +6,9 @@ import datetime as dt
 import uuid
 from typing import Any
 
+from capital.application.accounts import operator
+from capital.application.principal import Principal
+from capital.bootstrap import Container
 from events import Envelope, new_event
 
 
@@ -51,3 +54,8 @@ def registered(
         baseline_completion=baseline_completion,
         **extra,
     )
+
+
+def operator_as(name: str, container: Container) -> Principal:
+    """The command line's principal: an operator acting as `name`, whose roles apply."""
+    return operator(container.sessions, "tests", name)

@@ -16,11 +16,10 @@ from typing import Any
 
 from sqlmodel import Session
 
-from capital.application.access import roles_of
+from capital.application.principal import Principal, refuse_types
 from capital.application.publishing import publish
 from capital.bootstrap import Container
 from capital.settings import now_utc
-from programme.permissions import Role, refusals
 from programme.reference import ReferenceKind, ReferenceList, ReferenceLists, names_in
 from programme.scheme import EventRejected, SchemeState, apply
 from projection.database import transaction
@@ -68,7 +67,7 @@ def import_register(
     sheet: str | None,
     recorded_on: dt.date,
     recorded_at: dt.datetime | None = None,
-    actor: str,
+    principal: Principal,
     dry_run: bool = False,
     wait_seconds: float | None = None,
 ) -> ImportResult:
@@ -85,14 +84,16 @@ def import_register(
     recorded_at = recorded_at or _noon_utc(recorded_on)
     table = read_register(path, sheet)
     refs = [ref for row in table.rows if (ref := cell_text(row.get(Field.ref)))]
-    states, roles, names = _what_the_tracker_holds(container, refs, actor)
+    with container.sessions() as session:
+        states = _recorded_states(session, refs)
+        names = reference_lists(session)
     recorded = {scheme_id: recorded for scheme_id, (_, recorded) in states.items()}
     plan = plan_import(table, recorded_on, recorded_at, recorded)
     unusable = [f.message for f in plan.findings if f.severity is Severity.error]
     if unusable:
         raise RegisterFileError(f"{plan.source}: {'; '.join(unusable)}")
     plan = _refuse_what_the_tracker_would(
-        plan, {k: state for k, (state, _) in states.items()}, actor, roles
+        plan, {k: state for k, (state, _) in states.items()}, principal
     )
     plan = _refuse_other_spellings(plan, names)
     result = ImportResult(plan, dry_run)
@@ -102,10 +103,11 @@ def import_register(
     # The register is where a deployment's funding sources and programmes come from: the
     # names its rows use join the lists (other spellings of known ones were refused above).
     with transaction(container.sessions) as session:
-        seed_names(session, [n for _, e in numbered for n in names_in(e)], actor, now_utc())
+        named = [name for _, event in numbered for name in names_in(event)]
+        seed_names(session, named, principal.name, now_utc())
     # The plan is made against what the tracker holds, so a repeated fact is already left
     # out: the quick-repeat check is for commands typed twice.
-    report = publish(container, numbered, actor, wait_seconds, again=True)
+    report = publish(container, numbered, principal, wait_seconds, again=True)
     result.pending = report.pending
     sent = {str(event.event_id) for event in report.published}
     refused = _refused_after_sending(container, sent) if report.errors else set()
@@ -114,7 +116,7 @@ def import_register(
     for error in report.errors:
         refused_by_row.setdefault(error.line, []).append(error.reason)
     if refused_by_row:
-        # Only a race gets here (another writer, or the actor's roles changed): the rows
+        # Only a race gets here (another writer, or the principal's roles changed): the rows
         # were checked above. A row's events the tracker did take are named, not hidden.
         result.plan = plan.with_rows(
             [
@@ -142,15 +144,6 @@ def _refused_when_sent(row: RowPlan, why: list[str], taken: set[str]) -> RowPlan
     return row.refuse(Kind.rejected_by_tracker, message)
 
 
-def _what_the_tracker_holds(
-    container: Container, refs: list[str], actor: str
-) -> tuple[dict[str, tuple[SchemeState, RecordedScheme]], frozenset[Role] | None, ReferenceLists]:
-    """The register's schemes the tracker already knows, the actor's roles (None while no
-    user is registered) and the deployment's reference lists."""
-    with container.sessions() as session:
-        return _recorded_states(session, refs), roles_of(session, actor), reference_lists(session)
-
-
 def _refuse_other_spellings(plan: ImportPlan, names: ReferenceLists) -> ImportPlan:
     """Refuse a row naming a funding source or programme that is another spelling of one
     on the lists or of one an earlier row brings in (`DFE` beside `DfE`), or a retired
@@ -158,8 +151,9 @@ def _refuse_other_spellings(plan: ImportPlan, names: ReferenceLists) -> ImportPl
     seen = {kind: set(names.of(kind).current) for kind in ReferenceKind}
     rows: list[RowPlan] = []
     for row in plan.rows:
+        named = [name for event in row.events for name in names_in(event)]
         problems: list[str] = []
-        for kind, name in (n for event in row.events for n in names_in(event)):
+        for kind, name in named:
             known = ReferenceList(kind, frozenset(seen[kind]), names.of(kind).retired)
             spelling = known.spelling_of(name)
             if name in known.retired or spelling is not None:
@@ -167,7 +161,7 @@ def _refuse_other_spellings(plan: ImportPlan, names: ReferenceLists) -> ImportPl
         if problems:
             row = row.refuse(Kind.misspelt_name, "; ".join(dict.fromkeys(problems)))
         else:
-            for kind, name in (n for event in row.events for n in names_in(event)):
+            for kind, name in named:
                 seen[kind].add(name)
         rows.append(row)
     return plan.with_rows(rows)
@@ -205,15 +199,14 @@ def recorded_scheme(state: SchemeState, event_ids: frozenset[Any]) -> RecordedSc
 def _refuse_what_the_tracker_would(
     plan: ImportPlan,
     states: dict[str, SchemeState],
-    actor: str,
-    roles: frozenset[Role] | None,
+    principal: Principal,
 ) -> ImportPlan:
     """Check each row as publishing and the tracker will: a row with an event the actor's
     roles do not allow, or one the tracker would reject when folded onto the scheme as it
     holds it, is refused whole before anything is sent."""
     rows: list[RowPlan] = []
     for row in plan.rows:
-        not_permitted = _not_permitted(row, actor, roles)
+        not_permitted = refuse_types(principal, (event.type for event in row.events))
         if not_permitted:
             rows.append(row.refuse(Kind.not_permitted, not_permitted))
             continue
@@ -227,14 +220,6 @@ def _refuse_what_the_tracker_would(
             )
         rows.append(row)
     return plan.with_rows(rows)
-
-
-def _not_permitted(row: RowPlan, actor: str, roles: frozenset[Role] | None) -> str | None:
-    """Why `actor` may not record some of the row's events; None when they may (or while
-    no user is registered)."""
-    if roles is None:
-        return None
-    return refusals(actor, roles, (event.type for event in row.events))
 
 
 def _noon_utc(day: dt.date) -> dt.datetime:

@@ -1,9 +1,9 @@
 """Publishing scheme events from the edge (CLI, importer, API): validate, attribute, send.
 
 Every line is checked before anything is sent; bad lines are reported by number with the
-reason and every valid line is still published. The user publishing must hold a role that
-may record each event (once users are registered, see `capital.application.access`); an event is
-attributed to that user when it does not name its actor.
+reason and every valid line is still published. The principal publishing must hold a role that
+may record each event (`capital.application.principal`); an event is attributed to them
+when it does not name its actor, and marks who really sent it when it does.
 """
 
 from __future__ import annotations
@@ -13,11 +13,10 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from capital.application.access import roles_of
+from capital.application.principal import Principal, attributed, recording_refusal
 from capital.bootstrap import Container
 from capital.transports import Message
 from events import DecodeError, Envelope, EventType, decode_envelope, topics
-from programme.permissions import Role, refusals
 from projection.references import reference_lists
 from projection.views import event_outcomes, known_scheme_ids, recent_events, stored_events
 
@@ -65,7 +64,7 @@ def parse_lines(
 def publish(
     container: Container,
     numbered: list[tuple[int, Envelope]],
-    actor: str,
+    principal: Principal,
     wait_seconds: float | None = None,
     *,
     again: bool = False,
@@ -77,25 +76,23 @@ def publish(
     report = PublishReport()
     today = container.settings.current_date()
     recorded_at = container.settings.local_now()
+    window = dt.timedelta(minutes=container.settings.repeat_window_minutes)
     with container.sessions() as session:
         known = known_scheme_ids(session)
-        roles = roles_of(session, actor)
         stored = stored_events(session, [str(event.event_id) for _, event in numbered])
         names = reference_lists(session)
-        window = dt.timedelta(minutes=container.settings.repeat_window_minutes)
         checked = not again and window > dt.timedelta(0)
         recent = recent_events(session, [e for _, e in numbered], today) if checked else []
     line_of: dict[str, int] = {}
     for number, event in numbered:
-        if roles is not None:
-            problem = _not_permitted(event, actor, roles)
-            if problem:
-                report.errors.append(LineError(number, problem))
-                continue
+        problem = recording_refusal(principal, event)
+        if problem:
+            report.errors.append(LineError(number, problem))
+            continue
         problem = (
             _not_acceptable(event, today, stored)
             or "; ".join(names.problems(event))
-            or _repeats(event, event.actor or actor, recent, recorded_at - window)
+            or _repeats(event, event.actor or principal.name, recent, recorded_at - window)
         )
         if problem:
             report.errors.append(LineError(number, problem))
@@ -110,7 +107,10 @@ def publish(
             )
             continue
         event = event.model_copy(
-            update={"actor": event.actor or actor, "recorded_at": event.recorded_at or recorded_at}
+            update={
+                **attributed(principal, event),
+                "recorded_at": event.recorded_at or recorded_at,
+            }
         )
         line_of[str(event.event_id)] = number
         stored.setdefault(str(event.event_id), event)
@@ -142,8 +142,8 @@ def _repeats(event: Envelope, actor: str, recent: list[Envelope], since: dt.date
     for earlier in recent:
         if (
             earlier.event_id != event.event_id
-            and (earlier.scheme_id, earlier.type, earlier.actor)
-            == (event.scheme_id, event.type, actor)
+            and (earlier.scheme_id, earlier.type) == (event.scheme_id, event.type)
+            and earlier.actor == actor
             and earlier.payload == event.payload
             and earlier.recorded_at is not None
             and earlier.recorded_at >= since
@@ -153,17 +153,6 @@ def _repeats(event: Envelope, actor: str, recent: list[Envelope], since: dt.date
                 f"{earlier.recorded_at:%H:%M} ({earlier.event_id}): if it happened again, "
                 "confirm with --again"
             )
-    return None
-
-
-def _not_permitted(event: Envelope, actor: str, roles: frozenset[Role]) -> str | None:
-    denied = refusals(actor, roles, [event.type])
-    if denied:
-        return denied
-    if event.actor not in (None, actor) and Role.admin not in roles:
-        # Attribution must be true: only an administrator (a service account relaying
-        # another system's events) may publish events in someone else's name.
-        return f"the event names actor {event.actor!r} but {actor} is publishing it"
     return None
 
 

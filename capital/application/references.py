@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from capital.application.access import Operation, require
+from capital.application.principal import Operation, Principal, require
 from capital.application.publishing import LineError, publish
 from capital.bootstrap import Container
 from capital.settings import now_utc
@@ -42,8 +42,13 @@ class RenameResult:
 
 
 def list_names(
-    container: Container, kind: ReferenceKind, *, include_retired: bool = False
+    container: Container,
+    principal: Principal,
+    kind: ReferenceKind,
+    *,
+    include_retired: bool = False,
 ) -> list[ReferenceEntry]:
+    require(principal, Operation.view_programme)
     with container.sessions() as session:
         rows = reference_entries(session, kind)
     return [
@@ -53,10 +58,10 @@ def list_names(
     ]
 
 
-def add_name(container: Container, actor: str, kind: ReferenceKind, name: str) -> None:
+def add_name(container: Container, principal: Principal, kind: ReferenceKind, name: str) -> None:
+    require(principal, Operation.add_reference_names)
     name = _clean(name, kind)
     with transaction(container.sessions) as session:
-        require(session, actor, Operation.add_reference_names)
         known = reference_lists(session).of(kind)
         if name in known.current:
             raise ReferenceNameError(f"{kind.label} {name!r} is already on the list")
@@ -69,16 +74,20 @@ def add_name(container: Container, actor: str, kind: ReferenceKind, name: str) -
                 f"{kind.label} {name!r} is another spelling of {spelling!r}, already on the "
                 f"list (to change how it is spelt: `capital {_command(kind)} rename`)"
             )
-        session.add(ReferenceName(kind=kind.value, name=name, added_by=actor, added_at=now_utc()))
+        session.add(
+            ReferenceName(
+                kind=kind.value, name=name, added_by=principal.attribution, added_at=now_utc()
+            )
+        )
 
 
 def rename(
-    container: Container, actor: str, kind: ReferenceKind, old: str, new: str
+    container: Container, principal: Principal, kind: ReferenceKind, old: str, new: str
 ) -> RenameResult:
     """Rename `old` to `new` on the list, then amend every scheme using `old`."""
+    require(principal, Operation.rename_reference_names)
     new = _clean(new, kind)
     with transaction(container.sessions) as session:
-        require(session, actor, Operation.rename_reference_names)
         known = reference_lists(session).of(kind)
         if old not in known.current:
             hint = known.suggestions(old)
@@ -94,7 +103,7 @@ def rename(
             if row.name == old or row.renamed_to == old:
                 row.renamed_to = new
         successor = rows.get(new) or ReferenceName(
-            kind=kind.value, name=new, added_by=actor, added_at=now_utc()
+            kind=kind.value, name=new, added_by=principal.attribution, added_at=now_utc()
         )
         successor.renamed_to = None
         session.add_all([*rows.values(), successor])
@@ -110,7 +119,7 @@ def rename(
         else:
             continue
         events.append(new_event(EventType.scheme_amended, state.scheme_id, today, payload))
-    report = publish(container, list(enumerate(events, start=1)), actor)
+    report = publish(container, list(enumerate(events, start=1)), principal)
     return RenameResult(old, new, [event.scheme_id for event in report.published], report.errors)
 
 

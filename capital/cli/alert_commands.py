@@ -7,26 +7,26 @@ import datetime as dt
 import signal
 from types import FrameType
 from typing import Annotated, Any
-from zoneinfo import ZoneInfo
 
 import typer
 
-from capital.application.access import AccessDenied, Operation, authorise
-from capital.bootstrap import Container
-from capital.cli.context import TodayOption, fail, open_container, parse_date
+from capital.application import alerting
+from capital.application.principal import Operation
+from capital.cli.context import (
+    TodayOption,
+    authorised,
+    fail,
+    open_container,
+    operator_principal,
+    parse_date,
+)
 from capital.cli.output import Format, emit
 from capital.settings import Settings
 from events import Severity
-from projection.views import known_scheme_ids
 from services.notifier.service import NotFound
-from services.notifier.store import AlertDelivery, AlertWithDeliveries, DeliveryStatus
+from services.notifier.store import DeliveryStatus
 from services.notifier.subscriptions import (
     Channel,
-    Recipient,
-    email_address,
-    masked,
-    role_name,
-    webhook_url,
 )
 
 alerts_app = typer.Typer(
@@ -103,12 +103,11 @@ def alerts_command(
     if ctx.invoked_subcommand is not None:
         return
     with open_container(ctx) as container:
-        start = parse_date(since)
-        zone = ZoneInfo(container.settings.timezone)
-        # A date means the local day people think in, from its first moment.
-        since_at = dt.datetime.combine(start, dt.time(), zone) if start else None
-        found = container.notifier.alerts(scheme_id=scheme, since=since_at)
-    rows = [_alert_row(item) for item in found]
+        rows = alerting.alerts(
+            container,
+            operator_principal(container),
+            alerting.AlertFilter(scheme_id=scheme, since=parse_date(since)),
+        )
     if format is Format.table:
         rows = [_for_table(row) for row in rows]
     title = f"Alerts{f' for {scheme}' if scheme else ''}{f' since {since}' if since else ''}"
@@ -122,42 +121,19 @@ def ack_command(
 ) -> None:
     """Acknowledge an alert: you have seen it and are dealing with it."""
     with open_container(ctx) as container:
-        actor = authorised(container, Operation.acknowledge_alerts)
-        try:
-            done = container.notifier.acknowledge(alert_id, actor)
-        except NotFound as error:
-            raise fail(str(error), 2) from None
+        principal = authorised(container, Operation.acknowledge_alerts)
+        result = alerting.acknowledge(container, principal, [alert_id])
+    if result.not_found:
+        raise fail(f"no alert, or more than one, with id {alert_id!r}", 2)
+    done = result.done[0]
     alert = done.alert
     if done.now:
-        typer.echo(f"acknowledged {alert.alert_id} ({alert.subject}) as {actor}")
+        typer.echo(f"acknowledged {alert.alert_id} ({alert.subject}) as {principal.name}")
     else:
         typer.echo(
             f"{alert.alert_id} was already acknowledged by {alert.acknowledged_by} "
             f"at {alert.acknowledged_at:%Y-%m-%d %H:%M} UTC"
         )
-
-
-def _alert_row(item: AlertWithDeliveries) -> dict[str, Any]:
-    alert = item.alert
-    message = alert.message_model()
-    return {
-        "alert_id": alert.alert_id,
-        "scheme_id": alert.scheme_id,
-        "kind": alert.kind,
-        "severity": alert.severity,
-        "subject": alert.subject,
-        "message": alert.message,
-        "raised_at": alert.raised_at,
-        "delivery_status": item.delivery_status,
-        "acknowledged": alert.acknowledged_at is not None,
-        "acknowledged_by": alert.acknowledged_by,
-        "acknowledged_at": alert.acknowledged_at,
-        "cause_event_id": alert.cause_event_id,
-        "actor": alert.actor,
-        "dedup_key": alert.dedup_key,
-        "details": message.details,
-        "deliveries": [_delivery_row(d) for d in item.deliveries],
-    }
 
 
 def _for_table(row: dict[str, Any]) -> dict[str, Any]:
@@ -171,23 +147,6 @@ def _for_table(row: dict[str, Any]) -> dict[str, Any]:
         "raised_at": f"{row['raised_at']:%Y-%m-%d %H:%M}",
         "delivery_status": f"{status} {sent}/{len(deliveries)}" if deliveries else status,
         "acknowledged": row["acknowledged_by"] or "",
-    }
-
-
-def _delivery_row(delivery: AlertDelivery) -> dict[str, Any]:
-    return {
-        "id": delivery.id,
-        "kind": delivery.kind,
-        "alert_id": delivery.alert_id,
-        "channel": delivery.channel,
-        "recipient": masked(delivery.channel, delivery.address),
-        "status": delivery.status,
-        "attempts": delivery.attempts,
-        "next_attempt_at": delivery.next_attempt_at
-        if delivery.status == DeliveryStatus.pending
-        else None,
-        "sent_at": delivery.sent_at,
-        "last_error": delivery.last_error,
     }
 
 
@@ -210,7 +169,7 @@ def sweep_command(
     digest, then send what is due. A date after today is refused: its sweep would claim
     that date, and the real sweep on the day would find it taken."""
     with open_container(ctx, today=parse_date(today)) as container:
-        actor = authorised(container, Operation.run_sweep)
+        actor = authorised(container, Operation.run_sweep).name
         day = container.settings.current_date()
         refuse_future(container.settings, day, "sweep")
         with container.notifier.sweep.run_by(actor):
@@ -242,7 +201,7 @@ def scheduler_command(ctx: typer.Context) -> None:
     __TIMEZONE say otherwise; due deliveries are retried every few seconds. Safe to run
     beside other replicas and notifier workers: each date is swept once."""
     with open_container(ctx) as container:
-        actor = authorised(container, Operation.run_scheduler)
+        actor = authorised(container, Operation.run_scheduler).name
         if container.settings.today is not None:
             refuse_future(container.settings, container.settings.today, "run the scheduler")
         schedule = container.settings.notifier.sweep
@@ -314,22 +273,21 @@ def _subscribe(
     schemes: list[str] | None,
     digest: bool,
 ) -> None:
-    try:
-        recipient = Recipient(
-            channel=channel,
-            address=email_address(address) if channel == "email" else webhook_url(address),
-            role=role_name(role),
-            min_severity=severity,
-            schemes=frozenset(s.strip() for s in schemes or []),
-            digest=digest,
-        )
-    except ValueError as error:
-        raise fail(str(error), 2) from None
     with open_container(ctx) as container:
-        actor = authorised(container, Operation.manage_subscribers)
-        with container.sessions() as session:
-            unknown = sorted(recipient.schemes - known_scheme_ids(session))
-        saved = container.notifier.subscribe(recipient, actor)
+        try:
+            subscribed = alerting.subscribe(
+                container,
+                authorised(container, Operation.manage_subscribers),
+                channel,
+                address,
+                role,
+                severity,
+                schemes or [],
+                digest,
+            )
+        except ValueError as error:
+            raise fail(str(error), 2) from None
+    saved, unknown = subscribed.recipient, subscribed.unknown_schemes
     if unknown:
         typer.secho(
             f"note: no scheme {', '.join(unknown)} is registered yet; alerts will follow once "
@@ -350,20 +308,7 @@ def subscribers_list(ctx: typer.Context, format: FormatOption = Format.table) ->
     """Every subscriber, from the CLI and from settings (webhook URLs shortened: they are
     secret)."""
     with open_container(ctx) as container:
-        recipients = container.notifier.subscribers()
-    rows = [
-        {
-            "id": r.subscriber_id,
-            "channel": r.channel,
-            "address": r.shown_address,
-            "role": r.role,
-            "severity": r.min_severity,
-            "schemes": ", ".join(sorted(r.schemes)) or "all",
-            "digest": r.digest,
-            "source": r.source,
-        }
-        for r in recipients
-    ]
+        rows = alerting.subscribers(container, authorised(container, Operation.manage_subscribers))
     emit(rows, format, SUBSCRIBER_COLUMNS, "Subscribers")
 
 
@@ -374,13 +319,14 @@ def subscribers_remove(
 ) -> None:
     """Unsubscribe: nothing more is sent, including deliveries still queued."""
     with open_container(ctx) as container:
-        actor = authorised(container, Operation.manage_subscribers)
         try:
-            row, cancelled = container.notifier.unsubscribe(subscriber, actor)
+            shown, number, cancelled = alerting.unsubscribe(
+                container, authorised(container, Operation.manage_subscribers), subscriber
+            )
         except NotFound as error:
             raise fail(str(error), 2) from None
     note = f"; {cancelled} queued delivery(ies) cancelled" if cancelled else ""
-    typer.echo(f"unsubscribed {masked(row.channel, row.address)} (#{row.id}){note}")
+    typer.echo(f"unsubscribed {shown} (#{number}){note}")
 
 
 # outbox ---------------------------------------------------------------------------------
@@ -417,7 +363,7 @@ def outbox_list(
     if status is not None and status not in set(DeliveryStatus):
         raise fail(f"unknown status {status!r}", 2)
     with open_container(ctx) as container:
-        rows = [_delivery_row(d) for d in container.notifier.deliveries(status, limit)]
+        rows = [alerting.delivery_row(d) for d in container.notifier.deliveries(status, limit)]
     emit(rows, format, DELIVERY_COLUMNS, "Outbox")
 
 
@@ -438,7 +384,7 @@ def outbox_retry(
     if not ids and not statuses:
         raise fail("name delivery ids, or --failed / --unknown", 2)
     with open_container(ctx) as container:
-        actor = authorised(container, Operation.operate_outbox)
+        actor = authorised(container, Operation.operate_outbox).name
         chosen = list(ids or [])
         for status in statuses:
             chosen += [d.id for d in container.notifier.deliveries(status, 10_000) if d.id]
@@ -454,16 +400,6 @@ def outbox_retry(
     )
     if set(retried.refused) & set(ids or []):
         raise typer.Exit(1)  # a delivery named by id was not sent again
-
-
-def authorised(container: Container, operation: Operation) -> str:
-    """The acting user, once the application layer allows them the operation; exit 3 if not."""
-    actor = container.settings.current_actor()
-    try:
-        authorise(container.sessions, actor, operation)
-    except AccessDenied as error:
-        raise fail(str(error), 3) from None
-    return actor
 
 
 def _echo_outbox(counts: dict[str, int]) -> None:

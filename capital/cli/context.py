@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import getpass
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Annotated, Any
@@ -12,6 +13,8 @@ from kafka.errors import KafkaError
 from pydantic import ValidationError
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
+from capital.application.accounts import operator
+from capital.application.principal import AccessDenied, Operation, Principal, require
 from capital.bootstrap import Container, bootstrap
 from capital.settings import Settings
 from projection.database import shown_url
@@ -66,3 +69,19 @@ def open_container(ctx: typer.Context, **overrides: Any) -> Iterator[Container]:
 def fail(message: str, code: int = 1) -> typer.Exit:
     typer.secho(message, err=True, fg="red")
     return typer.Exit(code)
+
+
+def operator_principal(container: Container) -> Principal:
+    """The command line run against the database is an operator's tool: the operator acts
+    as themselves, or as the user `--actor` names, and their OS account is recorded."""
+    return operator(container.sessions, getpass.getuser(), container.settings.actor)
+
+
+def authorised(container: Container, operation: Operation) -> Principal:
+    """The operator, once the application layer allows them the operation; exit 3 if not."""
+    principal = operator_principal(container)
+    try:
+        require(principal, operation)
+    except AccessDenied as error:
+        raise fail(str(error), 3) from None
+    return principal

@@ -10,6 +10,7 @@ pack), write a step and add it there.
 from __future__ import annotations
 
 import datetime as dt
+import getpass
 from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import resources
@@ -18,13 +19,14 @@ from typing import Annotated
 
 import typer
 
+from capital.application.accounts import operator
 from capital.application.importing import import_register
+from capital.application.schemes import BOARD_COLUMNS
 from capital.bootstrap import Container
 from capital.cli.context import TodayOption, open_container, parse_date, settings_from
 from capital.cli.import_commands import summary_line
 from capital.cli.output import Format, emit
 from capital.cli.report_commands import print_tables
-from capital.cli.scheme_commands import BOARD_COLUMNS
 from projection.database import shown_url
 from projection.views import scheme_snapshots
 from services.importer import KIND_SUMMARY, Severity
@@ -78,7 +80,11 @@ def demo_command(
 
 def import_shipped_register(run: DemoRun) -> None:
     result = import_register(
-        run.container, run.register, sheet=None, recorded_on=run.today, actor=DEMO_ACTOR
+        run.container,
+        run.register,
+        sheet=None,
+        recorded_on=run.today,
+        principal=operator(run.container.sessions, getpass.getuser(), DEMO_ACTOR),
     )
     typer.echo(
         f"Imported {run.register.name} into {shown_url(run.container.settings.database_url)}, "

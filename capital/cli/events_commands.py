@@ -11,7 +11,7 @@ import typer
 from pydantic import ValidationError
 
 from capital.application.publishing import PublishReport, parse_lines, publish
-from capital.cli.context import fail, open_container, parse_date
+from capital.cli.context import fail, open_container, operator_principal, parse_date
 from capital.cli.output import Format, emit
 from events import EventType, canonical_type, new_event
 from events.schema import json_schema
@@ -61,7 +61,7 @@ def publish_command(
         report = publish(
             container,
             numbered,
-            container.settings.current_actor(),
+            operator_principal(container),
             timeout if wait else None,
             again=again,
         )
@@ -163,7 +163,7 @@ def log_command(
         report = publish(
             container,
             [(1, event)],
-            container.settings.current_actor(),
+            operator_principal(container),
             120.0 if wait else None,
             again=again,
         )

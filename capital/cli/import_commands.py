@@ -13,7 +13,7 @@ from typing import Annotated, Any
 import typer
 
 from capital.application.importing import ImportResult, RegisterDateError, import_register
-from capital.cli.context import fail, open_container, parse_date, settings_from
+from capital.cli.context import fail, open_container, operator_principal, parse_date, settings_from
 from capital.cli.output import to_json
 from capital.settings import now_utc
 from services.importer import Finding, RegisterFileError, Severity
@@ -75,7 +75,7 @@ def import_register_command(
                 sheet=sheet,
                 recorded_on=register_date or container.settings.current_date(),
                 recorded_at=None if register_date else now_utc(),
-                actor=container.settings.current_actor(),
+                principal=operator_principal(container),
                 dry_run=dry_run,
                 wait_seconds=WAIT_SECONDS if wait else None,
             )

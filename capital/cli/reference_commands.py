@@ -7,14 +7,14 @@ from typing import Annotated
 
 import typer
 
-from capital.application.access import AccessDenied
+from capital.application.principal import AccessDenied
 from capital.application.references import (
     ReferenceNameError,
     add_name,
     list_names,
     rename,
 )
-from capital.cli.context import fail, open_container
+from capital.cli.context import fail, open_container, operator_principal
 from capital.cli.output import Format, emit
 from programme.reference import ReferenceKind
 
@@ -42,7 +42,9 @@ def _commands(kind: ReferenceKind) -> typer.Typer:
     ) -> None:
         """The list, with who added each entry and when."""
         with open_container(ctx) as container:
-            entries = list_names(container, kind, include_retired=retired)
+            entries = list_names(
+                container, operator_principal(container), kind, include_retired=retired
+            )
         rows = [dataclasses.asdict(entry) for entry in entries]
         emit(rows, format, ["name", "renamed_to", "added_by", "added_on"], f"{label}s".capitalize())
 
@@ -53,7 +55,7 @@ def _commands(kind: ReferenceKind) -> typer.Typer:
         """Add an entry; another spelling of one already there is refused."""
         with open_container(ctx) as container:
             try:
-                add_name(container, container.settings.current_actor(), kind, name)
+                add_name(container, operator_principal(container), kind, name)
             except AccessDenied as error:
                 raise fail(str(error), 3) from None
             except ReferenceNameError as error:
@@ -70,7 +72,7 @@ def _commands(kind: ReferenceKind) -> typer.Typer:
         scheme using it is amended (its history says when and why)."""
         with open_container(ctx) as container:
             try:
-                result = rename(container, container.settings.current_actor(), kind, old, new)
+                result = rename(container, operator_principal(container), kind, old, new)
             except AccessDenied as error:
                 raise fail(str(error), 3) from None
             except ReferenceNameError as error:

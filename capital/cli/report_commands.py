@@ -16,15 +16,17 @@ import typer
 from rich.console import Console
 from rich.table import Table as RichTable
 
+from capital.application import reporting
 from capital.cli.context import (
     AsOfOption,
     TodayOption,
     fail,
     open_container,
+    operator_principal,
     parse_date,
 )
-from services.reporter.model import Report, ReportKind, ReportScope
-from services.reporter.queries import ReconciliationError, build_report
+from services.reporter.model import Report, ReportKind
+from services.reporter.queries import ReconciliationError
 from services.reporter.render import (
     FORMATS,
     Format,
@@ -126,21 +128,17 @@ def run_report(
     if output is not None and fmt is Format.table:
         files = ", ".join(f.value for f in FORMATS[kind] if f is not Format.table)
         raise fail(f"--output needs a file format: --format {files}", 2)
-    as_of_date = parse_date(as_of)
-    scope = ReportScope(as_of=as_of_date, public=public)
     with open_container(ctx, today=parse_date(today)) as container:
-        settings = container.settings
-        judged_on = settings.judging_date(as_of_date)
-        with container.sessions() as session:
-            try:
-                report = build_report(kind, session, scope, judged_on, settings.rag)
-            except ReconciliationError as error:
-                raise fail(f"the {kind.value} report does not reconcile: {error}") from None
+        principal = operator_principal(container)
+        try:
+            built = reporting.report(container, principal, kind, parse_date(as_of), public)
+        except ReconciliationError as error:
+            raise fail(f"the {kind.value} report does not reconcile: {error}") from None
     if fmt is Format.table:
-        print_tables(report)
+        print_tables(built)
         return
     try:
-        rendered = render(report, fmt)
+        rendered = render(built, fmt)
     except PdfUnavailable as error:
         raise fail(str(error)) from None
     if output is None:

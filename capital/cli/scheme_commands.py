@@ -8,47 +8,23 @@ from typing import Annotated, Any
 
 import typer
 
-from capital.application.snags import UnknownScheme, list_snags, snag_row
+from capital.application.schemes import (
+    BOARD_COLUMNS,
+    SNAG_COLUMNS,
+    UnknownScheme,
+    board,
+    scheme_record,
+    snags,
+)
 from capital.cli.context import (
     AsOfOption,
     TodayOption,
     fail,
     open_container,
+    operator_principal,
     parse_date,
 )
 from capital.cli.output import Format, emit, print_table, to_json
-from events import EventType, SchemeSnapshot
-from programme.rag import snapshot
-from projection.views import scheme_history, scheme_snapshots, scheme_state
-
-BOARD_COLUMNS = [
-    "scheme_id",
-    "title",
-    "status",
-    "baseline_completion",
-    "anticipated_completion",
-    "actual_completion",
-    "slippage_days",
-    "programme_rag",
-    "budget_rag",
-    "overall_rag",
-    "budget",
-    "forecast_outturn",
-    "open_snags",
-    "overrides",
-]
-SNAG_COLUMNS = [
-    "scheme_id",
-    "snag_id",
-    "description",
-    "location",
-    "assignee",
-    "priority",
-    "raised_on",
-    "due_on",
-    "days_overdue",
-    "cleared_on",
-]
 
 
 def register(app: typer.Typer) -> None:
@@ -64,21 +40,9 @@ def schemes_command(
     format: Annotated[Format, typer.Option("--format")] = Format.table,
 ) -> None:
     """The programme board: every scheme with its dates, slippage and RAG."""
-    known_on = parse_date(as_of)
-    with open_container(ctx, today=parse_date(today)) as container, container.sessions() as s:
-        settings = container.settings
-        judged_on = settings.judging_date(known_on)
-        snapshots = scheme_snapshots(s, judged_on, settings.rag, known_on)
-    rows = [{**snap.model_dump(), "overrides": _overridden(snap)} for snap in snapshots]
-    title = f"Programme board, judged on {judged_on}"
-    if as_of:
-        title += f", as known at {as_of}"
-    emit(rows, format, BOARD_COLUMNS, title)
-
-
-def _overridden(snap: SchemeSnapshot) -> str:
-    """Which RAGs are set by override rather than computed, e.g. `budget; overall`."""
-    return "; ".join(sorted(snap.overrides))
+    with open_container(ctx, today=parse_date(today)) as container:
+        shown = board(container, operator_principal(container), parse_date(as_of))
+    emit(shown.rows, format, BOARD_COLUMNS, f"Programme board, {shown.position.describe()}")
 
 
 def snags_command(
@@ -95,12 +59,16 @@ def snags_command(
     with open_container(ctx, today=parse_date(today)) as container:
         on = container.settings.current_date()
         try:
-            snags = list_snags(
-                container, on, scheme_id=scheme, open_only=open_only, overdue_only=overdue
+            found = snags(
+                container,
+                operator_principal(container),
+                scheme_id=scheme,
+                open_only=open_only,
+                overdue_only=overdue,
             )
         except UnknownScheme as error:
             raise fail(str(error), 2) from None
-    rows = [dataclasses.asdict(row) for row in snags]
+    rows = [dataclasses.asdict(row) for row in found]
     emit(rows, format, SNAG_COLUMNS, f"Snags, as on {on}")
 
 
@@ -117,59 +85,14 @@ def scheme_command(
     format: Annotated[SchemeFormat, typer.Option("--format")] = SchemeFormat.table,
 ) -> None:
     """One scheme: its state, RAG (with any override and its reason) and full history."""
-    known_on = parse_date(as_of)
-    with open_container(ctx, today=parse_date(today)) as container, container.sessions() as s:
-        settings = container.settings
-        judged_on = settings.judging_date(known_on)
-        state = scheme_state(s, scheme_id, known_on)
-        if state is None:
-            raise fail(f"unknown scheme {scheme_id!r}", 2)
-        history = scheme_history(s, scheme_id, known_on)
-    judged = snapshot(state, judged_on, settings.rag)
-    details = {
-        **judged.model_dump(),
-        "description": state.description,
-        "programme": state.programme,
-        "contractor": state.contractor,
-        "contract_length": state.contract_length,
-        "funding": [
-            {"source": f.source, "amount": f.amount, "approved_on": f.approved_on}
-            for f in state.funding
-        ],
-        "actual_start": state.actual_start,
-        "phases_completed": list(state.phases_completed),
-        "open_snag_list": [
-            {
-                key: value
-                for key, value in dataclasses.asdict(snag_row(state, snag, judged_on)).items()
-                if key not in ("scheme_id", "scheme_title", "cleared_on")
-            }
-            for snag in state.open_snags
-        ],
-        "overdue_snags": judged.overdue_snags,
-        "forecast_reason": state.forecast_reason,
-        "progress_note": state.progress_note,
-        "percent_complete": state.percent_complete,
-        "completion_revisions": state.completion_revisions,
-        "status_reason": state.status_reason,
-    }
-    amended = {amendment.event_id: amendment for amendment in state.amendments}
-    events = [
-        {
-            "event_id": str(e.event_id),
-            "type": e.type.value,
-            "occurred_on": e.occurred_on,
-            "recorded_at": e.recorded_at,
-            "actor": e.actor,
-            "payload": e.payload.model_dump(exclude_none=e.type is EventType.scheme_amended),
-            **(
-                {"changes": [dataclasses.asdict(c) for c in amendment.changes]}
-                if (amendment := amended.get(str(e.event_id)))
-                else {}
-            ),
-        }
-        for e in history
-    ]
+    with open_container(ctx, today=parse_date(today)) as container:
+        try:
+            record = scheme_record(
+                container, operator_principal(container), scheme_id, parse_date(as_of)
+            )
+        except UnknownScheme as error:
+            raise fail(str(error), 2) from None
+    details, events = record.scheme, record.history
     if format is SchemeFormat.json:
         typer.echo(to_json({"scheme": details, "history": events}))
         return

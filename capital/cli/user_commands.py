@@ -1,19 +1,24 @@
-"""`capital users`: who may record what (roles in `programme.permissions`)."""
+"""`capital users`: accounts, roles and API tokens (roles in `programme.permissions`)."""
 
 from __future__ import annotations
 
+import datetime as dt
+import sys
+from dataclasses import asdict
 from typing import Annotated
 
 import typer
 
-from capital.application.access import AccessDenied, add_user, list_users, remove_user
-from capital.cli.context import fail, open_container
+from capital.application import accounts
+from capital.application.principal import AccessDenied
+from capital.cli.context import fail, open_container, operator_principal
 from capital.cli.output import Format, emit
 from programme.permissions import Role
 
 users_app = typer.Typer(
-    help="Users and their roles. While none is registered, anyone may record anything; "
-    "the first user must be an admin, and from then on every write needs a role.",
+    help="Users, their roles and their API tokens. Run against the database, this is an "
+    "operator's tool: the operator's OS account is recorded beside every change. While no "
+    "user is registered the operator may do anything; the first user must be an admin.",
     no_args_is_help=True,
 )
 
@@ -25,26 +30,41 @@ def register(app: typer.Typer) -> None:
 @users_app.command("add")
 def users_add(
     ctx: typer.Context,
-    name: Annotated[str, typer.Argument(help="The user name events are attributed to.")],
+    name: Annotated[str, typer.Argument(help="The user's email address.")],
     role: Annotated[list[Role], typer.Option("--role", help="Repeat for several roles.")],
+    password_stdin: Annotated[
+        bool,
+        typer.Option(
+            "--password-stdin",
+            help="Read a password (at least 12 characters) from the first line of stdin, "
+            "for signing in to the portal or `capital login`.",
+        ),
+    ] = False,
 ) -> None:
-    """Register a user, or replace their roles."""
+    """Register a user, or replace their roles (and password)."""
+    password = _read_password() if password_stdin else None
     with open_container(ctx) as container:
         try:
-            account = add_user(container.sessions, container.settings.current_actor(), name, role)
+            user = accounts.add_user(
+                container.sessions, operator_principal(container), name, role, password
+            )
         except AccessDenied as error:
             raise fail(str(error), 3) from None
-    typer.echo(f"{account.name}: {account.roles} (by {account.added_by})")
+        except ValueError as error:
+            raise fail(str(error), 2) from None
+    typer.echo(f"{user.name}: {','.join(user.roles)} (by {user.added_by})")
 
 
 @users_app.command("remove")
 def users_remove(ctx: typer.Context, name: Annotated[str, typer.Argument()]) -> None:
-    """Remove a user: they can no longer record anything."""
+    """Remove a user: their tokens and sessions stop working at once."""
     with open_container(ctx) as container:
         try:
-            removed = remove_user(container.sessions, container.settings.current_actor(), name)
+            removed = accounts.remove_user(container.sessions, operator_principal(container), name)
         except AccessDenied as error:
             raise fail(str(error), 3) from None
+        except ValueError as error:
+            raise fail(str(error), 2) from None
     if not removed:
         raise fail(f"no user {name!r}", 2)
     typer.echo(f"removed {name}")
@@ -54,6 +74,91 @@ def users_remove(ctx: typer.Context, name: Annotated[str, typer.Argument()]) -> 
 def users_list(
     ctx: typer.Context, format: Annotated[Format, typer.Option("--format")] = Format.table
 ) -> None:
+    """Every user with their roles and how they sign in."""
     with open_container(ctx) as container:
-        rows = [account.model_dump() for account in list_users(container.sessions)]
-    emit(rows, format, ["name", "roles", "added_by", "added_at"], "Users")
+        try:
+            users = accounts.list_users(container.sessions, operator_principal(container))
+        except AccessDenied as error:
+            raise fail(str(error), 3) from None
+    rows = [{**asdict(user), "roles": ",".join(user.roles)} for user in users]
+    columns = ["name", "roles", "password", "single_sign_on", "added_by", "added_at"]
+    emit(rows, format, columns, "Users")
+
+
+@users_app.command("token")
+def users_token(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="The user the token acts as.")],
+    expires_in_days: Annotated[
+        int, typer.Option("--expires-in-days", min=1, max=3650, help="Days until it expires.")
+    ] = 90,
+) -> None:
+    """Issue an API token for a user. Only the token is printed, on stdout, once: it is
+    stored hashed and cannot be shown again. Revoke it with `capital users revoke-token`."""
+    with open_container(ctx) as container:
+        try:
+            issued = accounts.issue_token(
+                container.sessions,
+                operator_principal(container),
+                name,
+                dt.timedelta(days=expires_in_days),
+            )
+        except AccessDenied as error:
+            raise fail(str(error), 3) from None
+        except (accounts.UnknownUser, ValueError) as error:
+            raise fail(str(error), 2) from None
+    typer.secho(
+        f"token {issued.token_id} for {issued.user}, expires {issued.expires_at:%Y-%m-%d}",
+        err=True,
+    )
+    typer.echo(issued.token)
+
+
+@users_app.command("revoke-token")
+def users_revoke_token(
+    ctx: typer.Context,
+    token_id: Annotated[
+        str | None, typer.Argument(help="The token's id (shown when issued and by `tokens`).")
+    ] = None,
+    user: Annotated[
+        str | None, typer.Option("--user", help="Revoke every token and session of this user.")
+    ] = None,
+) -> None:
+    """Revoke a token, or all of a user's tokens and sessions."""
+    if (token_id is None) == (user is None):
+        raise fail("name a token id or --user, not both", 2)
+    with open_container(ctx) as container:
+        try:
+            count = accounts.revoke_tokens(
+                container.sessions, operator_principal(container), token_id=token_id, user=user
+            )
+        except AccessDenied as error:
+            raise fail(str(error), 3) from None
+    if count == 0:
+        raise fail("no such token that is still valid", 2)
+    typer.echo(f"revoked {count} token(s)")
+
+
+@users_app.command("tokens")
+def users_tokens(
+    ctx: typer.Context, format: Annotated[Format, typer.Option("--format")] = Format.table
+) -> None:
+    """Every token and session issued (never the secrets)."""
+    with open_container(ctx) as container:
+        try:
+            tokens = accounts.list_tokens(container.sessions, operator_principal(container))
+        except AccessDenied as error:
+            raise fail(str(error), 3) from None
+    columns = ["token_id", "user", "kind", "created_by", "created_at", "expires_at", "revoked_at"]
+    emit([asdict(t) for t in tokens], format, columns, "Tokens")
+
+
+def _read_password() -> str:
+    if sys.stdin.isatty():
+        import getpass
+
+        return getpass.getpass("Password: ")
+    line = sys.stdin.readline().rstrip("\r\n")
+    if not line:
+        raise fail("--password-stdin: no password on stdin", 2)
+    return line

@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import func
 from sqlmodel import select
 
-from capital.application.access import add_user
+from capital.application.accounts import add_user
 from capital.application.importing import ImportResult, RegisterDateError, import_register
 from capital.cli.demo import register_path
 from events import Rag, SchemeSnapshot
@@ -21,6 +21,7 @@ from programme.permissions import Role
 from projection.tables import SchemeEvent
 from projection.views import scheme_snapshots, scheme_state
 from services.importer import Kind, RegisterFileError, Severity
+from tests.builders import operator_as
 from tests.conftest import SHARED_DATA
 
 PACK_DATE = dt.date(2024, 7, 29)
@@ -31,7 +32,11 @@ REGISTER = SHARED_REGISTER if SHARED_REGISTER.is_file() else register_path()
 
 def run_import(container, path: Path = REGISTER, recorded_on: dt.date = PACK_DATE) -> ImportResult:
     return import_register(
-        container, path, sheet=None, recorded_on=recorded_on, actor="head.of.capital"
+        container,
+        path,
+        sheet=None,
+        recorded_on=recorded_on,
+        principal=operator_as("head.of.capital", container),
     )
 
 
@@ -192,8 +197,8 @@ def test_a_row_with_an_event_the_user_may_not_record_sends_nothing(container, tm
     """A project manager may record a new anticipated date but not a budget change: a
     register moving both for CYPE-006 has that row refused whole, and nothing stored."""
     run_import(container)
-    add_user(container.sessions, "root", "root", [Role.admin])
-    add_user(container.sessions, "root", "pm", [Role.project_manager])
+    add_user(container.sessions, operator_as("root", container), "root", [Role.admin])
+    add_user(container.sessions, operator_as("root", container), "pm", [Role.project_manager])
     before = stored_events(container)
     later = later_register(
         tmp_path,
@@ -203,7 +208,11 @@ def test_a_row_with_an_event_the_user_may_not_record_sends_nothing(container, tm
     )
 
     result = import_register(
-        container, later, sheet=None, recorded_on=dt.date(2024, 8, 5), actor="pm"
+        container,
+        later,
+        sheet=None,
+        recorded_on=dt.date(2024, 8, 5),
+        principal=operator_as("pm", container),
     )
 
     assert result.plan.outcomes() == {"unchanged": 40, "refused": 1}

@@ -9,7 +9,7 @@ import pytest
 from sqlmodel import select
 from typer.testing import CliRunner
 
-from capital.application.access import OPERATIONS, Operation
+from capital.application.principal import OPERATIONS, Operation
 from capital.bootstrap import Container
 from capital.cli import app
 from events import EventType
@@ -162,7 +162,9 @@ def test_only_admins_manage_users_and_heads_of_capital_manage_subscribers(capita
     capital("root", "users", "add", "pm.alice", "--role", "project_manager")
     denied = capital("pm.alice", "users", "add", "pm.alice", "--role", "admin")
     assert denied.exit_code == 3
-    assert "pm.alice may not manage users" in denied.stderr
+    assert (
+        "pm.alice (project_manager) may not manage users: it needs the role admin" in denied.stderr
+    )
     subscribe = capital("pm.alice", "subscribers", "add", "me@council.gov.uk")
     assert subscribe.exit_code == 3
     assert "may not manage subscribers" in subscribe.stderr
@@ -227,18 +229,19 @@ def test_alerts_sweeps_and_the_outbox_are_refused_without_the_role(
         assert result.exit_code == 3, (what, result.output)
         assert len(result.stderr.strip().splitlines()) == 1
     assert refused["acknowledge alerts"].stderr.strip() == (
-        "mallory may not acknowledge alerts: it needs the role admin or head_of_capital"
+        "mallory (no role) may not acknowledge alerts: it needs the role admin or head_of_capital"
     )
-    assert "pm.alice may not run the daily sweep: it needs the role admin or head_of_capital" in (
-        refused["run the daily sweep"].stderr
+    assert (
+        "pm.alice (project_manager) may not run the daily sweep: it needs the role admin or "
+        "head_of_capital" in refused["run the daily sweep"].stderr
     )
-    assert "head may not dispatch or retry deliveries: it needs the role admin" in (
-        refused["dispatch or retry deliveries"].stderr
-    )
-    assert "head may not run the scheduler: it needs the role admin" in (
+    assert (
+        "head (head_of_capital) may not dispatch or retry deliveries: it needs the role admin"
+    ) in (refused["dispatch or retry deliveries"].stderr)
+    assert "head (head_of_capital) may not run the scheduler: it needs the role admin" in (
         refused["run the scheduler"].stderr
     )
-    assert retry.exit_code == 3 and "head may not dispatch or retry" in retry.stderr
+    assert retry.exit_code == 3 and "head (head_of_capital) may not dispatch" in retry.stderr
     container = make_container(sqlite_url)
     with container.sessions() as session:
         assert session.exec(select(SweepRun)).all() == []  # the refused sweep claimed nothing

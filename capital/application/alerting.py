@@ -1,0 +1,174 @@
+"""Alerts and who receives them: list, acknowledge, subscribe, unsubscribe.
+
+Rows are built here once, for the command line's `--format json` and the HTTP API alike.
+Webhook URLs carry their tokens: they are only ever shown masked.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from capital.application.principal import Operation, Principal, require
+from capital.bootstrap import Container
+from events import Severity
+from projection.views import known_scheme_ids
+from services.notifier.service import Acknowledged, NotFound
+from services.notifier.store import AlertDelivery, AlertWithDeliveries, DeliveryStatus
+from services.notifier.subscriptions import (
+    Channel,
+    Recipient,
+    email_address,
+    masked,
+    role_name,
+    webhook_url,
+)
+
+__all__ = ["NotFound"]
+
+
+@dataclass(frozen=True)
+class AlertFilter:
+    scheme_id: str | None = None
+    since: dt.date | None = None
+    unacknowledged: bool = False
+
+
+@dataclass
+class Acknowledgements:
+    done: list[Acknowledged] = field(default_factory=list)
+    not_found: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Subscribed:
+    recipient: Recipient
+    unknown_schemes: list[str]
+
+
+def alerts(
+    container: Container, principal: Principal, where: AlertFilter | None = None
+) -> list[dict[str, Any]]:
+    """Alerts, newest first, with their delivery status."""
+    require(principal, Operation.view_alerts)
+    where = where or AlertFilter()
+    zone = ZoneInfo(container.settings.timezone)
+    # A date means the local day people think in, from its first moment.
+    since_at = dt.datetime.combine(where.since, dt.time(), zone) if where.since else None
+    found = container.notifier.alerts(scheme_id=where.scheme_id, since=since_at)
+    rows = [alert_row(item) for item in found]
+    if where.unacknowledged:
+        rows = [row for row in rows if not row["acknowledged"]]
+    return rows
+
+
+def acknowledge(
+    container: Container, principal: Principal, alert_ids: Iterable[str]
+) -> Acknowledgements:
+    """Acknowledge alerts by id (or unambiguous prefix): seen, and being dealt with."""
+    require(principal, Operation.acknowledge_alerts)
+    result = Acknowledgements()
+    for alert_id in dict.fromkeys(alert_ids):
+        try:
+            result.done.append(container.notifier.acknowledge(alert_id, principal.name))
+        except NotFound:
+            result.not_found.append(alert_id)
+    return result
+
+
+def subscribers(container: Container, principal: Principal) -> list[dict[str, Any]]:
+    """Every subscriber, from the command line and from settings (webhooks masked)."""
+    require(principal, Operation.manage_subscribers)
+    return [subscriber_row(r) for r in container.notifier.subscribers()]
+
+
+def subscribe(
+    container: Container,
+    principal: Principal,
+    channel: Channel,
+    address: str,
+    role: str,
+    severity: Severity,
+    schemes: Iterable[str] = (),
+    digest: bool = True,
+) -> Subscribed:
+    """Subscribe a person by email or a channel by webhook. ValueError for a bad address."""
+    require(principal, Operation.manage_subscribers)
+    recipient = Recipient(
+        channel=channel,
+        address=email_address(address) if channel == "email" else webhook_url(address),
+        role=role_name(role),
+        min_severity=severity,
+        schemes=frozenset(s.strip() for s in schemes),
+        digest=digest,
+    )
+    with container.sessions() as session:
+        unknown = sorted(recipient.schemes - known_scheme_ids(session))
+    saved = container.notifier.subscribe(recipient, principal.attribution)
+    return Subscribed(saved, unknown)
+
+
+def unsubscribe(
+    container: Container, principal: Principal, id_or_address: str
+) -> tuple[str, int, int]:
+    """Unsubscribe: nothing more is sent, queued deliveries included. Returns the masked
+    address, the subscription id and how many queued deliveries were cancelled."""
+    require(principal, Operation.manage_subscribers)
+    row, cancelled = container.notifier.unsubscribe(id_or_address, principal.attribution)
+    return masked(row.channel, row.address), row.id or 0, cancelled
+
+
+def alert_row(item: AlertWithDeliveries) -> dict[str, Any]:
+    alert = item.alert
+    message = alert.message_model()
+    return {
+        "alert_id": alert.alert_id,
+        "scheme_id": alert.scheme_id,
+        "kind": alert.kind,
+        "severity": alert.severity,
+        "subject": alert.subject,
+        "message": alert.message,
+        "raised_at": alert.raised_at,
+        "delivery_status": item.delivery_status,
+        "acknowledged": alert.acknowledged_at is not None,
+        "acknowledged_by": alert.acknowledged_by,
+        "acknowledged_at": alert.acknowledged_at,
+        "cause_event_id": alert.cause_event_id,
+        "actor": alert.actor,
+        "dedup_key": alert.dedup_key,
+        "details": message.details,
+        "deliveries": [delivery_row(d) for d in item.deliveries],
+    }
+
+
+def delivery_row(delivery: AlertDelivery) -> dict[str, Any]:
+    return {
+        "id": delivery.id,
+        "kind": delivery.kind,
+        "alert_id": delivery.alert_id,
+        "channel": delivery.channel,
+        "recipient": masked(delivery.channel, delivery.address),
+        "status": delivery.status,
+        "attempts": delivery.attempts,
+        "next_attempt_at": delivery.next_attempt_at
+        if delivery.status == DeliveryStatus.pending
+        else None,
+        "sent_at": delivery.sent_at,
+        "last_error": delivery.last_error,
+    }
+
+
+def subscriber_row(r: Recipient) -> dict[str, Any]:
+    return {
+        "id": r.subscriber_id,
+        "channel": r.channel,
+        "address": r.shown_address,
+        "role": r.role,
+        "severity": r.min_severity,
+        "schemes": ", ".join(sorted(r.schemes)) or "all",
+        "digest": r.digest,
+        "source": r.source,
+    }

@@ -1,0 +1,78 @@
+"""Finance and committee reports: built from the projection, rendered in a format."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from capital.application.principal import Operation, Principal, require
+from capital.bootstrap import Container
+from services.reporter.model import Report, ReportKind, ReportScope
+from services.reporter.queries import ReconciliationError, build_report
+from services.reporter.render import FORMATS, Format, PdfUnavailable, render
+
+__all__ = ["FORMATS", "Format", "PdfUnavailable", "ReconciliationError", "ReportKind"]
+
+MEDIA_TYPES = {
+    Format.json: "application/json",
+    Format.csv: "text/csv; charset=utf-8",
+    Format.html: "text/html; charset=utf-8",
+    Format.xlsx: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    Format.pdf: "application/pdf",
+}
+
+
+class UnsupportedFormat(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class RenderedReport:
+    kind: ReportKind
+    format: Format
+    content: str | bytes
+
+    @property
+    def media_type(self) -> str:
+        return MEDIA_TYPES.get(self.format, "text/plain; charset=utf-8")
+
+    @property
+    def filename(self) -> str:
+        return f"capital-{self.kind.value}.{self.format.value}"
+
+
+def report(
+    container: Container,
+    principal: Principal,
+    kind: ReportKind,
+    as_of: dt.date | None = None,
+    public: bool = False,
+) -> Report:
+    """The report's figures, as known at the end of `as_of`, judged on the settings' day.
+    ReconciliationError when the totals do not add up (never printed wrong)."""
+    require(principal, Operation.view_programme)
+    judged_on = container.settings.judging_date(as_of)
+    with container.sessions() as session:
+        return build_report(
+            kind,
+            session,
+            ReportScope(as_of=as_of, public=public),
+            judged_on,
+            container.settings.rag,
+        )
+
+
+def rendered_report(
+    container: Container,
+    principal: Principal,
+    kind: ReportKind,
+    fmt: Format,
+    as_of: dt.date | None = None,
+    public: bool = False,
+) -> RenderedReport:
+    """The report in a file format (not the terminal table)."""
+    if fmt not in FORMATS[kind] or fmt is Format.table:
+        allowed = ", ".join(f.value for f in FORMATS[kind] if f is not Format.table)
+        raise UnsupportedFormat(f"the {kind.value} report comes as {allowed}, not {fmt.value}")
+    built = report(container, principal, kind, as_of, public)
+    return RenderedReport(kind, fmt, render(built, fmt))

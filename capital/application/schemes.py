@@ -1,0 +1,267 @@
+"""Reading the programme: the board and one scheme with its history.
+
+One serializer per row: the command line's `--format json` and the HTTP API return the same
+dictionaries, built here.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from capital.application.principal import Operation, Principal, require
+from capital.bootstrap import Container
+from events import Envelope, Rag, SchemeStatus
+from events.payloads import SnagPriority
+from programme.rag import snapshot
+from programme.scheme import Amendment, SchemeState, Snag
+from projection.views import scheme_history, scheme_state, scheme_states
+
+BOARD_COLUMNS = [
+    "scheme_id",
+    "title",
+    "status",
+    "baseline_completion",
+    "anticipated_completion",
+    "actual_completion",
+    "slippage_days",
+    "programme_rag",
+    "budget_rag",
+    "overall_rag",
+    "budget",
+    "forecast_outturn",
+    "open_snags",
+    "overrides",
+]
+
+
+class UnknownScheme(LookupError):
+    pass
+
+
+@dataclass(frozen=True)
+class BoardFilter:
+    """Which schemes the board shows; every criterion given must hold."""
+
+    rag: Rag | None = None
+    status: SchemeStatus | None = None
+    programme: str | None = None
+    funding_source: str | None = None
+    project_manager: str | None = None
+    q: str | None = None
+
+    def admits(self, state: SchemeState, row: dict[str, Any]) -> bool:
+        def same(a: str | None, b: str | None) -> bool:
+            return (a or "").casefold() == (b or "").casefold()
+
+        return (
+            (self.rag is None or row["overall_rag"] == self.rag)
+            and (self.status is None or row["status"] == self.status)
+            and (self.programme is None or same(state.programme, self.programme))
+            and (
+                self.funding_source is None
+                or any(same(f.source, self.funding_source) for f in state.funding)
+            )
+            and (self.project_manager is None or same(state.project_manager, self.project_manager))
+            and (
+                self.q is None or self.q.casefold() in f"{state.scheme_id} {state.title}".casefold()
+            )
+        )
+
+
+@dataclass(frozen=True)
+class Position:
+    """Which position a read shows: judged on `judged_on`, as known at `known_on`."""
+
+    judged_on: dt.date
+    known_on: dt.date | None
+
+    def describe(self) -> str:
+        text = f"judged on {self.judged_on}"
+        return text + (f", as known at {self.known_on}" if self.known_on else "")
+
+
+@dataclass(frozen=True)
+class Board:
+    position: Position
+    rows: list[dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class SchemeRecord:
+    position: Position
+    scheme: dict[str, Any]
+    history: list[dict[str, Any]]
+
+
+def position(container: Container, as_of: dt.date | None) -> Position:
+    return Position(container.settings.judging_date(as_of), as_of)
+
+
+def board(
+    container: Container,
+    principal: Principal,
+    as_of: dt.date | None = None,
+    where: BoardFilter | None = None,
+) -> Board:
+    """Every scheme with its dates, slippage and RAG, filtered."""
+    require(principal, Operation.view_programme)
+    where = where or BoardFilter()
+    shown = position(container, as_of)
+    with container.sessions() as session:
+        states = scheme_states(session, as_of)
+    rows = []
+    for state in states:
+        judged = snapshot(state, shown.judged_on, container.settings.rag)
+        # Which RAGs are set by override rather than computed, e.g. `budget; overall`.
+        row = {**judged.model_dump(mode="python"), "overrides": "; ".join(sorted(judged.overrides))}
+        if where.admits(state, row):
+            rows.append(row)
+    return Board(shown, rows)
+
+
+def scheme_record(
+    container: Container, principal: Principal, scheme_id: str, as_of: dt.date | None = None
+) -> SchemeRecord:
+    """One scheme: its state, RAG (with any override and its reason) and full history."""
+    require(principal, Operation.view_programme)
+    shown = position(container, as_of)
+    with container.sessions() as session:
+        state = scheme_state(session, scheme_id, as_of)
+        if state is None:
+            raise UnknownScheme(f"unknown scheme {scheme_id!r}")
+        history = scheme_history(session, scheme_id, as_of)
+    judged = snapshot(state, shown.judged_on, container.settings.rag)
+    details = {
+        **judged.model_dump(),
+        "description": state.description,
+        "programme": state.programme,
+        "contractor": state.contractor,
+        "contract_length": state.contract_length,
+        "funding": [
+            {"source": f.source, "amount": f.amount, "approved_on": f.approved_on}
+            for f in state.funding
+        ],
+        "actual_start": state.actual_start,
+        "phases_completed": list(state.phases_completed),
+        "open_snag_list": [
+            {
+                key: value
+                for key, value in dataclasses.asdict(snag_row(state, snag, shown.judged_on)).items()
+                if key not in ("scheme_id", "scheme_title", "cleared_on")
+            }
+            for snag in state.open_snags
+        ],
+        "overdue_snags": judged.overdue_snags,
+        "forecast_reason": state.forecast_reason,
+        "progress_note": state.progress_note,
+        "percent_complete": state.percent_complete,
+        "completion_revisions": state.completion_revisions,
+        "status_reason": state.status_reason,
+    }
+    amended = {amendment.event_id: amendment for amendment in state.amendments}
+    rows = [history_row(e, amended.get(str(e.event_id))) for e in history]
+    return SchemeRecord(shown, details, rows)
+
+
+def history_row(event: Envelope, amendment: Amendment | None = None) -> dict[str, Any]:
+    """One event of a scheme's history; an amendment with each field's old and new value."""
+    row = {
+        "event_id": str(event.event_id),
+        "type": event.type.value,
+        "occurred_on": event.occurred_on,
+        "recorded_at": event.recorded_at,
+        "actor": event.actor,
+        "recorded_by": event.recorded_by,
+        "payload": event.payload.model_dump(exclude_none=amendment is not None),
+    }
+    if amendment is not None:
+        row["changes"] = [dataclasses.asdict(change) for change in amendment.changes]
+    return row
+
+
+@dataclass(frozen=True)
+class SnagRow:
+    scheme_id: str
+    scheme_title: str
+    snag_id: str
+    description: str
+    location: str | None
+    assignee: str | None
+    priority: SnagPriority | None
+    raised_on: dt.date | None
+    due_on: dt.date | None
+    cleared_on: dt.date | None
+    days_overdue: int
+
+
+SNAG_COLUMNS = [
+    "scheme_id",
+    "snag_id",
+    "description",
+    "location",
+    "assignee",
+    "priority",
+    "raised_on",
+    "due_on",
+    "days_overdue",
+    "cleared_on",
+]
+_PRIORITY_ORDER = {SnagPriority.high: 0, SnagPriority.medium: 1, SnagPriority.low: 2, None: 3}
+
+
+def snags(
+    container: Container,
+    principal: Principal,
+    *,
+    scheme_id: str | None = None,
+    open_only: bool = False,
+    overdue_only: bool = False,
+) -> list[SnagRow]:
+    """Snags across the programme (or one scheme's): open ones first, the longest overdue
+    first, then by due date and priority. Overdue as on the deployment's today."""
+    require(principal, Operation.view_programme)
+    today = container.settings.current_date()
+    with container.sessions() as session:
+        if scheme_id is None:
+            states = scheme_states(session)
+        elif (state := scheme_state(session, scheme_id)) is not None:
+            states = [state]
+        else:
+            raise UnknownScheme(f"unknown scheme {scheme_id!r}")
+    rows = [
+        snag_row(state, snag, today)
+        for state in states
+        for snag in (*state.open_snags, *(() if open_only or overdue_only else state.cleared_snags))
+        if not overdue_only or snag.is_overdue(today)
+    ]
+    return sorted(
+        rows,
+        key=lambda row: (
+            row.cleared_on is not None,
+            -row.days_overdue,
+            row.due_on or dt.date.max,
+            _PRIORITY_ORDER[row.priority],
+            row.scheme_id,
+            row.snag_id,
+        ),
+    )
+
+
+def snag_row(state: SchemeState, snag: Snag, today: dt.date) -> SnagRow:
+    overdue = (today - snag.due_on).days if snag.due_on and snag.is_overdue(today) else 0
+    return SnagRow(
+        scheme_id=state.scheme_id,
+        scheme_title=state.title,
+        snag_id=snag.snag_id,
+        description=snag.description,
+        location=snag.location,
+        assignee=snag.assignee,
+        priority=snag.priority,
+        raised_on=snag.raised_on,
+        due_on=snag.due_on,
+        cleared_on=snag.cleared_on,
+        days_overdue=overdue,
+    )
