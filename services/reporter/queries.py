@@ -55,6 +55,7 @@ from services.reporter.model import (
     CommitteePack,
     CompletionRevision,
     FundingApproval,
+    OverdueSnag,
     ProgrammeReport,
     RagBreakdown,
     RagCounts,
@@ -523,6 +524,7 @@ def _budget_reasons(snap: SchemeSnapshot) -> list[str]:
         f"Forecast outturn {money(snap.forecast_outturn)} is {money(over)}"
         + (f" ({share})" if share else "")
         + f" over the budget of {money(snap.budget)}"
+        + (f": {snap.forecast_reason}" if snap.forecast_reason else "")
     ]
 
 
@@ -598,6 +600,15 @@ def _worst_first(row: SlippageRow) -> tuple[bool, int, tuple[Any, ...]]:
 # --- the committee highlight pack ---------------------------------------------------------
 
 
+def full_title(state: SchemeState) -> str:
+    """The scheme's title in full: a register without a title column names a scheme by a
+    shortened description (ending "…"), which a committee paper prints whole."""
+    shortened = state.title.removesuffix("…")
+    if shortened != state.title and (state.description or "").startswith(shortened):
+        return (state.description or "").removesuffix(".")
+    return state.title
+
+
 def budget_changes(history: Iterable[Envelope]) -> tuple[BudgetChange, ...]:
     """Budget changes and transfers in the order recorded; a transfer is a change on each
     of its two sources."""
@@ -625,7 +636,7 @@ def scheme_card(
 ) -> SchemeCard:
     return SchemeCard(
         scheme_id=state.scheme_id,
-        title=state.title,
+        title=full_title(state),
         description=state.description,
         programme=state.programme,
         status=state.status,
@@ -648,6 +659,11 @@ def scheme_card(
         progress_on=state.progress_on,
         percent_complete=state.percent_complete,
         open_snags=len(state.open_snags),
+        overdue_snags=tuple(
+            OverdueSnag(s.snag_id, s.description, s.location, s.assignee, s.due_on)
+            for s in state.overdue_snags(snap.evaluated_on)
+            if s.due_on is not None
+        ),
         slippage_days=snap.slippage_days,
         overdue=snap.overdue,
         programme_rag=snap.programme_rag,
