@@ -37,7 +37,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from events import Envelope, EventType, SchemeStateChanged, encode, new_event
 from programme.rag import RagPolicy, snapshot
 from programme.scheme import SchemeState, apply
-from projection.database import create_schema, make_engine, session_factory
+from projection.database import make_engine, session_factory
 from projection.tables import FundingMovement, Scheme, SchemeEvent, SchemeVersion
 from services.reporter.model import ReportScope
 from services.reporter.queries import budget_by_source
@@ -125,8 +125,9 @@ def _arguments() -> argparse.Namespace:
 def _build(engine: Engine, schemes: int, events: int, seed: int) -> None:
     started = time.perf_counter()
     tables = [model.__table__ for model in TABLES]  # type: ignore[attr-defined]
+    # The bench's own database, rebuilt from the models for each run (not migrated).
     SQLModel.metadata.drop_all(engine, tables=tables)
-    create_schema(engine)
+    SQLModel.metadata.create_all(engine, tables=tables)
     written = write_data_set(engine, schemes, events, seed)
     with engine.begin() as connection:
         connection.execute(text("ANALYZE"))

@@ -9,11 +9,12 @@ from dataclasses import dataclass, field
 from apscheduler.schedulers.base import BaseScheduler
 from sqlalchemy.engine import Engine
 
+from capital.migrations import prepare_schema
 from capital.settings import Settings, now_utc
 from capital.transports import Handler, Message, Publisher, dead_letter
 from capital.transports.memory import InMemoryBus
 from events import AlertRaised, encode, topics
-from projection.database import SessionFactory, create_schema, make_engine, session_factory
+from projection.database import SessionFactory, make_engine, session_factory
 from services.notifier import handlers as notifier_handlers
 from services.notifier.delivery.email import SmtpNotifier
 from services.notifier.delivery.webhook import WebhookNotifier
@@ -94,8 +95,7 @@ class Container:
 
 def bootstrap(settings: Settings, publisher: Publisher | None = None) -> Container:
     engine = make_engine(settings.database_url)
-    # Every table imported by now is created: the notifier's came with NotifierService.
-    create_schema(engine)
+    prepare_schema(engine, upgrade=settings.upgrade_schema_on_start)
     sessions = session_factory(engine)
     tracker = SchemeTracker(
         sessions, settings.rag, today=settings.current_date, now=settings.local_now

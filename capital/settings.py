@@ -8,11 +8,77 @@ from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo
 
-from pydantic import Field
+from pydantic import BaseModel, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from programme.permissions import Role
 from programme.rag import RagPolicy
 from services.notifier.settings import NotifierSettings
+
+
+class SingleSignOn(BaseModel):
+    """OpenID Connect sign-in (Microsoft Entra ID or any provider). Claims map to roles by
+    the email's domain and by a groups claim; a person whose claims map to nothing is
+    let in with no role until an administrator gives them one."""
+
+    issuer: str | None = Field(
+        None, description="e.g. https://login.microsoftonline.com/<tenant-id>/v2.0"
+    )
+    metadata_url: str | None = Field(
+        None, description="The discovery document; defaults to the issuer's well-known URL."
+    )
+    client_id: str | None = None
+    client_secret: SecretStr | None = None
+    scopes: str = "openid email profile"
+    groups_claim: str = "groups"
+    group_roles: dict[str, Role] = Field(
+        default_factory=dict, description="Group id or name -> role."
+    )
+    domain_roles: dict[str, Role] = Field(
+        default_factory=dict, description="Email domain -> role, e.g. {\"council.gov.uk\": ...}."
+    )
+    label: str = "your council account"
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.issuer and self.client_id)
+
+    @property
+    def discovery_url(self) -> str:
+        issuer = (self.issuer or "").rstrip("/")
+        return self.metadata_url or f"{issuer}/.well-known/openid-configuration"
+
+    def roles_for(self, email: str, groups: list[str]) -> frozenset[Role]:
+        domain = email.rpartition("@")[2].lower()
+        mapped = {role for d, role in self.domain_roles.items() if d.lower() == domain}
+        mapped |= {role for group, role in self.group_roles.items() if group in groups}
+        return frozenset(mapped)
+
+
+class WebSettings(BaseModel):
+    """`capital serve`: the HTTP API (and the portal's pages)."""
+
+    service_name: str = "Capital Tracker"
+    base_url: str = Field(
+        "http://127.0.0.1:8000", description="Where users reach the service; links use it."
+    )
+    secret_key: SecretStr | None = Field(
+        None,
+        description="Signs the single sign-on state cookie. Set it in production; when unset "
+        "a random key is made at start, so a sign-in in progress does not survive a restart.",
+    )
+    session_hours: int = Field(12, ge=1, le=24 * 30)
+    max_body_bytes: int = Field(2_000_000, ge=1024, description="Larger requests get 413.")
+    publish_wait_seconds: float = Field(
+        10.0, ge=0, description="On Kafka, how long POST /api/events waits for the tracker."
+    )
+    sign_in_attempts: int = Field(5, ge=1, description="Failures allowed per account/address.")
+    sign_in_window_minutes: int = Field(15, ge=1)
+    sso: SingleSignOn = Field(default_factory=SingleSignOn)
+
+    @property
+    def secure_cookies(self) -> bool:
+        return self.base_url.startswith("https://")
 
 
 class Settings(BaseSettings):
@@ -22,6 +88,12 @@ class Settings(BaseSettings):
 
     database_url: str = Field(
         "sqlite:///capital.db", description="SQLAlchemy URL: SQLite file or PostgreSQL."
+    )
+    upgrade_schema_on_start: bool = Field(
+        True,
+        description="Bring a PostgreSQL database to the current schema when a process "
+        "starts; false leaves that to `capital db upgrade` and refuses an out-of-date "
+        "schema. SQLite, the embedded default, is always upgraded.",
     )
     bus: Literal["memory", "kafka"] = "memory"
     kafka_bootstrap: str = "127.0.0.1:19092"
@@ -51,6 +123,7 @@ class Settings(BaseSettings):
         "Capital Programme Board", description="Who the committee pack is for (its cover)."
     )
     notifier: NotifierSettings = Field(default_factory=NotifierSettings)
+    web: WebSettings = Field(default_factory=WebSettings)
 
     def kafka_topic(self, name: str) -> str:
         return f"{self.kafka_topic_prefix}{name}"

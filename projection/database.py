@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
-from sqlalchemy import event, text
+from sqlalchemy import event
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import ArgumentError
-from sqlmodel import Session, SQLModel, create_engine
+from sqlmodel import Session, create_engine
 
 SessionFactory = Callable[[], Session]
 
@@ -31,24 +31,12 @@ def make_engine(url: str) -> Engine:
     return create_engine(url, pool_pre_ping=True)
 
 
-SCHEMA_LOCK_ID = 73_240_001
-
-
 def shown_url(url: str) -> str:
     """The database URL fit to print: any password hidden."""
     try:
         return make_url(url).render_as_string(hide_password=True)
     except ArgumentError:
         return "<unparseable database URL>"
-
-
-def create_schema(engine: Engine) -> None:
-    """Create every table registered on the shared metadata (idempotent). Workers and
-    commands start together, so on PostgreSQL they take turns under an advisory lock."""
-    with engine.begin() as connection:
-        if connection.dialect.name == "postgresql":
-            connection.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": SCHEMA_LOCK_ID})
-        SQLModel.metadata.create_all(connection)
 
 
 def session_factory(engine: Engine) -> SessionFactory:

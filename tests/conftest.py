@@ -86,3 +86,9 @@ def make_container() -> Iterator:
 def container(make_container, sqlite_url: str) -> Container:
     """The embedded default: in-memory bus and SQLite, clock fixed at 2024-07-29."""
     return make_container(sqlite_url, today=dt.date(2024, 7, 29))
+
+
+@pytest.fixture(autouse=True)
+def no_stored_login(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch):
+    """Commands under test never pick up a developer's own `capital login`."""
+    monkeypatch.setenv("CAPITAL_LOGIN_FILE", str(tmp_path_factory.mktemp("login") / "login.json"))

@@ -9,6 +9,7 @@ when it does not name its actor, and marks who really sent it when it does.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -172,3 +173,46 @@ def _wait_for_tracker(
         if len(outcomes) == len(event_ids) or time.monotonic() >= deadline:
             return outcomes
         time.sleep(0.2)
+
+
+class NotPermitted(Exception):
+    """The principal may not record some of the events; nothing was published."""
+
+
+@dataclass
+class BatchOutcome:
+    """What became of a batch from the API: items are numbered from 0 as sent."""
+
+    invalid: list[LineError] = field(default_factory=list)
+    report: PublishReport | None = None
+
+
+def publish_batch(
+    container: Container,
+    principal: Principal,
+    documents: list[object],
+    wait_seconds: float | None = None,
+    *,
+    again: bool = False,
+) -> BatchOutcome:
+    """Publish envelopes sent as JSON values: checked whole first, so a batch with an
+    invalid envelope, or one the principal may not record, publishes nothing."""
+    outcome = BatchOutcome()
+    numbered: list[tuple[int, Envelope]] = []
+    for index, document in enumerate(documents):
+        try:
+            numbered.append((index, decode_envelope(json.dumps(document))))
+        except (DecodeError, RecursionError, ValueError) as error:
+            reason = error.reason if isinstance(error, DecodeError) else "not a JSON envelope"
+            outcome.invalid.append(LineError(index, reason))
+    if outcome.invalid:
+        return outcome
+    denied = [
+        f"item {index}: {why}"
+        for index, event in numbered
+        if (why := recording_refusal(principal, event))
+    ]
+    if denied:
+        raise NotPermitted("; ".join(denied))
+    outcome.report = publish(container, numbered, principal, wait_seconds, again=again)
+    return outcome

@@ -47,11 +47,12 @@ def report(
     kind: ReportKind,
     as_of: dt.date | None = None,
     public: bool = False,
+    today: dt.date | None = None,
 ) -> Report:
-    """The report's figures, as known at the end of `as_of`, judged on the settings' day.
-    ReconciliationError when the totals do not add up (never printed wrong)."""
+    """The report's figures, as known at the end of `as_of`, judged on `today` (else as on
+    `as_of`). ReconciliationError when the totals do not add up (never printed wrong)."""
     require(principal, Operation.view_programme)
-    judged_on = container.settings.judging_date(as_of)
+    judged_on = today or container.settings.judging_date(as_of)
     with container.sessions() as session:
         return build_report(
             kind,
@@ -74,10 +75,11 @@ def rendered_report(
     fmt: Format,
     as_of: dt.date | None = None,
     public: bool = False,
+    today: dt.date | None = None,
 ) -> RenderedReport:
     """The report in a file format (not the terminal table)."""
     if fmt not in FORMATS[kind] or fmt is Format.table:
         allowed = ", ".join(f.value for f in FORMATS[kind] if f is not Format.table)
         raise UnsupportedFormat(f"the {kind.value} report comes as {allowed}, not {fmt.value}")
-    built = report(container, principal, kind, as_of, public)
+    built = report(container, principal, kind, as_of, public, today)
     return RenderedReport(kind, fmt, render(built, fmt))

@@ -96,8 +96,11 @@ class SchemeRecord:
     history: list[dict[str, Any]]
 
 
-def position(container: Container, as_of: dt.date | None) -> Position:
-    return Position(container.settings.judging_date(as_of), as_of)
+def position(
+    container: Container, as_of: dt.date | None, today: dt.date | None = None
+) -> Position:
+    """RAG is judged on `today` when given, else as on `as_of` (or the real today)."""
+    return Position(today or container.settings.judging_date(as_of), as_of)
 
 
 def board(
@@ -105,11 +108,12 @@ def board(
     principal: Principal,
     as_of: dt.date | None = None,
     where: BoardFilter | None = None,
+    today: dt.date | None = None,
 ) -> Board:
     """Every scheme with its dates, slippage and RAG, filtered."""
     require(principal, Operation.view_programme)
     where = where or BoardFilter()
-    shown = position(container, as_of)
+    shown = position(container, as_of, today)
     with container.sessions() as session:
         states = scheme_states(session, as_of)
     rows = []
@@ -123,11 +127,15 @@ def board(
 
 
 def scheme_record(
-    container: Container, principal: Principal, scheme_id: str, as_of: dt.date | None = None
+    container: Container,
+    principal: Principal,
+    scheme_id: str,
+    as_of: dt.date | None = None,
+    today: dt.date | None = None,
 ) -> SchemeRecord:
     """One scheme: its state, RAG (with any override and its reason) and full history."""
     require(principal, Operation.view_programme)
-    shown = position(container, as_of)
+    shown = position(container, as_of, today)
     with container.sessions() as session:
         state = scheme_state(session, scheme_id, as_of)
         if state is None:

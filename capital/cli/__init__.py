@@ -13,19 +13,24 @@ import typer
 
 from capital.cli import (
     alert_commands,
+    db_commands,
     demo,
     events_commands,
     import_commands,
     kafka_commands,
+    login_commands,
     reference_commands,
     report_commands,
     scheme_commands,
+    serve_commands,
     user_commands,
 )
 
 app = typer.Typer(
     name="capital",
-    help="Capital Tracker: scheme events in, RAG state, slippage alerts and reports out.",
+    help="Capital Tracker: scheme events in, RAG state, slippage alerts and reports out.\n\n"
+    "Run against the database (CAPITAL_DATABASE_URL), this is an operator's tool: "
+    "your OS account is recorded beside every write. People sign in to `capital serve`.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
@@ -43,7 +48,11 @@ def configure(
         str | None, typer.Option(help="host:port [env CAPITAL_KAFKA_BOOTSTRAP].")
     ] = None,
     actor: Annotated[
-        str | None, typer.Option(help="Who is acting; defaults to the OS user [env CAPITAL_ACTOR].")
+        str | None,
+        typer.Option(
+            help="Act as this registered user (their roles apply); your OS account is "
+            "recorded beside every write [env CAPITAL_ACTOR]."
+        ),
     ] = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log more.")] = False,
 ) -> None:
@@ -70,6 +79,9 @@ import_commands.register(app)
 demo.register(app)
 alert_commands.register(app)
 user_commands.register(app)
+serve_commands.register(app)
+login_commands.register(app)
+db_commands.register(app)
 reference_commands.register(app)
 
 

@@ -16,6 +16,8 @@ from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from capital.application.accounts import operator
 from capital.application.principal import AccessDenied, Operation, Principal, require
 from capital.bootstrap import Container, bootstrap
+from capital.cli.remote import Login, stored_login
+from capital.migrations import SchemaRefused
 from capital.settings import Settings
 from projection.database import shown_url
 
@@ -60,10 +62,17 @@ def open_container(ctx: typer.Context, **overrides: Any) -> Iterator[Container]:
         finally:
             container.close()
     except SQLAlchemyError as error:
-        reason = str(error.orig if isinstance(error, DBAPIError) else error).splitlines()[0]
-        raise fail(f"database {shown_url(settings.database_url)}: {reason}", 2) from None
+        raise database_failure(settings, error) from None
+    except SchemaRefused as error:
+        raise fail(str(error), 2) from None
     except KafkaError as error:
         raise fail(f"Kafka at {settings.kafka_bootstrap}: {error}", 2) from None
+
+
+def database_failure(settings: Settings, error: SQLAlchemyError) -> typer.Exit:
+    """One line saying which database and why, not a traceback."""
+    reason = str(error.orig if isinstance(error, DBAPIError) else error).splitlines()[0]
+    return fail(f"database {shown_url(settings.database_url)}: {reason}", 2)
 
 
 def fail(message: str, code: int = 1) -> typer.Exit:
@@ -85,3 +94,11 @@ def authorised(container: Container, operation: Operation) -> Principal:
     except AccessDenied as error:
         raise fail(str(error), 3) from None
     return principal
+
+
+def signed_in(ctx: typer.Context) -> Login | None:
+    """The stored `capital login`, unless a database is named: then the command is an
+    operator's, run against that database."""
+    if "database_url" in settings_from(ctx).model_fields_set:
+        return None
+    return stored_login()

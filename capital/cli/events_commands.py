@@ -11,8 +11,9 @@ import typer
 from pydantic import ValidationError
 
 from capital.application.publishing import PublishReport, parse_lines, publish
-from capital.cli.context import fail, open_container, operator_principal, parse_date
+from capital.cli.context import fail, open_container, operator_principal, parse_date, signed_in
 from capital.cli.output import Format, emit
+from capital.cli.remote import RemoteError, publish_remote
 from events import EventType, canonical_type, new_event
 from events.schema import json_schema
 from projection.views import dead_letters
@@ -57,14 +58,21 @@ def publish_command(
             raise fail(f"no such file: {file}", 2)
         raw = path.read_bytes()
     numbered, errors = parse_lines(raw.removeprefix(b"\xef\xbb\xbf").split(b"\n"))
-    with open_container(ctx) as container:
-        report = publish(
-            container,
-            numbered,
-            operator_principal(container),
-            timeout if wait else None,
-            again=again,
-        )
+    login = signed_in(ctx)
+    if login is not None:
+        try:
+            report = publish_remote(login, numbered, again=again)
+        except RemoteError as error:
+            raise fail(str(error), 3) from None
+    else:
+        with open_container(ctx) as container:
+            report = publish(
+                container,
+                numbered,
+                operator_principal(container),
+                timeout if wait else None,
+                again=again,
+            )
     report.errors = sorted([*errors, *report.errors], key=lambda e: e.line)
     _print_report(report, file)
 

@@ -1,5 +1,5 @@
-"""The notifier's tables and queries (sqlmodel, on the shared metadata so
-`projection.database.create_schema` creates them once this module is imported).
+"""The notifier's tables and queries (sqlmodel, on the shared metadata; the schema itself
+is made and changed by the migrations in `capital/migrations`).
 
 - `alert`: every alert ever raised, unique by `dedup_key`, with who acknowledged it.
 - `alert_delivery`: the outbox. A row per (alert or digest, recipient), written in the same
@@ -10,9 +10,8 @@
 - `sweep_run`: one row per swept date: how the daily sweep runs once per deployment, and
   who (person and worker) swept it.
 - `alert_delivery_requeue`: who sent a delivery again (`capital outbox retry`), when, and
-  what state it was in. A table of its own rather than a column on `alert_delivery`, so a
-  database made before it gains it at start-up (`create_schema` adds missing tables, not
-  columns) and every re-send is kept, not only the last.
+  what state it was in. A table of its own rather than a column on `alert_delivery`, so
+  every re-send is kept, not only the last.
 
 Times are stored as naive UTC and read back as aware UTC on SQLite and PostgreSQL alike.
 """

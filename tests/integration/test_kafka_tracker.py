@@ -10,9 +10,10 @@ from collections import defaultdict
 import pytest
 from sqlmodel import func, select
 
+from capital.migrations import upgrade_schema
 from events import Envelope, decode_envelope
 from programme.scheme import SchemeState, fold
-from projection.database import create_schema, make_engine, session_factory
+from projection.database import make_engine, session_factory
 from projection.tables import SchemeEvent
 from projection.views import scheme_states
 from tests.conftest import SAMPLE_PROGRAMME
@@ -32,7 +33,7 @@ def expected_states(events: list[Envelope]) -> dict[str, SchemeState]:
 class Projection:
     def __init__(self, url: str) -> None:
         self.engine = make_engine(url)
-        create_schema(self.engine)  # the worker may not have started yet
+        upgrade_schema(self.engine)  # the worker may not have started yet
         self.sessions = session_factory(self.engine)
 
     def states(self) -> dict[str, SchemeState]:

@@ -6,10 +6,11 @@ import datetime as dt
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from capital.migrations import upgrade_schema
 from events import Envelope, SchemeSnapshot, SchemeStateChanged
 from programme.rag import RagPolicy, snapshot
 from programme.scheme import SchemeState, apply
-from projection.database import SessionFactory, create_schema, make_engine, session_factory
+from projection.database import SessionFactory, make_engine, session_factory
 from tests.builders import day, event, registered
 
 RAISED_AT = dt.datetime(2024, 7, 29, 9, 30, tzinfo=dt.UTC)
@@ -19,7 +20,7 @@ RAISED_AT = dt.datetime(2024, 7, 29, 9, 30, tzinfo=dt.UTC)
 def notifier_database(url: str) -> Iterator[SessionFactory]:
     """Sessions on a fresh database holding every table, the notifier's included."""
     engine = make_engine(url)
-    create_schema(engine)
+    upgrade_schema(engine)
     try:
         yield session_factory(engine)
     finally:

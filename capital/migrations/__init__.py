@@ -1,0 +1,194 @@
+"""The database schema, versioned with Alembic: every change to a table is a revision in
+`versions/`, applied in order on SQLite and PostgreSQL alike.
+
+`upgrade_schema` brings a database to the newest revision. A database written by release
+0.1.0 (whose tables `create_all` made, so it has no `alembic_version`) is recognised by its
+tables and stamped at the baseline before upgrading, so it keeps its data; a database holding
+anything else without a migration history is refused rather than written into.
+
+The environment lives here, in the package, so it ships with the product; `alembic.ini` at
+the repository root only points developers' `alembic` command at it.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Connection, Engine, MetaData, create_engine, inspect, text
+from sqlmodel import SQLModel
+
+from projection.database import shown_url
+
+MIGRATIONS = Path(__file__).resolve().parent
+BASELINE = "0001"
+"""The schema of release 0.1.0, exactly as `create_all` made it."""
+VERSION_TABLE = "alembic_version"
+SCHEMA_LOCK_ID = 73_240_001
+"""Held while the schema changes, so workers and commands starting together take turns."""
+
+
+class SchemaRefused(Exception):
+    """The database holds tables that are not a Capital Tracker schema we can upgrade."""
+
+
+@dataclass(frozen=True)
+class SchemaUpgrade:
+    before: str | None
+    after: str
+    adopted: bool
+    """True when a release 0.1.0 database (no migration history) was stamped at the
+    baseline before upgrading."""
+
+    def describe(self) -> str:
+        if self.adopted:
+            return (
+                f"recognised a database written by release 0.1.0: stamped {BASELINE}, "
+                f"upgraded to {self.after}"
+            )
+        if self.before == self.after:
+            return f"already at {self.after} (head); nothing to do"
+        return f"upgraded from {self.before or 'an empty database'} to {self.after}"
+
+
+def model_metadata() -> MetaData:
+    """Every table of the product, on the one shared metadata: the projection's and the
+    notifier's. This package is where both are known, so the projection stays ignorant of
+    the services."""
+    import projection.tables  # noqa: F401  (each module registers its tables)
+    import services.notifier.store  # noqa: F401
+
+    return SQLModel.metadata
+
+
+def alembic_config(connection: Connection | None = None) -> Config:
+    """Alembic configured from code, not from an ini file in the working directory. With a
+    connection the migrations run on it, inside the caller's transaction."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    if connection is not None:
+        config.attributes["connection"] = connection
+    return config
+
+
+def head_revision() -> str:
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    if head is None:
+        raise RuntimeError(f"no migration in {MIGRATIONS / 'versions'}")
+    return head
+
+
+def current_revision(engine: Engine) -> str | None:
+    """The revision the database is at; None when it has no migration history."""
+    with engine.connect() as connection:
+        return _current(connection)
+
+
+def upgrade_schema(engine: Engine) -> SchemaUpgrade:
+    """Bring the database to the newest revision, in one transaction. Processes that start
+    together take turns: an advisory lock on PostgreSQL, a write lock on SQLite."""
+    head = head_revision()
+    if current_revision(engine) == head:
+        # The usual start: nothing to do, and no lock that would wait behind a writer.
+        return SchemaUpgrade(head, head, adopted=False)
+    with engine.begin() as connection:
+        _lock_schema(connection)
+        before = _current(connection)
+        adopted = before is None and _is_release_0_1_0(connection, shown_url(str(engine.url)))
+        config = alembic_config(connection)
+        if adopted:
+            command.stamp(config, BASELINE)
+        command.upgrade(config, "head")
+        after = _current(connection)
+    assert after is not None, "an upgraded database has a revision"
+    return SchemaUpgrade(before, after, adopted)
+
+
+def prepare_schema(engine: Engine, upgrade: bool) -> None:
+    """What a starting process does: upgrade the database, or (PostgreSQL with `upgrade`
+    false, where upgrades are a deployment step) refuse one that is not at the head."""
+    if upgrade or engine.dialect.name == "sqlite":
+        upgrade_schema(engine)
+        return
+    current, head = current_revision(engine), head_revision()
+    if current != head:
+        raise SchemaRefused(
+            f"database {shown_url(str(engine.url))} is at schema revision {current or 'none'} "
+            f"but this release needs {head}: run `capital db upgrade` (upgrades at start-up "
+            "are off: CAPITAL_UPGRADE_SCHEMA_ON_START=false)"
+        )
+
+
+def _lock_schema(connection: Connection) -> None:
+    if connection.dialect.name == "postgresql":
+        connection.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": SCHEMA_LOCK_ID})
+    elif connection.dialect.name == "sqlite":
+        # The driver opens no transaction before DDL; without this two processes starting
+        # on a new file would both create the tables.
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        # Read the schema under the lock: PRAGMA table_info (how the revision is found)
+        # answers from this connection's cached schema, which another process may have
+        # changed while we waited.
+
+
+def _current(connection: Connection) -> str | None:
+    return MigrationContext.configure(connection).get_current_revision()
+
+
+def _is_release_0_1_0(connection: Connection, shown: str) -> bool:
+    """False for an empty database, True for one holding every table and column of the
+    baseline; anything else is refused, naming what does not fit."""
+    inspector = inspect(connection)
+    found = {
+        name: {column["name"] for column in inspector.get_columns(name)}
+        for name in inspector.get_table_names()
+        if name != VERSION_TABLE
+    }
+    if not found:
+        return False
+    expected = _baseline_tables()
+    missing = sorted(set(expected) - set(found))
+    short = sorted(
+        f"{table}.{column}"
+        for table, columns in expected.items()
+        if table in found
+        for column in columns - found[table]
+    )
+    if not missing and not short:
+        return True
+    problems = []
+    if missing:
+        problems.append(f"missing tables {', '.join(missing)}")
+    if short:
+        problems.append(f"missing columns {', '.join(short)}")
+    unrelated = sorted(set(found) - set(expected))
+    if unrelated:
+        problems.append(f"other tables {', '.join(unrelated)}")
+    raise SchemaRefused(
+        f"database {shown} has tables but no migration history ({VERSION_TABLE}), and they "
+        f"are not those of Capital Tracker 0.1.0: {'; '.join(problems)}. Use an empty "
+        "database, or one written by Capital Tracker."
+    )
+
+
+@functools.cache
+def _baseline_tables() -> dict[str, frozenset[str]]:
+    """Each table of the baseline revision and its columns, read from the revision itself
+    applied to a scratch in-memory database, so there is no second copy of the schema."""
+    scratch = create_engine("sqlite://")
+    try:
+        with scratch.begin() as connection:
+            command.upgrade(alembic_config(connection), BASELINE)
+            inspector = inspect(connection)
+            return {
+                name: frozenset(c["name"] for c in inspector.get_columns(name))
+                for name in inspector.get_table_names()
+                if name != VERSION_TABLE
+            }
+    finally:
+        scratch.dispose()
