@@ -35,7 +35,7 @@ class SingleSignOn(BaseModel):
         default_factory=dict, description="Group id or name -> role."
     )
     domain_roles: dict[str, Role] = Field(
-        default_factory=dict, description="Email domain -> role, e.g. {\"council.gov.uk\": ...}."
+        default_factory=dict, description='Email domain -> role, e.g. {"council.gov.uk": ...}.'
     )
     label: str = "your council account"
 

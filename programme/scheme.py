@@ -17,6 +17,7 @@ from events import Envelope, EventType, Rag, SchemeStatus
 from events import payloads as p
 
 UNALLOCATED = "Unallocated"
+STATE_VERSION = 2
 FINISHED = frozenset({SchemeStatus.complete, SchemeStatus.handed_over, SchemeStatus.cancelled})
 
 
@@ -132,6 +133,13 @@ class SchemeState:
     events_applied: int = 0
     last_event_on: dt.date | None = None
     last_recorded_on: dt.date | None = None
+    # States stored before funding lines knew their kind (approval, change, transfer) load
+    # as version 1: readers fold those schemes again from their events (`is_current`).
+    version: int = 1
+
+    @property
+    def is_current(self) -> bool:
+        return self.version >= STATE_VERSION
 
     @property
     def effective_forecast(self) -> Decimal:
@@ -220,6 +228,7 @@ def _registered(event: Envelope) -> SchemeState:
         events_applied=1,
         last_event_on=event.occurred_on,
         last_recorded_on=event.recorded_on,
+        version=STATE_VERSION,
     )
 
 

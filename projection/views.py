@@ -18,7 +18,7 @@ def scheme_states(session: Session, as_of: dt.date | None = None) -> list[Scheme
     before it, folded in the order they were applied)."""
     if as_of is None:
         rows = session.exec(select(Scheme).order_by(Scheme.scheme_id)).all()
-        return [load_state(row.state_json) for row in rows]
+        return [stored_state(session, row) for row in rows]
     by_scheme: dict[str, list[Envelope]] = defaultdict(list)
     for event in _events(session, as_of=as_of):
         by_scheme[event.scheme_id].append(event)
@@ -27,6 +27,15 @@ def scheme_states(session: Session, as_of: dt.date | None = None) -> list[Scheme
         for scheme_id in sorted(by_scheme)
         if (state := fold(by_scheme[scheme_id])) is not None
     ]
+
+
+def stored_state(session: Session, row: Scheme) -> SchemeState:
+    """The state the tracker stored for a scheme; one stored by an earlier release, which
+    lacks what the fold now keeps, is folded again from the scheme's events."""
+    state = load_state(row.state_json)
+    if state.is_current:
+        return state
+    return fold(_events(session, scheme_id=row.scheme_id)) or state
 
 
 def scheme_snapshots(
@@ -40,7 +49,7 @@ def scheme_state(
 ) -> SchemeState | None:
     if as_of is None:
         row = session.get(Scheme, scheme_id)
-        return load_state(row.state_json) if row else None
+        return stored_state(session, row) if row else None
     return fold(_events(session, as_of=as_of, scheme_id=scheme_id))
 
 

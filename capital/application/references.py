@@ -1,4 +1,5 @@
-"""The deployment's funding sources and programmes: list, add, rename.
+"""The deployment's funding sources and programmes: list, add, rename (or merge, by
+renaming onto a name already on the list).
 
 A rename keeps the old name as retired (events naming it are told the new one) and amends
 every scheme that uses it (`scheme.amended`), so each scheme's history says when and why
@@ -95,9 +96,17 @@ def rename(
                 f"{kind.label} {old!r} is not on the list"
                 + (f": did you mean {' or '.join(map(repr, hint))}?" if hint else "")
             )
-        clash = next((n for n in known.current if folded(n) == folded(new) and n != old), None)
-        if new in known.current or clash:
-            raise ReferenceNameError(f"{kind.label} {clash or new!r} is already on the list")
+        if new == old:
+            raise ReferenceNameError(f"{kind.label} {old!r} is already called that")
+        # Renaming onto a name already on the list merges the two (`DFE` into `DfE`).
+        clash = next(
+            (n for n in known.current if n not in (old, new) and folded(n) == folded(new)), None
+        )
+        if clash is not None and new not in known.current:
+            raise ReferenceNameError(
+                f"{kind.label} {new!r} is another spelling of {clash!r}, already on the list: "
+                f"to merge {old!r} into it, rename it to {clash!r}"
+            )
         rows = {row.name: row for row in reference_entries(session, kind)}
         for row in rows.values():
             if row.name == old or row.renamed_to == old:

@@ -96,9 +96,7 @@ class SchemeRecord:
     history: list[dict[str, Any]]
 
 
-def position(
-    container: Container, as_of: dt.date | None, today: dt.date | None = None
-) -> Position:
+def position(container: Container, as_of: dt.date | None, today: dt.date | None = None) -> Position:
     """RAG is judged on `today` when given, else as on `as_of` (or the real today)."""
     return Position(today or container.settings.judging_date(as_of), as_of)
 

@@ -28,12 +28,12 @@ from programme.scheme import (
     SchemeState,
     apply,
     dump_state,
-    load_state,
 )
 from projection.database import SessionFactory, transaction
 from projection.dead_letters import record_dead_letter
 from projection.references import seed_names
 from projection.tables import FundingMovement, Scheme, SchemeEvent, SchemeVersion
+from projection.views import stored_state
 
 log = logging.getLogger(__name__)
 
@@ -102,7 +102,7 @@ class SchemeTracker:
             row = session.exec(
                 select(Scheme).where(Scheme.scheme_id == event.scheme_id).with_for_update()
             ).first()
-            before = load_state(row.state_json) if row else None
+            before = stored_state(session, row) if row else None
             after = apply(before, event)
             today = self._today()
             change = SchemeStateChanged(

@@ -204,3 +204,18 @@ def test_the_board_csv_says_which_rags_are_overridden(capital):
     assert "overrides" in header
     row = next(line for line in lines if line.startswith(HOME))
     assert row.split(",")[header.index("overrides")] == "budget"
+
+
+def test_renaming_a_spelling_onto_the_listed_name_merges_them(capital):
+    # A register imported before the lists existed brought in a second spelling.
+    assert capital("funding-sources", "add", "Policy provision").exit_code == 2
+    refused = capital("funding-sources", "rename", "DfE", "policy PROVISION")
+    assert "another spelling of 'Policy Provision'" in refused.stderr
+    merged = capital("funding-sources", "rename", "DfE", "Policy Provision")
+    assert merged.exit_code == 0, merged.stderr
+    listed = capital("funding-sources", "list", "--retired", "--format", "json").stdout
+    assert {"name": "DfE", "renamed_to": "Policy Provision"}.items() <= next(
+        row for row in json.loads(listed) if row["name"] == "DfE"
+    ).items()
+    scheme = json.loads(capital("scheme", HOME, "--format", "json").stdout)["scheme"]
+    assert {line["source"] for line in scheme["funding"]} == {"Policy Provision"}

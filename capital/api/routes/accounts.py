@@ -193,5 +193,3 @@ async def _sign_in(
         ) from None
     except accounts.SignInRefused:
         raise HTTPException(401, "wrong email or password") from None
-
-

@@ -79,8 +79,14 @@ def add_subscriber(
     """Subscribe a person by email or a channel by webhook."""
     try:
         saved = alerting.subscribe(
-            container, principal, body.channel, body.address, body.role, body.severity,
-            body.schemes, body.digest,
+            container,
+            principal,
+            body.channel,
+            body.address,
+            body.role,
+            body.severity,
+            body.schemes,
+            body.digest,
         )
     except ValueError as error:
         raise HTTPException(422, str(error)) from None

@@ -41,9 +41,7 @@ def list_schemes(
     programme: Annotated[str | None, Query(max_length=200)] = None,
     funding_source: Annotated[str | None, Query(max_length=200)] = None,
     project_manager: Annotated[str | None, Query(max_length=200)] = None,
-    q: Annotated[
-        str | None, Query(max_length=200, description="Text in the id or title.")
-    ] = None,
+    q: Annotated[str | None, Query(max_length=200, description="Text in the id or title.")] = None,
     as_of: AsOf = None,
     today: Today = None,
 ) -> dict[str, Any]:
