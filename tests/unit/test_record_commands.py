@@ -219,3 +219,19 @@ def test_renaming_a_spelling_onto_the_listed_name_merges_them(capital):
     ).items()
     scheme = json.loads(capital("scheme", HOME, "--format", "json").stdout)["scheme"]
     assert {line["source"] for line in scheme["funding"]} == {"Policy Provision"}
+
+
+def test_a_programme_spelt_differently_is_refused_with_a_suggestion(capital):
+    refused = capital(
+        "log", "scheme.amended", "--scheme", "CYPE-018", "--programme", "childrens homes",
+        "--reason", "Moved to the children's homes programme",
+    )  # fmt: skip
+    assert refused.exit_code == 1
+    assert "unknown programme 'childrens homes': did you mean \"Children's homes\"?" in (
+        refused.stderr
+    )
+    moved = capital(
+        "log", "scheme.amended", "--scheme", "CYPE-018", "--programme", "Children's homes",
+        "--reason", "Moved to the children's homes programme",
+    )  # fmt: skip
+    assert moved.exit_code == 0, moved.stderr
