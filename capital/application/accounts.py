@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from pwdlib import PasswordHash
-from sqlmodel import Session, func, select
+from sqlmodel import Session, col, func, select
 
 from capital.application.principal import (
     AccessDenied,
@@ -246,7 +246,7 @@ def revoke_tokens(
 ) -> int:
     """Revoke one token by id, or every token and session of a user. Returns how many."""
     with transaction(sessions) as session:
-        query = select(AccessToken).where(AccessToken.revoked_at.is_(None))  # type: ignore[union-attr]
+        query = select(AccessToken).where(col(AccessToken.revoked_at).is_(None))
         if token_id is not None:
             query = query.where(AccessToken.token_id == token_id)
         if user is not None:
@@ -263,7 +263,7 @@ def revoke_tokens(
 def list_tokens(sessions: SessionFactory, principal: Principal) -> list[TokenView]:
     require(principal, Operation.manage_users)
     with sessions() as session:
-        rows = session.exec(select(AccessToken).order_by(AccessToken.created_at))
+        rows = session.exec(select(AccessToken).order_by(col(AccessToken.created_at)))
         return [
             TokenView(
                 r.token_id,

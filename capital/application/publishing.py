@@ -14,12 +14,24 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from capital.application.principal import Principal, attributed, recording_refusal
+from capital.application.principal import (
+    Operation,
+    Principal,
+    attributed,
+    recording_refusal,
+    require,
+)
 from capital.bootstrap import Container
 from capital.transports import Message
 from events import DecodeError, Envelope, EventType, decode_envelope, topics
 from projection.references import reference_lists
-from projection.views import event_outcomes, known_scheme_ids, recent_events, stored_events
+from projection.views import (
+    dead_letters,
+    event_outcomes,
+    known_scheme_ids,
+    recent_events,
+    stored_events,
+)
 
 
 @dataclass(frozen=True)
@@ -216,3 +228,12 @@ def publish_batch(
         raise NotPermitted("; ".join(denied))
     outcome.report = publish(container, numbered, principal, wait_seconds, again=again)
     return outcome
+
+
+def refused_events(
+    container: Container, principal: Principal, limit: int = 50
+) -> list[dict[str, object]]:
+    """Events the tracker refused, newest first, with the reason and the original text."""
+    require(principal, Operation.view_programme)
+    with container.sessions() as session:
+        return [row.model_dump() for row in dead_letters(session, limit)]

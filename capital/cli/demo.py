@@ -21,14 +21,14 @@ import typer
 
 from capital.application.accounts import operator
 from capital.application.importing import import_register
-from capital.application.schemes import BOARD_COLUMNS
+from capital.application.principal import Principal
+from capital.application.schemes import BOARD_COLUMNS, board
 from capital.bootstrap import Container
 from capital.cli.context import TodayOption, open_container, parse_date, settings_from
 from capital.cli.import_commands import summary_line
 from capital.cli.output import Format, emit
 from capital.cli.report_commands import print_tables
 from projection.database import shown_url
-from projection.views import scheme_snapshots
 from services.importer import KIND_SUMMARY, Severity
 from services.reporter.model import Report, ReportKind, ReportScope
 from services.reporter.queries import build_report
@@ -47,6 +47,10 @@ class DemoRun:
     container: Container
     today: dt.date
     register: Path
+
+    @property
+    def principal(self) -> Principal:
+        return operator(self.container.sessions, getpass.getuser(), DEMO_ACTOR)
 
 
 DemoStep = Callable[[DemoRun], None]
@@ -80,11 +84,8 @@ def demo_command(
 
 def import_shipped_register(run: DemoRun) -> None:
     result = import_register(
-        run.container,
-        run.register,
-        sheet=None,
-        recorded_on=run.today,
-        principal=operator(run.container.sessions, getpass.getuser(), DEMO_ACTOR),
+        run.container, run.register, sheet=None, recorded_on=run.today,
+        principal=run.principal,
     )
     typer.echo(
         f"Imported {run.register.name} into {shown_url(run.container.settings.database_url)}, "
@@ -99,10 +100,9 @@ def import_shipped_register(run: DemoRun) -> None:
 
 
 def print_programme_board(run: DemoRun) -> None:
-    with run.container.sessions() as session:
-        snapshots = scheme_snapshots(session, run.today, run.container.settings.rag, run.today)
+    shown = board(run.container, run.principal, as_of=run.today, today=run.today)
     emit(
-        [snapshot.model_dump() for snapshot in snapshots],
+        shown.rows,
         Format.table,
         BOARD_COLUMNS,
         f"Programme board, judged on {run.today} as known that day",

@@ -10,13 +10,12 @@ from typing import Annotated
 import typer
 from pydantic import ValidationError
 
-from capital.application.publishing import PublishReport, parse_lines, publish
+from capital.application.publishing import PublishReport, parse_lines, publish, refused_events
 from capital.cli.context import fail, open_container, operator_principal, parse_date, signed_in
 from capital.cli.output import Format, emit
 from capital.cli.remote import RemoteError, publish_remote
 from events import EventType, canonical_type, new_event
 from events.schema import json_schema
-from projection.views import dead_letters
 
 AgainOption = Annotated[
     bool,
@@ -215,8 +214,8 @@ def dead_letters_command(
     format: Annotated[Format, typer.Option("--format")] = Format.table,
 ) -> None:
     """Events the tracker refused, with the reason and the original text."""
-    with open_container(ctx) as container, container.sessions() as session:
-        rows = [row.model_dump() for row in dead_letters(session, limit)]
+    with open_container(ctx) as container:
+        rows = refused_events(container, operator_principal(container), limit)
     emit(
         rows,
         format,

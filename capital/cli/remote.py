@@ -109,8 +109,9 @@ def publish_remote(
             if response.status_code not in (200, 202, 422):
                 raise RemoteError(f"{login.url} answered {response.status_code}: {_detail(body)}")
             lines = [number for number, _ in batch]
-            refused = body.get("refused") or (
-                body.get("detail") if isinstance(body.get("detail"), list) else []
+            detail = body.get("detail")
+            refused: list[dict[str, Any]] = body.get("refused") or (
+                detail if isinstance(detail, list) else []
             )
             report.errors.extend(LineError(lines[r["item"]], r["reason"]) for r in refused)
             published = {p["event_id"] for p in body.get("published", [])}

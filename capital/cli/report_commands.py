@@ -180,7 +180,8 @@ def _rich_table(table: Table) -> RichTable:
         cells = []
         for column in table.columns:
             text = cell_text(row.get(column.key), column.kind).replace("[", r"\[")
-            colour = RAG_FILL.get(row.get(column.key)) if column.kind.value == "rag" else None
+            value = row.get(column.key)
+            colour = RAG_FILL.get(value) if column.kind.value == "rag" and value else None
             cells.append(f"[bold {colour}]{text}[/]" if colour else text)
         rich.add_row(*cells, end_section=index == len(table.rows) - 1 and table.total is not None)
     return rich

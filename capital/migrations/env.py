@@ -3,7 +3,7 @@ developer's `alembic` command (repository `alembic.ini`) on `CAPITAL_DATABASE_UR
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from alembic import context
 from alembic.autogenerate.api import AutogenContext
@@ -15,7 +15,7 @@ from capital.settings import Settings
 from projection.database import make_engine
 
 
-def render_type(type_: str, obj: Any, autogen_context: AutogenContext) -> str | bool:
+def render_type(type_: str, obj: Any, autogen_context: AutogenContext) -> str | Literal[False]:
     """Revisions name plain SQL types, never the product's Python types: a revision must
     still run after the models it was written from have changed or gone."""
     if type_ != "type":
