@@ -174,7 +174,7 @@ def scheme_record(
 
 def history_row(event: Envelope, amendment: Amendment | None = None) -> dict[str, Any]:
     """One event of a scheme's history; an amendment with each field's old and new value."""
-    row = {
+    row: dict[str, Any] = {
         "event_id": str(event.event_id),
         "type": event.type.value,
         "occurred_on": event.occurred_on,

@@ -77,8 +77,8 @@ def _commands(kind: ReferenceKind) -> typer.Typer:
                 raise fail(str(error), 3) from None
             except ReferenceNameError as error:
                 raise fail(str(error), 2) from None
-        for error in result.refused:
-            typer.secho(f"refused: {error.reason}", err=True, fg="red")
+        for refusal in result.refused:
+            typer.secho(f"refused: {refusal.reason}", err=True, fg="red")
         amended = ", ".join(result.amended) or "none"
         typer.echo(f"renamed {label} {result.old!r} to {result.new!r}; schemes amended: {amended}")
         if result.refused:

@@ -45,7 +45,7 @@ from programme.scheme import (
     SchemeState,
     public_sensitivity_on,
 )
-from projection.tables import FundingMovement, Scheme, SchemeEvent, SchemeVersion
+from projection.tables import FundingMovement, SchemeEvent, SchemeVersion
 from projection.views import scheme_states
 from services.reporter.formatting import day, money, natural_key, percent
 from services.reporter.model import (
@@ -75,7 +75,7 @@ NO_PROGRAMME = "No programme"
 
 _VERSION = SchemeVersion.__table__  # type: ignore[attr-defined]
 _MOVEMENT = FundingMovement.__table__  # type: ignore[attr-defined]
-_SCHEME = Scheme.__table__  # type: ignore[attr-defined]
+_EVENT = SchemeEvent.__table__  # type: ignore[attr-defined]
 
 # Pro rata shares are fractions of a penny until the final rounding: exact NUMERIC on
 # PostgreSQL; SQLite has no decimal type, and integer division would truncate there.
@@ -378,14 +378,7 @@ def hidden_from_public(session: Session, scope: ReportScope) -> set[str]:
     position's date by everything recorded now. A scheme amended to high sensitivity is
     hidden from every position on or after the day the amendment took effect, even one
     printed as known before the amendment was recorded."""
-    query = (
-        select(SchemeEvent.scheme_id, SchemeEvent.envelope_json)
-        .where(SchemeEvent.type.in_(_SENSITIVITY_TYPES))  # type: ignore[attr-defined]
-        .order_by(SchemeEvent.seq)
-    )
-    histories: dict[str, list[Envelope]] = defaultdict(list)
-    for scheme_id, text in session.execute(query):
-        histories[scheme_id].append(decode_envelope(text))
+    histories = _histories(session, _SENSITIVITY_TYPES, known_on=None)
     return {
         scheme_id
         for scheme_id, history in histories.items()
@@ -393,19 +386,28 @@ def hidden_from_public(session: Session, scope: ReportScope) -> set[str]:
     }
 
 
-_SENSITIVITY_TYPES = (EventType.scheme_registered.value, EventType.scheme_amended.value)
+_SENSITIVITY_TYPES = (EventType.scheme_registered, EventType.scheme_amended)
 
 
 def report_histories(session: Session, scope: ReportScope) -> dict[str, list[Envelope]]:
     """Registrations, rebaselines, completion revisions, budget changes and transfers per
     scheme, in the order they were applied."""
+    return _histories(session, _HISTORY_TYPES, known_on=scope.as_of)
+
+
+def _histories(
+    session: Session, types: Sequence[EventType], known_on: dt.date | None
+) -> dict[str, list[Envelope]]:
+    """Each scheme's events of `types` recorded by the end of `known_on` (None: all), in
+    the order they were applied."""
+    event = _EVENT
     query = (
-        select(SchemeEvent.scheme_id, SchemeEvent.envelope_json)
-        .where(SchemeEvent.type.in_([t.value for t in _HISTORY_TYPES]))  # type: ignore[attr-defined]
-        .order_by(SchemeEvent.seq)
+        select(event.c.scheme_id, event.c.envelope_json)
+        .where(event.c.type.in_([kind.value for kind in types]))
+        .order_by(event.c.seq)
     )
-    if scope.as_of is not None:
-        query = query.where(SchemeEvent.recorded_on <= scope.as_of)
+    if known_on is not None:
+        query = query.where(event.c.recorded_on <= known_on)
     histories: dict[str, list[Envelope]] = defaultdict(list)
     for scheme_id, text in session.execute(query):
         histories[scheme_id].append(decode_envelope(text))
