@@ -43,10 +43,13 @@ def seed_names(
 ) -> None:
     """Add the names the lists lack, leaving alone any name already there (current or
     retired) or another spelling of a current one. Safe when two writers seed at once."""
+    names = list(dict.fromkeys(names))
+    if not names:
+        return
     lists = reference_lists(session)
     rows = [
         {"kind": kind.value, "name": name, "added_by": added_by, "added_at": at}
-        for kind, name in dict.fromkeys(names)
+        for kind, name in names
         if name not in lists.of(kind).current
         and name not in lists.of(kind).retired
         and lists.of(kind).spelling_of(name) is None
