@@ -68,8 +68,7 @@ def _commands(kind: ReferenceKind) -> typer.Typer:
         old: Annotated[str, typer.Argument(help="The name on the list.")],
         new: Annotated[str, typer.Argument(help="What it is called from now on.")],
     ) -> None:
-        """Rename an entry. Events naming the old name are then told the new one, and each
-        scheme using it is amended (its history says when and why)."""
+        """Rename (or merge into a listed name); schemes using it are amended."""
         with open_container(ctx) as container:
             try:
                 result = rename(container, operator_principal(container), kind, old, new)
