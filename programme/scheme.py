@@ -330,11 +330,12 @@ def _rebaselined(state: SchemeState, body: p.SchemeRebaselined, _: Envelope) -> 
 
 def _progress(state: SchemeState, body: p.ProgressReported, event: Envelope) -> SchemeState:
     # The percentage belongs to the report that gave it: a later note without one must not
-    # be printed beside an old figure as if it were today's.
+    # be printed beside an old figure as if it were today's. A completed scheme stays 100%.
+    completed = 100 if state.actual_completion is not None else None
     return replace(
         state,
         progress_note=body.note,
-        percent_complete=body.percent_complete,
+        percent_complete=body.percent_complete if body.percent_complete is not None else completed,
         progress_on=event.occurred_on,
     )
 

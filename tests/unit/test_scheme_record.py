@@ -244,6 +244,14 @@ def test_percent_complete_is_the_latest_progress_reports():
     )
     assert state.progress_note == "Frame up, awaiting survey"
     assert state.percent_complete is None
+    completed = fold(
+        [
+            registered(),
+            event("scheme.completed", "2024-05-01"),
+            event("progress.reported", "2024-05-10", note="Awaiting paperwork for handover"),
+        ]
+    )
+    assert completed.percent_complete == 100
 
 
 def test_a_forecast_keeps_its_reason():
