@@ -25,8 +25,12 @@ from pydantic import (
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from events import payloads as p
+from events.wire import wire_problems
 
 ENVELOPE_VERSION = 1
+"""The envelope's wire version. Released schemas are in events/schemas/; a change that would
+break them needs the next version, read beside this one (docs/events.md, "Changing the
+contract")."""
 
 
 class EventType(StrEnum):
@@ -122,6 +126,7 @@ class Envelope(BaseModel):
         if not isinstance(data, dict) or isinstance(data.get("payload"), p.Payload):
             return handler(data)
         data = dict(data)
+        wire = _wire(cls, data, ())
         problems: list[InitErrorDetails] = []
         payload = data.get("payload")
         payload = {} if payload is None else payload
@@ -132,19 +137,21 @@ class Envelope(BaseModel):
         except ValueError as error:
             problems.append(_problem(("type",), raw_type, str(error)))
             event_type = None
+        payload_problems: list[InitErrorDetails] = []
         if event_type is not None:
             data["type"] = event_type
+            model = PAYLOAD_MODELS[event_type]
+            payload_problems = _wire(model, payload, ("payload",))
             try:
-                data["payload"] = PAYLOAD_MODELS[event_type].model_validate(payload)
+                data["payload"] = model.model_validate(payload)
             except ValidationError as error:
-                problems.extend(_nested("payload", error))
+                payload_problems = _merge(_nested("payload", error), payload_problems)
         try:
             envelope = handler(data)
         except ValidationError as error:
-            reported = {tuple(problem["loc"]) for problem in problems}
-            found = [e for e in _nested(None, error) if tuple(e["loc"]) not in reported]
-            problems = [*found, *problems]
+            problems = _merge(problems, _nested(None, error))
             envelope = None
+        problems = [*_merge(problems, wire), *payload_problems]
         if problems or envelope is None:
             raise ValidationError.from_exception_data(cls.__name__, problems)
         return envelope
@@ -198,6 +205,17 @@ def _problem(loc: tuple[str | int, ...], value: Any, message: str) -> InitErrorD
         "loc": loc,
         "input": value,
     }
+
+
+def _wire(model: type[BaseModel], data: Any, loc: tuple[str, ...]) -> list[InitErrorDetails]:
+    return [_problem(where, None, message) for where, message in wire_problems(model, data, loc)]
+
+
+def _merge(first: list[InitErrorDetails], more: list[InitErrorDetails]) -> list[InitErrorDetails]:
+    """`first`, then the problems of `more` at places `first` does not already name: pydantic's
+    own message first where it has one, the wire form's where pydantic was lenient."""
+    reported = {tuple(problem["loc"]) for problem in first}
+    return [*first, *(problem for problem in more if tuple(problem["loc"]) not in reported)]
 
 
 def _nested(prefix: str | None, error: ValidationError) -> list[InitErrorDetails]:

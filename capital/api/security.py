@@ -8,11 +8,12 @@ import hashlib
 import hmac
 from typing import Annotated
 
-from fastapi import Depends, HTTPException, Request, status
+from fastapi import Depends, HTTPException, Request, Response, status
 
 from capital.application import accounts
 from capital.application.principal import Principal
 from capital.bootstrap import Container
+from capital.settings import WebSettings
 
 SESSION_COOKIE = "capital_session"
 CSRF_HEADER = "X-CSRF-Token"
@@ -69,3 +70,16 @@ def current_principal(
 
 
 CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
+
+
+def set_session_cookie(response: Response, token: str, web: WebSettings) -> None:
+    """The session cookie: not readable by scripts, not sent on other sites' requests,
+    HTTPS-only when the service is served over HTTPS."""
+    response.set_cookie(
+        SESSION_COOKIE,
+        token,
+        max_age=web.session_hours * 3600,
+        httponly=True,
+        secure=web.secure_cookies,
+        samesite="lax",
+    )

@@ -16,7 +16,8 @@ from capital.application.principal import Operation, Principal, require
 from capital.bootstrap import Container
 from events import Severity
 from projection.views import known_scheme_ids
-from services.notifier.service import Acknowledged, NotFound
+from services.notifier.outbox import DispatchReport
+from services.notifier.service import Acknowledged, NotFound, Retried
 from services.notifier.store import AlertDelivery, AlertWithDeliveries, DeliveryStatus
 from services.notifier.subscriptions import (
     Channel,
@@ -26,6 +27,7 @@ from services.notifier.subscriptions import (
     role_name,
     webhook_url,
 )
+from services.notifier.sweep import SweepReport
 
 __all__ = ["NotFound"]
 
@@ -172,3 +174,64 @@ def subscriber_row(r: Recipient) -> dict[str, Any]:
         "digest": r.digest,
         "source": r.source,
     }
+
+
+class FutureSweep(ValueError):
+    """A sweep claims its date once: one run early would block the real one."""
+
+
+@dataclass(frozen=True)
+class OutboxState:
+    dispatched: DispatchReport | None
+    counts: dict[str, int]
+
+
+def sweep(
+    container: Container, principal: Principal, day: dt.date, again: bool = False
+) -> tuple[SweepReport, dict[str, int]]:
+    """The daily sweep for `day`, once: overdue alerts, then digests, then send what is
+    due. Returns the report and the outbox's counts by status."""
+    require(principal, Operation.run_sweep)
+    refuse_future_sweep(container, day, "sweep")
+    with container.notifier.sweep.run_by(principal.attribution):
+        report = container.run_daily_sweep(day, again=again)
+    return report, container.notifier.delivery_counts()
+
+
+def refuse_future_sweep(container: Container, day: dt.date, what: str) -> None:
+    """A fixed clock (`CAPITAL_TODAY`) may go back in time, never forward."""
+    real = container.settings.calendar_date()
+    if day > real:
+        raise FutureSweep(
+            f"cannot {what} for {day}: it is after today ({real}); a date is swept on or "
+            "after the day, and sweeping it early would claim it and block the real sweep"
+        )
+
+
+def dispatch(container: Container, principal: Principal) -> OutboxState:
+    """Send every delivery that is due now (what the scheduler does every few seconds)."""
+    require(principal, Operation.operate_outbox)
+    report = container.notifier.outbox.dispatch_due()
+    return OutboxState(report, container.notifier.delivery_counts())
+
+
+def deliveries(
+    container: Container, principal: Principal, status: str | None = None, limit: int = 50
+) -> list[dict[str, Any]]:
+    """Deliveries, newest first, with attempts and last error (recipients masked)."""
+    require(principal, Operation.view_alerts)
+    return [delivery_row(d) for d in container.notifier.deliveries(status, limit)]
+
+
+def retry(
+    container: Container, principal: Principal, ids: Iterable[int], statuses: Iterable[str] = ()
+) -> tuple[Retried, OutboxState]:
+    """Queue failed or unknown deliveries again, by id or by status, and send them now.
+    Cancelled deliveries and recipients no longer subscribed are never sent again."""
+    require(principal, Operation.operate_outbox)
+    chosen = list(ids)
+    for status in statuses:
+        chosen += [d.id for d in container.notifier.deliveries(status, 10_000) if d.id]
+    retried = container.notifier.retry(chosen, principal.attribution)
+    report = container.notifier.outbox.dispatch_due()
+    return retried, OutboxState(report, container.notifier.delivery_counts())

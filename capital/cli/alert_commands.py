@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import signal
 from types import FrameType
 from typing import Annotated, Any
@@ -21,7 +20,6 @@ from capital.cli.context import (
     parse_date,
 )
 from capital.cli.output import Format, emit
-from capital.settings import Settings
 from events import Severity
 from services.notifier.service import NotFound
 from services.notifier.store import DeliveryStatus
@@ -169,12 +167,12 @@ def sweep_command(
     digest, then send what is due. A date after today is refused: its sweep would claim
     that date, and the real sweep on the day would find it taken."""
     with open_container(ctx, today=parse_date(today)) as container:
-        actor = authorised(container, Operation.run_sweep).name
+        principal = authorised(container, Operation.run_sweep)
         day = container.settings.current_date()
-        refuse_future(container.settings, day, "sweep")
-        with container.notifier.sweep.run_by(actor):
-            report = container.run_daily_sweep(day, again=again)
-        counts = container.notifier.delivery_counts()
+        try:
+            report, counts = alerting.sweep(container, principal, day, again)
+        except alerting.FutureSweep as error:
+            raise fail(str(error), 2) from None
     if not report.ran:
         previous = report.previous_run
         when = (
@@ -201,9 +199,14 @@ def scheduler_command(ctx: typer.Context) -> None:
     __TIMEZONE say otherwise; due deliveries are retried every few seconds. Safe to run
     beside other replicas and notifier workers: each date is swept once."""
     with open_container(ctx) as container:
-        actor = authorised(container, Operation.run_scheduler).name
+        actor = authorised(container, Operation.run_scheduler).attribution
         if container.settings.today is not None:
-            refuse_future(container.settings, container.settings.today, "run the scheduler")
+            try:
+                alerting.refuse_future_sweep(
+                    container, container.settings.today, "run the scheduler"
+                )
+            except alerting.FutureSweep as error:
+                raise fail(str(error), 2) from None
         schedule = container.settings.notifier.sweep
         scheduler = container.notifier_scheduler(blocking=True)
         typer.echo(
@@ -220,19 +223,6 @@ def scheduler_command(ctx: typer.Context) -> None:
         with container.notifier.sweep.run_by(actor):
             scheduler.start()
         typer.echo("stopped")
-
-
-def refuse_future(settings: Settings, day: dt.date, what: str) -> None:
-    """Exit 2 when `day` is after the calendar date where the deployment is: a sweep
-    claims its date once (see `services.notifier.sweep`), so one run early would block the
-    real one. A fixed clock (`CAPITAL_TODAY`) may go back in time, never forward."""
-    real = settings.calendar_date()
-    if day > real:
-        raise fail(
-            f"cannot {what} for {day}: it is after today ({real}); a date is swept on or "
-            "after the day, and sweeping it early would claim it and block the real sweep",
-            2,
-        )
 
 
 # subscribers ----------------------------------------------------------------------------
@@ -336,9 +326,9 @@ def subscribers_remove(
 def outbox_dispatch(ctx: typer.Context) -> None:
     """Send every delivery that is due now (what the scheduler does every few seconds)."""
     with open_container(ctx) as container:
-        authorised(container, Operation.operate_outbox)
-        report = container.notifier.outbox.dispatch_due()
-        counts = container.notifier.delivery_counts()
+        state = alerting.dispatch(container, authorised(container, Operation.operate_outbox))
+    report, counts = state.dispatched, state.counts
+    assert report is not None
     typer.echo(
         f"sent {report.sent}; {report.retrying + report.deferred} waiting to retry; "
         f"{report.failed} failed"
@@ -363,7 +353,7 @@ def outbox_list(
     if status is not None and status not in set(DeliveryStatus):
         raise fail(f"unknown status {status!r}", 2)
     with open_container(ctx) as container:
-        rows = [alerting.delivery_row(d) for d in container.notifier.deliveries(status, limit)]
+        rows = alerting.deliveries(container, operator_principal(container), status, limit)
     emit(rows, format, DELIVERY_COLUMNS, "Outbox")
 
 
@@ -384,15 +374,13 @@ def outbox_retry(
     if not ids and not statuses:
         raise fail("name delivery ids, or --failed / --unknown", 2)
     with open_container(ctx) as container:
-        actor = authorised(container, Operation.operate_outbox).name
-        chosen = list(ids or [])
-        for status in statuses:
-            chosen += [d.id for d in container.notifier.deliveries(status, 10_000) if d.id]
+        principal = authorised(container, Operation.operate_outbox)
         try:
-            retried = container.notifier.retry(chosen, actor)
+            retried, state = alerting.retry(container, principal, ids or [], statuses)
         except NotFound as error:
             raise fail(str(error), 2) from None
-        report = container.notifier.outbox.dispatch_due()
+    report = state.dispatched
+    assert report is not None
     for row_id, why in retried.refused.items():
         typer.secho(f"delivery {row_id} not requeued: {why}", err=True, fg="yellow")
     typer.echo(

@@ -1,21 +1,33 @@
-"""Producing events: `publish`, `log`, `events schema`, `dead-letters`."""
+"""Producing events and the contract: `publish`, `log`, `dead-letters`, `events schema`,
+`events asyncapi`, `events types`."""
 
 from __future__ import annotations
 
 import json
 import sys
+from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from pydantic import ValidationError
 
 from capital.application.publishing import PublishReport, parse_lines, publish, refused_events
-from capital.cli.context import fail, open_container, operator_principal, parse_date, signed_in
+from capital.cli.context import (
+    fail,
+    open_container,
+    operator_principal,
+    parse_date,
+    settings_from,
+    signed_in,
+)
 from capital.cli.output import Format, emit
 from capital.cli.remote import RemoteError, publish_remote
 from events import EventType, canonical_type, new_event
-from events.schema import json_schema
+from events.asyncapi import asyncapi_document
+from events.schema import MESSAGES, message_schema
+
+MessageName = StrEnum("MessageName", {name.replace("-", "_"): name for name in MESSAGES})
 
 AgainOption = Annotated[
     bool,
@@ -226,10 +238,31 @@ def dead_letters_command(
 
 @events_app.command("schema")
 def schema_command(
+    message: Annotated[
+        MessageName, typer.Option(help="Which message: the scheme event envelope by default.")
+    ] = MessageName.envelope,
     output: Annotated[Path | None, typer.Option(help="Write to this file.")] = None,
 ) -> None:
-    """JSON Schema of the event envelope and every payload."""
-    text = json.dumps(json_schema(), indent=2)
+    """JSON Schema (draft 2020-12) of a message on the topics: the envelope with every
+    payload chosen by `type`, a state change, an alert or a dead letter. After an additive
+    change to the models, refresh the released copy with
+    `capital events schema --output events/schemas/envelope.v1.json` (and so on)."""
+    _write_json(message_schema(message.value), output)
+
+
+@events_app.command("asyncapi")
+def asyncapi_command(
+    ctx: typer.Context,
+    output: Annotated[Path | None, typer.Option(help="Write to this file.")] = None,
+) -> None:
+    """AsyncAPI 3.0 document of the Kafka topics, named with this deployment's prefix
+    (CAPITAL_KAFKA_TOPIC_PREFIX): keys, message schemas, who publishes and who consumes."""
+    settings = settings_from(ctx)
+    _write_json(asyncapi_document(settings.kafka_topic_prefix, settings.kafka_bootstrap), output)
+
+
+def _write_json(document: dict[str, Any], output: Path | None) -> None:
+    text = json.dumps(document, indent=2, ensure_ascii=False)
     if output:
         try:
             output.write_text(text + "\n", encoding="utf-8")

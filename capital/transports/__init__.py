@@ -3,13 +3,12 @@ handlers, each a function from the bytes received to the messages to send on."""
 
 from __future__ import annotations
 
-import base64
-import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
-from events import topics
+from events import encode, topics
+from events.dead_letters import DeadLetter
 
 
 @dataclass(frozen=True)
@@ -29,12 +28,6 @@ class Publisher(Protocol):
 
 
 def dead_letter(source_topic: str, raw: bytes, reason: str, event_id: str | None = None) -> Message:
-    """The dead-letter record: the reason and the original bytes (base64, and as text)."""
-    body = {
-        "source_topic": source_topic,
-        "reason": reason,
-        "event_id": event_id,
-        "original_base64": base64.b64encode(raw).decode("ascii"),
-        "original_text": raw.decode("utf-8", errors="replace"),
-    }
-    return Message(topics.DEAD_LETTERS, b"", json.dumps(body).encode("utf-8"))
+    """The dead-letter record (`events.dead_letters.DeadLetter`) of a refused message."""
+    record = DeadLetter.of(source_topic, raw, reason, event_id)
+    return Message(topics.DEAD_LETTERS, b"", encode(record))

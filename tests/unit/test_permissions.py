@@ -253,10 +253,10 @@ def test_alerts_sweeps_and_the_outbox_are_refused_without_the_role(
     swept = capital("head", "sweep", "--today", "2024-07-29")
     assert swept.exit_code == 0, swept.output
     again = capital("head", "sweep", "--today", "2024-07-29")
-    assert "was swept already" in again.stdout and "by head@" in again.stdout
+    assert "was swept already" in again.stdout and "by head (operator:" in again.stdout
     with container.sessions() as session:
         [run] = session.exec(select(SweepRun)).all()
-    assert run.claimed_by.startswith("head@")
+    assert run.claimed_by.startswith("head (operator:")
     assert capital("root", "outbox", "dispatch").exit_code == 0
 
 

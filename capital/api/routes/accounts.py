@@ -16,6 +16,7 @@ from capital.api.security import (
     CurrentPrincipal,
     bearer_token,
     csrf_token,
+    set_session_cookie,
 )
 from capital.application import accounts
 from programme.permissions import Role
@@ -52,15 +53,7 @@ async def sign_in(
     """Open a portal session: an http-only, same-site cookie, and the CSRF token that
     writes made with the cookie must send as `X-CSRF-Token`."""
     issued = await _sign_in(request, container, body, "session", None)
-    web = container.settings.web
-    response.set_cookie(
-        SESSION_COOKIE,
-        issued.token,
-        max_age=web.session_hours * 3600,
-        httponly=True,
-        secure=web.secure_cookies,
-        samesite="lax",
-    )
+    set_session_cookie(response, issued.token, container.settings.web)
     return {
         "user": issued.user,
         "expires_at": issued.expires_at,

@@ -14,7 +14,7 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse
 
-from capital.api.security import SESSION_COOKIE, ContainerDep
+from capital.api.security import ContainerDep, set_session_cookie
 from capital.application import accounts
 from capital.settings import WebSettings
 
@@ -87,12 +87,5 @@ async def sso_callback(request: Request, container: ContainerDep) -> RedirectRes
     except (accounts.SignInRefused, ValueError):
         raise HTTPException(401, "this account is bound to another sign-in") from None
     response = RedirectResponse("/", status_code=302)
-    response.set_cookie(
-        SESSION_COOKIE,
-        issued.token,
-        max_age=web.session_hours * 3600,
-        httponly=True,
-        secure=web.secure_cookies,
-        samesite="lax",
-    )
+    set_session_cookie(response, issued.token, web)
     return response
