@@ -292,6 +292,11 @@ def _budget_changed(state: SchemeState, body: p.BudgetChanged, event: Envelope) 
 def _budget_transferred(
     state: SchemeState, body: p.BudgetTransferred, event: Envelope
 ) -> SchemeState:
+    if body.from_source.casefold() == body.to_source.casefold():
+        raise EventRejected(
+            f"a transfer moves money between two sources: {body.from_source!r} and "
+            f"{body.to_source!r} are the same"
+        )
     held = state.budget_by_source()
     available = held.get(body.from_source, Decimal(0))
     if body.amount > available:
@@ -384,6 +389,15 @@ def _rag_overridden(state: SchemeState, body: p.RagOverridden, event: Envelope) 
 
 
 def _amended(state: SchemeState, body: p.SchemeAmended, event: Envelope) -> SchemeState:
+    about_funding = body.approved_on is not None or body.renamed_to is not None
+    if (body.funding_source is None) == about_funding:
+        raise EventRejected(
+            "funding_source goes with approved_on (a funding approval) or renamed_to"
+        )
+    if not body.changes():
+        raise EventRejected(
+            "an amendment names at least one field to change: " + ", ".join(p.AMENDABLE_FIELDS)
+        )
     updates: dict[str, Any] = {}
     changes: list[FieldChange] = []
     for name, value in body.changes().items():
