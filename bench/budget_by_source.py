@@ -182,7 +182,8 @@ def write_data_set(engine: Engine, schemes: int, events: int, seed: int) -> int:
             )
             pending[SchemeVersion.__table__].append(_columns(_version_row(after, event, seq)))  # type: ignore[attr-defined]
             pending[FundingMovement.__table__].extend(  # type: ignore[attr-defined]
-                _columns(movement) for movement in _funding_movements(event, after, seq)
+                _columns(movement)
+                for movement in _funding_movements(event, applied.before, after, seq)
             )
             final[event.scheme_id] = after
             last_seq[event.scheme_id] = seq

@@ -128,6 +128,15 @@ class Settings(BaseSettings):
         description="How far a recorded_at may be ahead of our clock (seconds or ISO 8601).",
     )
     rag: RagPolicy = RagPolicy()
+    repeat_window_minutes: int = Field(
+        10,
+        ge=0,
+        description="A change identical to one the same user recorded this many minutes "
+        "before is refused unless confirmed (`--again`); 0 turns the check off.",
+    )
+    committee_name: str = Field(
+        "Capital Programme Board", description="Who the committee pack is for (its cover)."
+    )
     notifier: NotifierSettings = Field(default_factory=NotifierSettings)
     web: WebSettings = Field(default_factory=WebSettings)
 

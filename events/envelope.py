@@ -52,6 +52,8 @@ class EventType(StrEnum):
     scheme_resumed = "scheme.resumed"
     scheme_cancelled = "scheme.cancelled"
     rag_overridden = "rag.overridden"
+    scheme_amended = "scheme.amended"
+    budget_transferred = "budget.transferred"
 
 
 PAYLOAD_MODELS: dict[EventType, type[p.Payload]] = {
@@ -71,6 +73,8 @@ PAYLOAD_MODELS: dict[EventType, type[p.Payload]] = {
     EventType.scheme_resumed: p.WithReason,
     EventType.scheme_cancelled: p.WithReason,
     EventType.rag_overridden: p.RagOverridden,
+    EventType.scheme_amended: p.SchemeAmended,
+    EventType.budget_transferred: p.BudgetTransferred,
 }
 
 TYPE_ALIASES: dict[str, EventType] = {

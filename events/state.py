@@ -44,7 +44,9 @@ class SchemeSnapshot(BaseModel):
     overrides: dict[str, str] = {}
     budget: Decimal
     forecast_outturn: Decimal
+    forecast_reason: str | None = None
     open_snags: int
+    overdue_snags: int = 0
     public_sensitivity: PublicSensitivity = PublicSensitivity.low
     project_manager: str | None = None
 

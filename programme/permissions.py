@@ -1,8 +1,9 @@
 """Who may record what. Pure: roles and event types in, a decision out.
 
 Project managers log what happens on site; heads of capital also decide on baselines,
-overrides, cancellations and money; finance revise budgets and forecasts; administrators
-may do anything, including managing users.
+overrides, cancellations and money, and correct a scheme's record (`scheme.amended`);
+finance revise budgets and forecasts and move money between sources; administrators may do
+anything, including managing users.
 """
 
 from __future__ import annotations
@@ -34,7 +35,9 @@ SITE_UPDATES = frozenset(
         EventType.scheme_resumed,
     }
 )
-MONEY = frozenset({EventType.budget_changed, EventType.forecast_revised})
+MONEY = frozenset(
+    {EventType.budget_changed, EventType.budget_transferred, EventType.forecast_revised}
+)
 EVERYTHING = frozenset(EventType)
 
 MAY_RECORD: dict[Role, frozenset[EventType]] = {

@@ -106,7 +106,9 @@ def snapshot(state: SchemeState, today: dt.date, policy: RagPolicy) -> SchemeSna
         overrides={which: o.reason for which, o in overrides.items()},
         budget=state.budget,
         forecast_outturn=state.effective_forecast,
+        forecast_reason=state.forecast_reason if state.forecast_outturn is not None else None,
         open_snags=len(state.open_snags),
+        overdue_snags=len(state.overdue_snags(today)),
         public_sensitivity=state.public_sensitivity,
         project_manager=state.project_manager,
     )

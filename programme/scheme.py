@@ -10,14 +10,15 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, replace
 from decimal import Decimal
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import TypeAdapter
+from pydantic import BeforeValidator, TypeAdapter
 
 from events import Envelope, EventType, Rag, SchemeStatus
 from events import payloads as p
 
 UNALLOCATED = "Unallocated"
+STATE_VERSION = 2
 FINISHED = frozenset({SchemeStatus.complete, SchemeStatus.handed_over, SchemeStatus.cancelled})
 
 
@@ -25,11 +26,68 @@ class EventRejected(ValueError):
     """An event that is well formed but cannot apply to the scheme as it stands."""
 
 
+class FundingKind:
+    """Where a funding line came from: the approval at registration, a budget change, or
+    one side of a transfer between sources."""
+
+    approved = "approved"
+    change = "change"
+    transfer = "transfer"
+
+
 @dataclass(frozen=True)
 class FundingLine:
     source: str
     amount: Decimal
     approved_on: dt.date | None = None
+    kind: str = FundingKind.approved
+
+
+@dataclass(frozen=True)
+class Snag:
+    snag_id: str
+    description: str
+    raised_on: dt.date | None = None
+    assignee: str | None = None
+    location: str | None = None
+    priority: p.SnagPriority | None = None
+    due_on: dt.date | None = None
+    cleared_on: dt.date | None = None
+
+    def is_overdue(self, today: dt.date) -> bool:
+        """Still open after the day it was due."""
+        return self.cleared_on is None and self.due_on is not None and today > self.due_on
+
+
+def _snags_from_pairs(value: Any) -> Any:
+    """Scheme states stored before snags had details held (snag_id, description) pairs."""
+    if isinstance(value, list | tuple):
+        return [
+            {"snag_id": item[0], "description": item[1]} if isinstance(item, list | tuple) else item
+            for item in value
+        ]
+    return value
+
+
+Snags = Annotated[tuple[Snag, ...], BeforeValidator(_snags_from_pairs)]
+
+
+@dataclass(frozen=True)
+class FieldChange:
+    """One field an amendment changed, as text a person reads (dates ISO)."""
+
+    field: str
+    old: str | None
+    new: str | None
+
+
+@dataclass(frozen=True)
+class Amendment:
+    event_id: str
+    on: dt.date
+    actor: str | None
+    reason: str
+    changes: tuple[FieldChange, ...]
 
 
 @dataclass(frozen=True)
@@ -63,16 +121,26 @@ class SchemeState:
     description: str | None = None
     programme: str | None = None
     phases_completed: tuple[str, ...] = ()
-    open_snags: tuple[tuple[str, str], ...] = ()
+    open_snags: Snags = ()
+    cleared_snags: tuple[Snag, ...] = ()
     progress_note: str | None = None
     percent_complete: int | None = None
     progress_on: dt.date | None = None
     completion_revisions: int = 0
     status_reason: str | None = None
     overrides: tuple[tuple[str, Override], ...] = ()
+    forecast_reason: str | None = None
+    amendments: tuple[Amendment, ...] = ()
     events_applied: int = 0
     last_event_on: dt.date | None = None
     last_recorded_on: dt.date | None = None
+    # States stored before funding lines knew their kind (approval, change, transfer) load
+    # as version 1: readers fold those schemes again from their events (`is_current`).
+    version: int = 1
+
+    @property
+    def is_current(self) -> bool:
+        return self.version >= STATE_VERSION
 
     @property
     def effective_forecast(self) -> Decimal:
@@ -92,6 +160,14 @@ class SchemeState:
         for line in self.funding:
             totals[line.source] = totals.get(line.source, Decimal(0)) + line.amount
         return totals
+
+    @property
+    def approvals(self) -> tuple[FundingLine, ...]:
+        """The funding approved at registration (with any approval date amended since)."""
+        return tuple(line for line in self.funding if line.kind == FundingKind.approved)
+
+    def overdue_snags(self, today: dt.date) -> tuple[Snag, ...]:
+        return tuple(snag for snag in self.open_snags if snag.is_overdue(today))
 
 
 CLOCK_SKEW = dt.timedelta(minutes=5)
@@ -186,6 +262,7 @@ def _registered(event: Envelope) -> SchemeState:
         events_applied=1,
         last_event_on=event.occurred_on,
         last_recorded_on=event.recorded_on,
+        version=STATE_VERSION,
     )
 
 
@@ -210,18 +287,30 @@ def _phase_completed(state: SchemeState, body: p.PhaseCompleted, _: Envelope) ->
     return replace(state, phases_completed=(*state.phases_completed, body.phase))
 
 
-def _snag_raised(state: SchemeState, body: p.SnaggingRaised, _: Envelope) -> SchemeState:
-    snags = dict(state.open_snags)
-    snags[body.snag_id] = body.description
-    return replace(state, open_snags=tuple(snags.items()))
+def _snag_raised(state: SchemeState, body: p.SnaggingRaised, event: Envelope) -> SchemeState:
+    snags = {snag.snag_id: snag for snag in state.open_snags}
+    snags[body.snag_id] = Snag(
+        snag_id=body.snag_id,
+        description=body.description,
+        raised_on=event.occurred_on,
+        assignee=body.assignee,
+        location=body.location,
+        priority=body.priority,
+        due_on=body.due_on,
+    )
+    return replace(state, open_snags=tuple(snags.values()))
 
 
-def _snag_cleared(state: SchemeState, body: p.SnaggingCleared, _: Envelope) -> SchemeState:
-    snags = dict(state.open_snags)
+def _snag_cleared(state: SchemeState, body: p.SnaggingCleared, event: Envelope) -> SchemeState:
+    snags = {snag.snag_id: snag for snag in state.open_snags}
     if body.snag_id not in snags:
         raise EventRejected(f"snag {body.snag_id!r} is not open on scheme {state.scheme_id}")
-    del snags[body.snag_id]
-    return replace(state, open_snags=tuple(snags.items()))
+    cleared = replace(snags.pop(body.snag_id), cleared_on=event.occurred_on)
+    return replace(
+        state,
+        open_snags=tuple(snags.values()),
+        cleared_snags=(*state.cleared_snags, cleared),
+    )
 
 
 def _budget_changed(state: SchemeState, body: p.BudgetChanged, event: Envelope) -> SchemeState:
@@ -230,13 +319,36 @@ def _budget_changed(state: SchemeState, body: p.BudgetChanged, event: Envelope) 
         raise EventRejected(
             f"budget change of {body.amount} would make the budget of {state.scheme_id} negative"
         )
-    funding = list(state.funding)
-    funding.append(FundingLine(body.funding_source, body.amount, event.occurred_on))
-    return replace(state, budget=budget, funding=tuple(funding))
+    line = FundingLine(body.funding_source, body.amount, event.occurred_on, FundingKind.change)
+    return replace(state, budget=budget, funding=(*state.funding, line))
+
+
+def _budget_transferred(
+    state: SchemeState, body: p.BudgetTransferred, event: Envelope
+) -> SchemeState:
+    if body.from_source.casefold() == body.to_source.casefold():
+        raise EventRejected(
+            f"a transfer moves money between two sources: {body.from_source!r} and "
+            f"{body.to_source!r} are the same"
+        )
+    held = state.budget_by_source()
+    available = held.get(body.from_source, Decimal(0))
+    if body.amount > available:
+        sources = ", ".join(f"{name} {amount}" for name, amount in held.items()) or "none"
+        raise EventRejected(
+            f"transferring {body.amount} from {body.from_source} would take it below zero: "
+            f"{state.scheme_id} holds {available} from {body.from_source} (sources: {sources})"
+        )
+    on = event.occurred_on
+    moved = (
+        FundingLine(body.from_source, -body.amount, on, FundingKind.transfer),
+        FundingLine(body.to_source, body.amount, on, FundingKind.transfer),
+    )
+    return replace(state, funding=(*state.funding, *moved))
 
 
 def _forecast_revised(state: SchemeState, body: p.ForecastRevised, _: Envelope) -> SchemeState:
-    return replace(state, forecast_outturn=body.forecast_outturn)
+    return replace(state, forecast_outturn=body.forecast_outturn, forecast_reason=body.reason)
 
 
 def _completion_revised(state: SchemeState, body: p.CompletionRevised, _: Envelope) -> SchemeState:
@@ -256,12 +368,13 @@ def _rebaselined(state: SchemeState, body: p.SchemeRebaselined, _: Envelope) -> 
 
 
 def _progress(state: SchemeState, body: p.ProgressReported, event: Envelope) -> SchemeState:
+    # The percentage belongs to the report that gave it: a later note without one must not
+    # be printed beside an old figure as if it were today's. A completed scheme stays 100%.
+    completed = 100 if state.actual_completion is not None else None
     return replace(
         state,
         progress_note=body.note,
-        percent_complete=(
-            body.percent_complete if body.percent_complete is not None else state.percent_complete
-        ),
+        percent_complete=body.percent_complete if body.percent_complete is not None else completed,
         progress_on=event.occurred_on,
     )
 
@@ -309,6 +422,86 @@ def _rag_overridden(state: SchemeState, body: p.RagOverridden, event: Envelope) 
     return replace(state, overrides=tuple(sorted(overrides.items())))
 
 
+def _amended(state: SchemeState, body: p.SchemeAmended, event: Envelope) -> SchemeState:
+    about_funding = body.approved_on is not None or body.renamed_to is not None
+    if (body.funding_source is None) == about_funding:
+        raise EventRejected(
+            "funding_source goes with approved_on (a funding approval) or renamed_to"
+        )
+    if not body.changes():
+        raise EventRejected(
+            "an amendment names at least one field to change: " + ", ".join(p.AMENDABLE_FIELDS)
+        )
+    updates: dict[str, Any] = {}
+    changes: list[FieldChange] = []
+    for name, value in body.changes().items():
+        if name in ("approved_on", "renamed_to"):
+            continue
+        if getattr(state, name) != value:
+            updates[name] = value
+            changes.append(FieldChange(name, _text(getattr(state, name)), _text(value)))
+    funding = state.funding
+    if body.funding_source is not None and body.approved_on is not None:
+        funding, change = _approved(state, body.funding_source, body.approved_on)
+        changes.extend([change] if change else [])
+    if body.funding_source is not None and body.renamed_to is not None:
+        funding, change = _renamed(state, funding, body.funding_source, body.renamed_to)
+        changes.append(change)
+    if funding != state.funding:
+        updates["funding"] = funding
+    if not changes:
+        raise EventRejected(
+            f"the amendment changes nothing: {state.scheme_id} already has those values"
+        )
+    amendment = Amendment(
+        str(event.event_id), event.occurred_on, event.actor, body.reason, tuple(changes)
+    )
+    return replace(state, **updates, amendments=(*state.amendments, amendment))
+
+
+def _approved(
+    state: SchemeState, source: str, approved_on: dt.date | None
+) -> tuple[tuple[FundingLine, ...], FieldChange | None]:
+    """The funding with `source`'s approval dated `approved_on`, and the change made."""
+    approved = [line for line in state.approvals if line.source == source]
+    if not approved:
+        known = ", ".join(line.source for line in state.approvals) or "none"
+        raise EventRejected(
+            f"{state.scheme_id} has no funding approved from {source!r} (sources: {known})"
+        )
+    if all(line.approved_on == approved_on for line in approved):
+        return state.funding, None
+    funding = tuple(
+        replace(line, approved_on=approved_on) if line in approved else line
+        for line in state.funding
+    )
+    old = approved[0].approved_on
+    return funding, FieldChange(f"approval of {source}", _text(old), _text(approved_on))
+
+
+def _renamed(
+    state: SchemeState, funding: tuple[FundingLine, ...], source: str, new_name: str
+) -> tuple[tuple[FundingLine, ...], FieldChange]:
+    """Every funding line of `source` under `new_name`, and the change made."""
+    if not any(line.source == source for line in funding):
+        known = ", ".join(state.budget_by_source()) or "none"
+        raise EventRejected(
+            f"{state.scheme_id} has no funding from {source!r} to rename (sources: {known})"
+        )
+    renamed = tuple(
+        replace(line, source=new_name) if line.source == source else line for line in funding
+    )
+    return renamed, FieldChange("funding source", source, new_name)
+
+
+def _text(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return str(getattr(value, "value", value))
+
+
 _APPLY: dict[EventType, Any] = {
     EventType.scheme_started: _started,
     EventType.phase_completed: _phase_completed,
@@ -325,9 +518,30 @@ _APPLY: dict[EventType, Any] = {
     EventType.scheme_resumed: _resumed,
     EventType.scheme_cancelled: _cancelled,
     EventType.rag_overridden: _rag_overridden,
+    EventType.scheme_amended: _amended,
+    EventType.budget_transferred: _budget_transferred,
 }
 
-_ALLOWED_WHEN_CANCELLED = frozenset({EventType.progress_reported, EventType.rag_overridden})
+# A cancelled scheme's record can still be corrected (a wrong title, a sensitive address).
+_ALLOWED_WHEN_CANCELLED = frozenset(
+    {EventType.progress_reported, EventType.rag_overridden, EventType.scheme_amended}
+)
+
+
+def public_sensitivity_on(events: list[Envelope], on: dt.date | None) -> p.PublicSensitivity | None:
+    """A scheme's public sensitivity in effect on `on` (None: latest), by the dates its
+    registration and amendments occurred, whenever they were recorded: a scheme marked
+    highly sensitive today stays hidden from public positions on or after that date,
+    even when printed as known before it was recorded. None before it was registered."""
+    sensitivity: p.PublicSensitivity | None = None
+    dated = sorted(enumerate(events), key=lambda item: (item[1].occurred_on, item[0]))
+    for _, event in dated:
+        if on is not None and event.occurred_on > on:
+            break
+        body = event.payload
+        if isinstance(body, p.SchemeRegistered | p.SchemeAmended):
+            sensitivity = body.public_sensitivity or sensitivity
+    return sensitivity
 
 
 _STATE_JSON = TypeAdapter(SchemeState)

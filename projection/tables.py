@@ -7,6 +7,7 @@
 - `scheme_version`: the figures after each event, so reports `--as-of D` aggregate in SQL.
 - `funding_movement`: budget by funding source over time (approvals and changes).
 - `dead_letter`: everything refused in a stream, with the reason and the original bytes.
+- `reference_name`: the deployment's funding sources and programmes.
 """
 
 from __future__ import annotations
@@ -111,7 +112,7 @@ class FundingMovement(SQLModel, table=True):
     seq: int = Field(index=True)
     scheme_id: str = Field(max_length=64, index=True)
     funding_source: str
-    kind: str  # "approved" at registration, "change" from budget.changed
+    kind: str  # "approved" at registration, "change" (budget.changed), "transfer"
     amount: Decimal = Field(sa_column=Column(MONEY, nullable=False))
     approved_on: dt.date | None = None
     recorded_on: dt.date
@@ -161,3 +162,19 @@ class AccessToken(SQLModel, table=True):
     created_at: dt.datetime
     expires_at: dt.datetime | None = None
     revoked_at: dt.datetime | None = None
+
+
+class ReferenceName(SQLModel, table=True):
+    """An entry of one of the deployment's reference lists (`kind`: funding_source or
+    programme). A renamed entry stays as a retired row naming its successor in
+    `renamed_to`, so an event that still uses the old name is told the new one."""
+
+    __tablename__ = "reference_name"
+    __table_args__ = (UniqueConstraint("kind", "name"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=32)
+    name: str = Field(max_length=200)
+    renamed_to: str | None = Field(default=None, max_length=200)
+    added_by: str = Field(max_length=128)
+    added_at: dt.datetime

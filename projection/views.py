@@ -20,7 +20,7 @@ def scheme_states(session: Session, as_of: dt.date | None = None) -> list[Scheme
     before it, folded in the order they were applied)."""
     if as_of is None:
         rows = session.exec(select(Scheme).order_by(Scheme.scheme_id)).all()
-        return [load_state(row.state_json) for row in rows]
+        return [stored_state(session, row) for row in rows]
     by_scheme: dict[str, list[Envelope]] = defaultdict(list)
     for event in _events(session, as_of=as_of):
         by_scheme[event.scheme_id].append(event)
@@ -29,6 +29,15 @@ def scheme_states(session: Session, as_of: dt.date | None = None) -> list[Scheme
         for scheme_id in sorted(by_scheme)
         if (state := fold(by_scheme[scheme_id])) is not None
     ]
+
+
+def stored_state(session: Session, row: Scheme) -> SchemeState:
+    """The state the tracker stored for a scheme; one stored by an earlier release, which
+    lacks what the fold now keeps, is folded again from the scheme's events."""
+    state = load_state(row.state_json)
+    if state.is_current:
+        return state
+    return fold(_events(session, scheme_id=row.scheme_id)) or state
 
 
 def scheme_snapshots(
@@ -48,7 +57,7 @@ def scheme_state(
 ) -> SchemeState | None:
     if as_of is None:
         row = session.get(Scheme, scheme_id)
-        return load_state(row.state_json) if row else None
+        return stored_state(session, row) if row else None
     return fold(_events(session, as_of=as_of, scheme_id=scheme_id))
 
 
@@ -86,6 +95,21 @@ def stored_events(session: Session, event_ids: list[str]) -> dict[str, Envelope]
             SchemeEvent.event_id.in_(chunk)  # type: ignore[attr-defined]
         )
         found.update({event_id: decode_stored(text) for event_id, text in session.exec(query)})
+    return found
+
+
+def recent_events(session: Session, like: list[Envelope], today: dt.date) -> list[Envelope]:
+    """Events recorded since yesterday of the schemes and types in `like`."""
+    found: list[Envelope] = []
+    pairs = sorted({(event.scheme_id, event.type.value) for event in like})
+    for start in range(0, len(pairs), 200):
+        chunk = pairs[start : start + 200]
+        query = select(SchemeEvent.envelope_json).where(
+            SchemeEvent.recorded_on >= today - dt.timedelta(days=1),
+            SchemeEvent.scheme_id.in_({scheme_id for scheme_id, _ in chunk}),  # type: ignore[attr-defined]
+            SchemeEvent.type.in_({kind for _, kind in chunk}),  # type: ignore[attr-defined]
+        )
+        found.extend(decode_stored(text) for text in session.exec(query))
     return found
 
 

@@ -19,7 +19,11 @@ from sqlmodel import Session
 from capital.application.principal import Principal, refuse_types
 from capital.application.publishing import publish
 from capital.bootstrap import Container
+from capital.settings import now_utc
+from programme.reference import ReferenceKind, ReferenceList, ReferenceLists, names_in
 from programme.scheme import EventRejected, SchemeState, apply
+from projection.database import transaction
+from projection.references import reference_lists, seed_names
 from projection.views import event_outcomes, scheme_history, scheme_state
 from services.importer import (
     Field,
@@ -82,6 +86,7 @@ def import_register(
     refs = [ref for row in table.rows if (ref := cell_text(row.get(Field.ref)))]
     with container.sessions() as session:
         states = _recorded_states(session, refs)
+        names = reference_lists(session)
     recorded = {scheme_id: recorded for scheme_id, (_, recorded) in states.items()}
     plan = plan_import(table, recorded_on, recorded_at, recorded)
     unusable = [f.message for f in plan.findings if f.severity is Severity.error]
@@ -90,11 +95,19 @@ def import_register(
     plan = _refuse_what_the_tracker_would(
         plan, {k: state for k, (state, _) in states.items()}, principal
     )
+    plan = _refuse_other_spellings(plan, names)
     result = ImportResult(plan, dry_run)
     numbered = plan.numbered_events()
     if dry_run or not numbered:
         return result
-    report = publish(container, numbered, principal, wait_seconds)
+    # The register is where a deployment's funding sources and programmes come from: the
+    # names its rows use join the lists (other spellings of known ones were refused above).
+    with transaction(container.sessions) as session:
+        named = [name for _, event in numbered for name in names_in(event)]
+        seed_names(session, named, principal.name, now_utc())
+    # The plan is made against what the tracker holds, so a repeated fact is already left
+    # out: the quick-repeat check is for commands typed twice.
+    report = publish(container, numbered, principal, wait_seconds, again=True)
     result.pending = report.pending
     sent = {str(event.event_id) for event in report.published}
     refused = _refused_after_sending(container, sent) if report.errors else set()
@@ -129,6 +142,29 @@ def _refused_when_sent(row: RowPlan, why: list[str], taken: set[str]) -> RowPlan
     if kinds:
         message += f"; its other events were sent all the same: {', '.join(kinds)}"
     return row.refuse(Kind.rejected_by_tracker, message)
+
+
+def _refuse_other_spellings(plan: ImportPlan, names: ReferenceLists) -> ImportPlan:
+    """Refuse a row naming a funding source or programme that is another spelling of one
+    on the lists or of one an earlier row brings in (`DFE` beside `DfE`), or a retired
+    name. A name like no other is new, and joins the list."""
+    seen = {kind: set(names.of(kind).current) for kind in ReferenceKind}
+    rows: list[RowPlan] = []
+    for row in plan.rows:
+        named = [name for event in row.events for name in names_in(event)]
+        problems: list[str] = []
+        for kind, name in named:
+            known = ReferenceList(kind, frozenset(seen[kind]), names.of(kind).retired)
+            spelling = known.spelling_of(name)
+            if name in known.retired or spelling is not None:
+                problems.append(known.problem(name) or f"{name!r} is written {spelling!r}")
+        if problems:
+            row = row.refuse(Kind.misspelt_name, "; ".join(dict.fromkeys(problems)))
+        else:
+            for kind, name in named:
+                seen[kind].add(name)
+        rows.append(row)
+    return plan.with_rows(rows)
 
 
 def _recorded_states(

@@ -34,6 +34,8 @@ class Operation(StrEnum):
     run_sweep = "run the daily sweep"
     operate_outbox = "dispatch or retry deliveries"
     run_scheduler = "run the scheduler"
+    add_reference_names = "add funding sources or programmes"
+    rename_reference_names = "rename funding sources or programmes"
 
 
 # Everyone with a role reads the programme. Heads of capital answer for it: they
@@ -48,6 +50,10 @@ OPERATIONS: dict[Operation, frozenset[Role]] = {
     Operation.run_sweep: frozenset({Role.head_of_capital, Role.admin}),
     Operation.operate_outbox: frozenset({Role.admin}),
     Operation.run_scheduler: frozenset({Role.admin}),
+    # Finance keep the funding sources; a rename amends every scheme using the name,
+    # which only those who may amend a scheme may do.
+    Operation.add_reference_names: frozenset({Role.finance, Role.head_of_capital, Role.admin}),
+    Operation.rename_reference_names: frozenset({Role.head_of_capital, Role.admin}),
 }
 
 Via = Literal["token", "session", "operator"]
@@ -90,8 +96,10 @@ class Principal:
         return self.roles is None or bool(self.roles & allowed)
 
     def describe(self) -> str:
-        held = "any role (no user registered yet)" if self.roles is None else (
-            ", ".join(sorted(self.roles)) or "no role"
+        held = (
+            "any role (no user registered yet)"
+            if self.roles is None
+            else (", ".join(sorted(self.roles)) or "no role")
         )
         return f"{self.name} ({held})"
 
@@ -121,9 +129,7 @@ def recording_refusal(principal: Principal, event: Envelope) -> str | None:
         denied = refusals(principal.name, principal.roles, [event.type])
         if denied:
             return denied
-    if event.actor not in (None, principal.name) and not principal.holds(
-        frozenset({Role.admin})
-    ):
+    if event.actor not in (None, principal.name) and not principal.holds(frozenset({Role.admin})):
         return f"the event names actor {event.actor!r} but {principal.name} is publishing it"
     return None
 

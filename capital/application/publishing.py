@@ -27,7 +27,14 @@ from capital.transports import Message
 from events import DecodeError, Envelope, EventType, decode_envelope, topics
 from programme.scheme import recorded_in_future
 from programme.scheme_ids import match_scheme_id, unknown_scheme
-from projection.views import dead_letters, event_outcomes, known_scheme_ids, stored_events
+from projection.references import reference_lists
+from projection.views import (
+    dead_letters,
+    event_outcomes,
+    known_scheme_ids,
+    recent_events,
+    stored_events,
+)
 
 
 @dataclass(frozen=True)
@@ -75,15 +82,23 @@ def publish(
     numbered: list[tuple[int, Envelope]],
     principal: Principal,
     wait_seconds: float | None = None,
+    *,
+    again: bool = False,
 ) -> PublishReport:
-    """Publish valid events; refuse those for unknown schemes. With the in-memory bus the
-    tracker has run when this returns; with Kafka, `wait_seconds` waits for it."""
+    """Publish valid events; refuse those for unknown schemes, names not on the
+    deployment's lists, and (unless `again`) a change the same user recorded moments
+    before. With the in-memory bus the tracker has run when this returns; with Kafka,
+    `wait_seconds` waits for it."""
     report = PublishReport()
+    today = container.settings.current_date()
+    recorded_at = container.settings.local_now()
+    window = dt.timedelta(minutes=container.settings.repeat_window_minutes)
     with container.sessions() as session:
         known = known_scheme_ids(session)
         stored = stored_events(session, [str(event.event_id) for _, event in numbered])
-    today = container.settings.current_date()
-    recorded_at = container.settings.local_now()
+        names = reference_lists(session)
+        checked = not again and window > dt.timedelta(0)
+        recent = recent_events(session, [e for _, e in numbered], today) if checked else []
     latest = container.settings.latest_recorded_at()
     line_of: dict[str, int] = {}
     for number, event in numbered:
@@ -94,8 +109,11 @@ def publish(
         if problem:
             report.errors.append(LineError(number, problem))
             continue
-        problem = _not_acceptable(event, today, stored) or recorded_in_future(
-            event.recorded_at, latest
+        problem = (
+            _not_acceptable(event, today, stored)
+            or recorded_in_future(event.recorded_at, latest)
+            or "; ".join(names.problems(event))
+            or _repeats(event, event.actor or principal.name, recent, recorded_at - window)
         )
         if problem:
             report.errors.append(LineError(number, problem))
@@ -135,6 +153,26 @@ def _not_acceptable(event: Envelope, today: dt.date, stored: dict[str, Envelope]
     return None
 
 
+def _repeats(event: Envelope, actor: str, recent: list[Envelope], since: dt.datetime) -> str | None:
+    """A change identical to one the same user recorded since `since` is most likely the
+    same command run twice: recording it again would double a budget change."""
+    for earlier in recent:
+        if (
+            earlier.event_id != event.event_id
+            and (earlier.scheme_id, earlier.type) == (event.scheme_id, event.type)
+            and earlier.actor == actor
+            and earlier.payload == event.payload
+            and earlier.recorded_at is not None
+            and earlier.recorded_at >= since
+        ):
+            return (
+                f"{actor} recorded the same {event.type.value} for {event.scheme_id} at "
+                f"{earlier.recorded_at:%H:%M} ({earlier.event_id}): if it happened again, "
+                "confirm with --again"
+            )
+    return None
+
+
 def to_message(event: Envelope) -> Message:
     return Message(
         topics.SCHEME_EVENTS, event.scheme_id.encode("utf-8"), event.model_dump_json().encode()
@@ -170,6 +208,8 @@ def publish_batch(
     principal: Principal,
     documents: list[object],
     wait_seconds: float | None = None,
+    *,
+    again: bool = False,
 ) -> BatchOutcome:
     """Publish envelopes sent as JSON values: checked whole first, so a batch with an
     invalid envelope, or one the principal may not record, publishes nothing."""
@@ -191,7 +231,7 @@ def publish_batch(
     ]
     if denied:
         raise NotPermitted("; ".join(denied))
-    outcome.report = publish(container, numbered, principal, wait_seconds)
+    outcome.report = publish(container, numbered, principal, wait_seconds, again=again)
     return outcome
 
 

@@ -59,7 +59,12 @@ def report(
         return build_report(
             kind,
             session,
-            ReportScope(as_of=as_of, public=public),
+            ReportScope(
+                as_of=as_of,
+                public=public,
+                printed_on=container.settings.current_date(),
+                committee=container.settings.committee_name,
+            ),
             judged_on,
             container.settings.rag,
         )

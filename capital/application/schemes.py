@@ -6,6 +6,7 @@ dictionaries, built here.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from dataclasses import dataclass
 from typing import Any
@@ -13,10 +14,18 @@ from typing import Any
 from capital.application.principal import Operation, Principal, require
 from capital.bootstrap import Container
 from events import Envelope
+from events.payloads import SnagPriority
 from programme.board import SchemeFilter
 from programme.rag import snapshot
+from programme.scheme import Amendment, SchemeState, Snag
 from programme.scheme_ids import match_scheme_id, unknown_scheme
-from projection.views import known_scheme_ids, scheme_history, scheme_snapshots, scheme_state
+from projection.views import (
+    known_scheme_ids,
+    scheme_history,
+    scheme_snapshots,
+    scheme_state,
+    scheme_states,
+)
 
 BOARD_COLUMNS = [
     "scheme_id",
@@ -32,6 +41,7 @@ BOARD_COLUMNS = [
     "budget",
     "forecast_outturn",
     "open_snags",
+    "overrides",
 ]
 
 
@@ -64,9 +74,7 @@ class SchemeRecord:
     history: list[dict[str, Any]]
 
 
-def position(
-    container: Container, as_of: dt.date | None, today: dt.date | None = None
-) -> Position:
+def position(container: Container, as_of: dt.date | None, today: dt.date | None = None) -> Position:
     """RAG is judged on `today` when given, else as on `as_of` (or the real today)."""
     return Position(today or container.settings.judging_date(as_of), as_of)
 
@@ -85,7 +93,11 @@ def board(
         snapshots = scheme_snapshots(
             session, shown.judged_on, container.settings.rag, as_of, where
         )
-    return Board(shown, [snap.model_dump() for snap in snapshots])
+    # Which RAGs are set by override rather than computed, e.g. `budget; overall`.
+    rows = [
+        {**snap.model_dump(), "overrides": "; ".join(sorted(snap.overrides))} for snap in snapshots
+    ]
+    return Board(shown, rows)
 
 
 def scheme_record(
@@ -121,22 +133,124 @@ def scheme_record(
         ],
         "actual_start": state.actual_start,
         "phases_completed": list(state.phases_completed),
-        "open_snag_list": [{"snag_id": k, "description": v} for k, v in state.open_snags],
+        "open_snag_list": [
+            {
+                key: value
+                for key, value in dataclasses.asdict(snag_row(state, snag, shown.judged_on)).items()
+                if key not in ("scheme_id", "scheme_title", "cleared_on")
+            }
+            for snag in state.open_snags
+        ],
+        "overdue_snags": judged.overdue_snags,
+        "forecast_reason": state.forecast_reason,
         "progress_note": state.progress_note,
         "percent_complete": state.percent_complete,
         "completion_revisions": state.completion_revisions,
         "status_reason": state.status_reason,
     }
-    return SchemeRecord(shown, details, [history_row(e) for e in history])
+    amended = {amendment.event_id: amendment for amendment in state.amendments}
+    rows = [history_row(e, amended.get(str(e.event_id))) for e in history]
+    return SchemeRecord(shown, details, rows)
 
 
-def history_row(event: Envelope) -> dict[str, Any]:
-    return {
+def history_row(event: Envelope, amendment: Amendment | None = None) -> dict[str, Any]:
+    """One event of a scheme's history; an amendment with each field's old and new value."""
+    row: dict[str, Any] = {
         "event_id": str(event.event_id),
         "type": event.type.value,
         "occurred_on": event.occurred_on,
         "recorded_at": event.recorded_at,
         "actor": event.actor,
         "recorded_by": event.recorded_by,
-        "payload": event.payload.model_dump(),
+        "payload": event.payload.model_dump(exclude_none=amendment is not None),
     }
+    if amendment is not None:
+        row["changes"] = [dataclasses.asdict(change) for change in amendment.changes]
+    return row
+
+
+@dataclass(frozen=True)
+class SnagRow:
+    scheme_id: str
+    scheme_title: str
+    snag_id: str
+    description: str
+    location: str | None
+    assignee: str | None
+    priority: SnagPriority | None
+    raised_on: dt.date | None
+    due_on: dt.date | None
+    cleared_on: dt.date | None
+    days_overdue: int
+
+
+SNAG_COLUMNS = [
+    "scheme_id",
+    "snag_id",
+    "description",
+    "location",
+    "assignee",
+    "priority",
+    "raised_on",
+    "due_on",
+    "days_overdue",
+    "cleared_on",
+]
+_PRIORITY_ORDER = {SnagPriority.high: 0, SnagPriority.medium: 1, SnagPriority.low: 2, None: 3}
+
+
+def snags(
+    container: Container,
+    principal: Principal,
+    *,
+    scheme_id: str | None = None,
+    open_only: bool = False,
+    overdue_only: bool = False,
+) -> list[SnagRow]:
+    """Snags across the programme (or one scheme's): open ones first, the longest overdue
+    first, then by due date and priority. Overdue as on the deployment's today."""
+    require(principal, Operation.view_programme)
+    today = container.settings.current_date()
+    with container.sessions() as session:
+        if scheme_id is None:
+            states = scheme_states(session)
+        else:
+            known = known_scheme_ids(session)
+            matched = match_scheme_id(scheme_id, known)
+            if matched is None or (state := scheme_state(session, matched)) is None:
+                raise UnknownScheme(unknown_scheme(scheme_id, known))
+            states = [state]
+    rows = [
+        snag_row(state, snag, today)
+        for state in states
+        for snag in (*state.open_snags, *(() if open_only or overdue_only else state.cleared_snags))
+        if not overdue_only or snag.is_overdue(today)
+    ]
+    return sorted(
+        rows,
+        key=lambda row: (
+            row.cleared_on is not None,
+            -row.days_overdue,
+            row.due_on or dt.date.max,
+            _PRIORITY_ORDER[row.priority],
+            row.scheme_id,
+            row.snag_id,
+        ),
+    )
+
+
+def snag_row(state: SchemeState, snag: Snag, today: dt.date) -> SnagRow:
+    overdue = (today - snag.due_on).days if snag.due_on and snag.is_overdue(today) else 0
+    return SnagRow(
+        scheme_id=state.scheme_id,
+        scheme_title=state.title,
+        snag_id=snag.snag_id,
+        description=snag.description,
+        location=snag.location,
+        assignee=snag.assignee,
+        priority=snag.priority,
+        raised_on=snag.raised_on,
+        due_on=snag.due_on,
+        cleared_on=snag.cleared_on,
+        days_overdue=overdue,
+    )

@@ -19,6 +19,7 @@ from capital.cli import (
     import_commands,
     kafka_commands,
     login_commands,
+    reference_commands,
     report_commands,
     scheme_commands,
     serve_commands,
@@ -81,6 +82,7 @@ user_commands.register(app)
 serve_commands.register(app)
 login_commands.register(app)
 db_commands.register(app)
+reference_commands.register(app)
 
 
 def main() -> None:

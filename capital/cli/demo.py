@@ -142,7 +142,7 @@ def print_alerts(run: DemoRun) -> None:
 
 def _report_as_it_stood(run: DemoRun, kind: ReportKind) -> Report:
     with run.container.sessions() as session:
-        scope = ReportScope(as_of=run.today)
+        scope = ReportScope(as_of=run.today, committee=run.container.settings.committee_name)
         return build_report(kind, session, scope, run.today, run.container.settings.rag)
 
 

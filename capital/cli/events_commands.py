@@ -41,6 +41,15 @@ from events.values import parse_day
 
 MessageName = StrEnum("MessageName", {name.replace("-", "_"): name for name in MESSAGES})
 
+AgainOption = Annotated[
+    bool,
+    typer.Option(
+        "--again",
+        help="Record a change even though you recorded the same one minutes ago: it "
+        "happened twice.",
+    ),
+]
+
 events_app = typer.Typer(help="The event contract.", no_args_is_help=True)
 
 
@@ -60,6 +69,7 @@ def publish_command(
         bool, typer.Option("--wait", help="With Kafka, wait until the tracker has processed them.")
     ] = False,
     timeout: Annotated[float, typer.Option(help="Seconds --wait waits at most.")] = 120.0,
+    again: AgainOption = False,
 ) -> None:
     """Publish event envelopes. Bad lines are reported by number; every valid line is
     still published; the exit status is 1 if anything was refused."""
@@ -71,24 +81,29 @@ def publish_command(
             raise fail(f"no such file: {file}", 2)
         raw = path.read_bytes()
     numbered, errors = parse_lines(raw.removeprefix(b"\xef\xbb\xbf").split(b"\n"))
-    report = _publish(ctx, numbered, timeout if wait else None)
+    report = _publish(ctx, numbered, timeout if wait else None, again)
     report.errors = sorted([*errors, *report.errors], key=lambda e: e.line)
     _print_report(report, file)
 
 
 def _publish(
-    ctx: typer.Context, numbered: list[tuple[int, Envelope]], wait_seconds: float | None
+    ctx: typer.Context,
+    numbered: list[tuple[int, Envelope]],
+    wait_seconds: float | None,
+    again: bool = False,
 ) -> PublishReport:
     """Through the service's API as the signed-in user after `capital login`; else to the
     database, as the operator."""
     login = signed_in(ctx)
     if login is not None:
         try:
-            return publish_remote(login, numbered)
+            return publish_remote(login, numbered, again=again)
         except RemoteError as error:
             raise fail(str(error), 3) from None
     with open_container(ctx) as container:
-        return publish(container, numbered, operator_principal(container), wait_seconds)
+        return publish(
+            container, numbered, operator_principal(container), wait_seconds, again=again
+        )
 
 
 def _print_report(report: PublishReport, source: str) -> None:
@@ -116,6 +131,7 @@ def log_command(
         typer.Option("--on", help="When it happened: 11/04/2025 or 2025-04-11 (default today)."),
     ] = None,
     wait: Annotated[bool, typer.Option("--wait")] = False,
+    again: AgainOption = False,
     **typed: str | list[str] | None,
 ) -> None:
     """Log one event from flags, e.g. `capital log completion.revised --scheme CYPE-018
@@ -144,7 +160,7 @@ def log_command(
         )
     except ValidationError as error:
         raise fail(f"{kind.value}: {_as_flags(error)}", 2) from None
-    report = _publish(ctx, [(1, event)], 120.0 if wait else None)
+    report = _publish(ctx, [(1, event)], 120.0 if wait else None, again)
     for error in report.errors:
         typer.secho(f"refused: {error.reason}", err=True, fg="red")
     if not report.ok:

@@ -88,15 +88,19 @@ def request_token(url: str, email: str, password: str, days: int) -> Login:
     return Login(url.rstrip("/"), email, str(body["token"]))
 
 
-def publish_remote(login: Login, numbered: list[tuple[int, Envelope]]) -> PublishReport:
-    """Publish through POST /api/events in batches; refusals come back by line."""
+def publish_remote(
+    login: Login, numbered: list[tuple[int, Envelope]], *, again: bool = False
+) -> PublishReport:
+    """Publish through POST /api/events in batches; refusals come back by line. `again`
+    confirms changes identical to ones recorded minutes before."""
     report = PublishReport()
     with login.client() as client:
         for start in range(0, len(numbered), BATCH):
             batch = numbered[start : start + BATCH]
             documents = [event.model_dump(mode="json", exclude_none=True) for _, event in batch]
             try:
-                response = client.post("/api/events", json=documents)
+                params = {"again": "true"} if again else {}
+                response = client.post("/api/events", json=documents, params=params)
             except httpx.HTTPError as error:
                 raise RemoteError(f"cannot reach {login.url}: {error}") from None
             body = _json(response)

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import dataclasses
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
 from capital.application.schemes import (
     BOARD_COLUMNS,
+    SNAG_COLUMNS,
     UnknownScheme,
     board,
     scheme_record,
+    snags,
 )
 from capital.cli.context import (
     AsOfOption,
@@ -29,6 +32,7 @@ from programme.board import SchemeFilter
 def register(app: typer.Typer) -> None:
     app.command("schemes")(schemes_command)
     app.command("scheme")(scheme_command)
+    app.command("snags")(snags_command)
 
 
 def schemes_command(
@@ -53,6 +57,33 @@ def schemes_command(
     if wanted.describe():
         title += f" · {wanted.describe()}"
     emit(shown.rows, format, BOARD_COLUMNS, title)
+
+
+def snags_command(
+    ctx: typer.Context,
+    open_only: Annotated[bool, typer.Option("--open", help="Only snags not yet cleared.")] = False,
+    overdue: Annotated[
+        bool, typer.Option("--overdue", help="Only open snags past their due date.")
+    ] = False,
+    scheme: Annotated[str | None, typer.Option("--scheme", help="Only this scheme's.")] = None,
+    today: TodayOption = None,
+    format: Annotated[Format, typer.Option("--format")] = Format.table,
+) -> None:
+    """Snags across the programme, the longest overdue first."""
+    with open_container(ctx, today=parse_date(today)) as container:
+        on = container.settings.current_date()
+        try:
+            found = snags(
+                container,
+                operator_principal(container),
+                scheme_id=scheme,
+                open_only=open_only,
+                overdue_only=overdue,
+            )
+        except UnknownScheme as error:
+            raise fail(str(error), 2) from None
+    rows = [dataclasses.asdict(row) for row in found]
+    emit(rows, format, SNAG_COLUMNS, f"Snags, as on {on}")
 
 
 class SchemeFormat(StrEnum):
@@ -84,7 +115,18 @@ def scheme_command(
         if value not in (None, [], {}):
             typer.echo(f"{key.replace('_', ' '):<{width}}  {to_json(value).strip(chr(34))}")
     print_table(
-        [{**e, "payload": to_json(e["payload"]).replace("\n", " ")} for e in events],
+        [{**e, "payload": _history_text(e)} for e in events],
         ["occurred_on", "type", "actor", "payload"],
         f"History of {details['scheme_id']}",
     )
+
+
+def _history_text(entry: dict[str, Any]) -> str:
+    """An event's payload in a line; an amendment as each field's old and new value."""
+    if "changes" in entry:
+        changes = "; ".join(
+            f"{change['field'].replace('_', ' ')}: {change['old'] or '(none)'} -> {change['new']}"
+            for change in entry["changes"]
+        )
+        return f"{changes} ({entry['payload']['reason']})"
+    return to_json(entry["payload"]).replace("\n", " ")

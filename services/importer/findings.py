@@ -32,6 +32,7 @@ class Kind(StrEnum):
     invalid_event = "invalid_event"
     rejected_by_tracker = "rejected_by_tracker"
     not_permitted = "not_permitted"
+    misspelt_name = "misspelt_name"
     # warnings
     baseline_from_anticipated = "baseline_from_anticipated"
     no_baseline = "no_baseline"

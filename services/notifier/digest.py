@@ -1,5 +1,6 @@
-"""The daily digest a subscriber receives: the alerts raised since their previous digest and
-the schemes that are red or amber today. Pure: built from data, no clock, no I/O."""
+"""The daily digest a subscriber receives: the alerts raised since their previous digest, the
+schemes that are red or amber today and those with snags past their due date. Pure: built
+from data, no clock, no I/O."""
 
 from __future__ import annotations
 
@@ -31,6 +32,8 @@ class SchemeLine(BaseModel):
     slippage_days: int | None
     budget: Decimal
     forecast_outturn: Decimal
+    open_snags: int = 0
+    overdue_snags: int = 0
 
     @classmethod
     def of(cls, snapshot: SchemeSnapshot) -> SchemeLine:
@@ -46,10 +49,11 @@ class Digest(BaseModel):
     alerts: list[AlertRaised]
     red: list[SchemeLine]
     amber: list[SchemeLine]
+    overdue_snags: list[SchemeLine] = []
 
     @property
     def is_empty(self) -> bool:
-        return not (self.alerts or self.red or self.amber)
+        return not (self.alerts or self.red or self.amber or self.overdue_snags)
 
     @property
     def subject(self) -> str:
@@ -58,7 +62,16 @@ class Digest(BaseModel):
             f"Capital programme digest {long_date(self.digest_for)}: "
             f"{count} alert{'s' if count != 1 else ''}, {len(self.red)} red, "
             f"{len(self.amber)} amber"
+            + (
+                f", {self._snags} overdue snag{'s' if self._snags != 1 else ''}"
+                if self._snags
+                else ""
+            )
         )
+
+    @property
+    def _snags(self) -> int:
+        return sum(line.overdue_snags for line in self.overdue_snags)
 
 
 def build_digest(
@@ -70,7 +83,8 @@ def build_digest(
     snapshots: Iterable[SchemeSnapshot],
 ) -> Digest:
     """Everything the recipient follows: every severity of alert (the digest is where the
-    ones below their threshold reach them) and today's red and amber schemes."""
+    ones below their threshold reach them), today's red and amber schemes and the schemes
+    whose snags are past their due date (whatever their status: snags outlive completion)."""
     followed = [s for s in snapshots if recipient.follows(s.scheme_id)]
     on_board = [s for s in followed if s.status not in _OFF_THE_BOARD]
     return Digest(
@@ -83,4 +97,5 @@ def build_digest(
         ),
         red=[SchemeLine.of(s) for s in on_board if s.overall_rag is Rag.red],
         amber=[SchemeLine.of(s) for s in on_board if s.overall_rag is Rag.amber],
+        overdue_snags=[SchemeLine.of(s) for s in followed if s.overdue_snags],
     )

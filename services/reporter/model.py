@@ -26,10 +26,19 @@ class ReportKind(StrEnum):
 
 @dataclass(frozen=True)
 class ReportScope:
-    """Which position a report shows and for whom."""
+    """Which position a report shows and for whom. `printed_on` dates a report of
+    everything recorded (no `as_of`): the day it was made. `committee` is who a pack is
+    for (its cover)."""
 
     as_of: dt.date | None = None
     public: bool = False
+    printed_on: dt.date | None = None
+    committee: str | None = None
+
+    @property
+    def position_date(self) -> dt.date | None:
+        """The date of the position shown: `as_of`, else the day the report was made."""
+        return self.as_of or self.printed_on
 
 
 # --- budget by source -------------------------------------------------------------------
@@ -185,6 +194,15 @@ class BudgetChange:
 
 
 @dataclass(frozen=True)
+class OverdueSnag:
+    snag_id: str
+    description: str
+    location: str | None
+    assignee: str | None
+    due_on: dt.date
+
+
+@dataclass(frozen=True)
 class SchemeCard:
     """One scheme as a scrutiny pack prints it."""
 
@@ -197,6 +215,7 @@ class SchemeCard:
     original_budget: Decimal
     budget: Decimal
     forecast_outturn: Decimal
+    forecast_reason: str | None
     funding: tuple[FundingApproval, ...]
     budget_changes: tuple[BudgetChange, ...]
     baseline_start: dt.date | None
@@ -211,6 +230,7 @@ class SchemeCard:
     progress_on: dt.date | None
     percent_complete: int | None
     open_snags: int
+    overdue_snags: tuple[OverdueSnag, ...]
     slippage_days: int | None
     overdue: bool
     programme_rag: Rag

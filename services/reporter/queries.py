@@ -40,8 +40,13 @@ from events import payloads as p
 from events.codec import decode_stored
 from events.payloads import PublicSensitivity
 from programme.rag import RagPolicy, days_overdue, snapshot
-from programme.scheme import UNALLOCATED, FundingLine, SchemeState, allocate
-from projection.tables import FundingMovement, Scheme, SchemeEvent, SchemeVersion
+from programme.scheme import (
+    UNALLOCATED,
+    FundingKind,
+    SchemeState,
+    public_sensitivity_on,
+)
+from projection.tables import FundingMovement, SchemeEvent, SchemeVersion
 from projection.views import scheme_states
 from services.reporter.formatting import day, money, natural_key, percent
 from services.reporter.model import (
@@ -51,6 +56,7 @@ from services.reporter.model import (
     CommitteePack,
     CompletionRevision,
     FundingApproval,
+    OverdueSnag,
     ProgrammeReport,
     RagBreakdown,
     RagCounts,
@@ -65,11 +71,12 @@ from services.reporter.model import (
 )
 
 RAG_KINDS = ("programme", "budget", "overall")
+_CHANGES = (FundingKind.change, FundingKind.transfer)
 NO_PROGRAMME = "No programme"
 
 _VERSION = SchemeVersion.__table__  # type: ignore[attr-defined]
 _MOVEMENT = FundingMovement.__table__  # type: ignore[attr-defined]
-_SCHEME = Scheme.__table__  # type: ignore[attr-defined]
+_EVENT = SchemeEvent.__table__  # type: ignore[attr-defined]
 
 # Pro rata shares are fractions of a penny until the final rounding: exact NUMERIC on
 # PostgreSQL; SQLite has no decimal type, and integer division would truncate there.
@@ -94,7 +101,7 @@ def budget_by_source(session: Session, scope: ReportScope) -> BudgetBySource:
       (forecast minus budget). A scheme's variance goes to the source named by its
       latest `budget.changed`; without one it is shared pro rata to the sources' budgets.
     """
-    rows = _allocation(scope)
+    rows = _allocation(scope, hidden_from_public(session, scope) if scope.public else set())
     # A scheme row stands in the Unallocated row only when it holds money.
     counted = ~rows.c.scheme_row | (rows.c.budget_p != 0) | (rows.c.variance_share_p != 0)
     by_source = select(
@@ -122,10 +129,11 @@ def budget_by_source(session: Session, scope: ReportScope) -> BudgetBySource:
     return _source_figures(scope, [row for row in result if row[0] is not None], tuple(totals[1:]))
 
 
-def _allocation(scope: ReportScope) -> Any:
+def _allocation(scope: ReportScope, hidden: set[str]) -> Any:
     """One row per scheme and funding source known at `scope.as_of` (its budget and its
     share of the scheme's variance, in pence, shares fractional) plus one row per scheme
-    (its figures, and the budget its lines do not account for, as Unallocated).
+    (its figures, and the budget its lines do not account for, as Unallocated). Schemes
+    in `hidden` are left out.
 
     In one pass and without self-joins: the facts of every scheme (its registration, its
     funding lines, its latest forecast) are put in one list, and window functions over
@@ -145,20 +153,20 @@ def _allocation(scope: ReportScope) -> Any:
         none.label("forecast_p"),
     ).where(version.c.event_type == EventType.scheme_registered.value, _known(version, scope))
     if scope.public:
-        sensitive = select(_SCHEME.c.scheme_id).where(
-            _SCHEME.c.public_sensitivity == PublicSensitivity.high.value
-        )
-        registrations = registrations.where(version.c.scheme_id.not_in(sensitive))
+        registrations = registrations.where(version.c.scheme_id.not_in(hidden))
     lines = (
         select(
             movement.c.scheme_id,
             movement.c.funding_source,
             literal(0),
             literal(0),
-            func.sum(case((movement.c.kind == "approved", _pence(movement.c.amount)), else_=0)),
-            func.sum(case((movement.c.kind == "change", _pence(movement.c.amount)), else_=0)),
+            func.sum(
+                case((movement.c.kind == FundingKind.approved, _pence(movement.c.amount)), else_=0)
+            ),
+            # Transfers move budget between sources: a change on each, nothing in total.
+            func.sum(case((movement.c.kind.in_(_CHANGES), _pence(movement.c.amount)), else_=0)),
             # The latest budget change on this line: the scheme's latest names its source.
-            func.max(case((movement.c.kind == "change", movement.c.seq))),
+            func.max(case((movement.c.kind == FundingKind.change, movement.c.seq))),
             none,
         )
         .where(_known(movement, scope))
@@ -352,6 +360,7 @@ _HISTORY_TYPES = (
     EventType.scheme_rebaselined,
     EventType.completion_revised,
     EventType.budget_changed,
+    EventType.budget_transferred,
 )
 
 
@@ -360,20 +369,46 @@ def report_states(session: Session, scope: ReportScope) -> list[SchemeState]:
     public sensitivity."""
     states = scheme_states(session, scope.as_of)
     if scope.public:
-        states = [s for s in states if s.public_sensitivity is not PublicSensitivity.high]
+        hidden = hidden_from_public(session, scope)
+        states = [s for s in states if s.scheme_id not in hidden]
     return sorted(states, key=lambda state: natural_key(state.scheme_id))
 
 
+def hidden_from_public(session: Session, scope: ReportScope) -> set[str]:
+    """The schemes a public report leaves out: those of high public sensitivity on the
+    position's date by everything recorded now. A scheme amended to high sensitivity is
+    hidden from every position on or after the day the amendment took effect, even one
+    printed as known before the amendment was recorded."""
+    histories = _histories(session, _SENSITIVITY_TYPES, known_on=None)
+    return {
+        scheme_id
+        for scheme_id, history in histories.items()
+        if public_sensitivity_on(history, scope.as_of) is PublicSensitivity.high
+    }
+
+
+_SENSITIVITY_TYPES = (EventType.scheme_registered, EventType.scheme_amended)
+
+
 def report_histories(session: Session, scope: ReportScope) -> dict[str, list[Envelope]]:
-    """Registrations, rebaselines, completion revisions and budget changes per scheme, in
+    """Registrations, rebaselines, completion revisions, budget changes and transfers per
+    scheme, in the order they were applied."""
+    return _histories(session, _HISTORY_TYPES, known_on=scope.as_of)
+
+
+def _histories(
+    session: Session, types: Sequence[EventType], known_on: dt.date | None
+) -> dict[str, list[Envelope]]:
+    """Each scheme's events of `types` recorded by the end of `known_on` (None: all), in
     the order they were applied."""
+    event = _EVENT
     query = (
-        select(SchemeEvent.scheme_id, SchemeEvent.envelope_json)
-        .where(SchemeEvent.type.in_([t.value for t in _HISTORY_TYPES]))  # type: ignore[attr-defined]
-        .order_by(SchemeEvent.seq)
+        select(event.c.scheme_id, event.c.envelope_json)
+        .where(event.c.type.in_([kind.value for kind in types]))
+        .order_by(event.c.seq)
     )
-    if scope.as_of is not None:
-        query = query.where(SchemeEvent.recorded_on <= scope.as_of)
+    if known_on is not None:
+        query = query.where(event.c.recorded_on <= known_on)
     histories: dict[str, list[Envelope]] = defaultdict(list)
     for scheme_id, text in session.execute(query):
         histories[scheme_id].append(decode_stored(text))
@@ -492,6 +527,7 @@ def _budget_reasons(snap: SchemeSnapshot) -> list[str]:
         f"Forecast outturn {money(snap.forecast_outturn)} is {money(over)}"
         + (f" ({share})" if share else "")
         + f" over the budget of {money(snap.budget)}"
+        + (f": {snap.forecast_reason}" if snap.forecast_reason else "")
     ]
 
 
@@ -567,23 +603,43 @@ def _worst_first(row: SlippageRow) -> tuple[bool, int, tuple[Any, ...]]:
 # --- the committee highlight pack ---------------------------------------------------------
 
 
+def full_title(state: SchemeState) -> str:
+    """The scheme's title in full: a register without a title column names a scheme by a
+    shortened description (ending "…"), which a committee paper prints whole."""
+    shortened = state.title.removesuffix("…")
+    if shortened != state.title and (state.description or "").startswith(shortened):
+        return (state.description or "").removesuffix(".")
+    return state.title
+
+
+def budget_changes(history: Iterable[Envelope]) -> tuple[BudgetChange, ...]:
+    """Budget changes and transfers in the order recorded; a transfer is a change on each
+    of its two sources."""
+    changes: list[BudgetChange] = []
+    for event in history:
+        body, on = event.payload, event.occurred_on
+        if isinstance(body, p.BudgetChanged):
+            changes.append(BudgetChange(on, body.funding_source, body.amount, body.reason))
+        elif isinstance(body, p.BudgetTransferred):
+            changes.append(
+                BudgetChange(
+                    on, body.from_source, -body.amount, f"to {body.to_source}: {body.reason}"
+                )
+            )
+            changes.append(
+                BudgetChange(
+                    on, body.to_source, body.amount, f"from {body.from_source}: {body.reason}"
+                )
+            )
+    return tuple(changes)
+
+
 def scheme_card(
     state: SchemeState, history: Sequence[Envelope], snap: SchemeSnapshot
 ) -> SchemeCard:
-    registration = next(
-        (e.payload for e in history if isinstance(e.payload, p.SchemeRegistered)), None
-    )
-    approvals = (
-        allocate(
-            state.original_budget,
-            [FundingLine(f.source, f.amount, f.approved_on) for f in registration.funding],
-        )
-        if registration is not None
-        else state.funding
-    )
     return SchemeCard(
         scheme_id=state.scheme_id,
-        title=state.title,
+        title=full_title(state),
         description=state.description,
         programme=state.programme,
         status=state.status,
@@ -591,12 +647,9 @@ def scheme_card(
         original_budget=state.original_budget,
         budget=state.budget,
         forecast_outturn=state.effective_forecast,
-        funding=tuple(FundingApproval(f.source, f.amount, f.approved_on) for f in approvals),
-        budget_changes=tuple(
-            BudgetChange(e.occurred_on, body.funding_source, body.amount, body.reason)
-            for e in history
-            if isinstance(body := e.payload, p.BudgetChanged)
-        ),
+        forecast_reason=state.forecast_reason,
+        funding=tuple(FundingApproval(f.source, f.amount, f.approved_on) for f in state.approvals),
+        budget_changes=budget_changes(history),
         baseline_start=state.baseline_start,
         baseline_completion=state.baseline_completion,
         actual_start=state.actual_start,
@@ -609,6 +662,11 @@ def scheme_card(
         progress_on=state.progress_on,
         percent_complete=state.percent_complete,
         open_snags=len(state.open_snags),
+        overdue_snags=tuple(
+            OverdueSnag(s.snag_id, s.description, s.location, s.assignee, s.due_on)
+            for s in state.overdue_snags(snap.evaluated_on)
+            if s.due_on is not None
+        ),
         slippage_days=snap.slippage_days,
         overdue=snap.overdue,
         programme_rag=snap.programme_rag,

@@ -12,24 +12,30 @@ import datetime as dt
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from decimal import Decimal
 
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
 from events import DecodeError, Envelope, EventType, SchemeStateChanged, decode_as, encode
+from events import payloads as p
 from events.codec import decode_envelope, decode_stored
 from programme.rag import RagPolicy, snapshot
+from programme.reference import names_in
 from programme.scheme import (
     CLOCK_SKEW,
     EventRejected,
+    FundingKind,
+    FundingLine,
     SchemeState,
     admit,
     dump_state,
-    load_state,
 )
 from projection.database import SessionFactory, transaction, write_transaction
 from projection.dead_letters import record_dead_letter
+from projection.references import seed_names
 from projection.tables import FundingMovement, Scheme, SchemeEvent, SchemeVersion
+from projection.views import stored_state
 
 log = logging.getLogger(__name__)
 
@@ -113,7 +119,7 @@ class SchemeTracker:
                     )
                 emitted = decode_as(SchemeStateChanged, seen.state_change_json, stored=True)
                 return Duplicate(emitted)
-            before = load_state(row.state_json) if row else None
+            before = stored_state(session, row) if row else None
             today = self._today()
             after = admit(before, event, self._latest_recorded_at(), today)
             change = SchemeStateChanged(
@@ -139,8 +145,10 @@ class SchemeTracker:
             assert stored.seq is not None
             session.add(_scheme_row(row, after, stored.seq, self._now()))
             session.add(_version_row(after, event, stored.seq))
-            for movement in _funding_movements(event, after, stored.seq):
+            for movement in _funding_movements(event, before, after, stored.seq):
                 session.add(movement)
+            # Names in use join the deployment's lists (the first registrations seed them).
+            seed_names(session, names_in(event), event.actor or "tracker", self._now())
             return Applied(change)
 
     def _refuse(self, refused: Refused, source: str) -> Refused:
@@ -200,11 +208,24 @@ def _version_row(state: SchemeState, event: Envelope, seq: int) -> SchemeVersion
     )
 
 
-def _funding_movements(event: Envelope, state: SchemeState, seq: int) -> list[FundingMovement]:
+def _funding_movements(
+    event: Envelope, before: SchemeState | None, after: SchemeState, seq: int
+) -> list[FundingMovement]:
+    body = event.payload
     if event.type is EventType.scheme_registered:
-        lines, kind = state.funding, "approved"
+        lines, kind = after.funding, FundingKind.approved
     elif event.type is EventType.budget_changed:
-        lines, kind = state.funding[-1:], "change"
+        lines, kind = after.funding[-1:], FundingKind.change
+    elif event.type is EventType.budget_transferred:
+        lines, kind = after.funding[-2:], FundingKind.transfer
+    elif isinstance(body, p.SchemeAmended) and body.funding_source and body.renamed_to:
+        # A source renamed on the scheme: what it held moves to the new name.
+        held = (before.budget_by_source() if before else {}).get(body.funding_source, Decimal(0))
+        lines = (
+            FundingLine(body.funding_source, -held, event.occurred_on),
+            FundingLine(body.renamed_to, held, event.occurred_on),
+        )
+        kind = FundingKind.transfer
     else:
         return []
     return [

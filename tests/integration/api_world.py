@@ -8,13 +8,14 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from capital.application import accounts
+from capital.application import accounts, references
 from capital.application.importing import import_register
 from capital.application.principal import Principal
 from capital.bootstrap import Container, bootstrap
 from capital.cli.demo import register_path
 from capital.settings import Settings
 from programme.permissions import Role
+from programme.reference import ReferenceKind
 
 TODAY = dt.date(2024, 7, 29)
 PASSWORD = "correct horse battery staple"
@@ -63,6 +64,8 @@ def _seed(container: Container) -> dict[str, str]:
     operator = accounts.operator(container.sessions, OPERATOR)
     import_register(container, register_path(), sheet=None, recorded_on=TODAY, principal=operator)
     container.run_daily_sweep(TODAY, again=True)
+    # A source the register does not use, which the tests record budgets against.
+    references.add_name(container, operator, ReferenceKind.funding_source, "Basic Need")
     admin_email, admin_roles = USERS["admin"]
     accounts.add_user(container.sessions, operator, admin_email, admin_roles, PASSWORD)
     admin = Principal.user(admin_email, admin_roles)

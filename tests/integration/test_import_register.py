@@ -32,7 +32,10 @@ REGISTER = SHARED_REGISTER if SHARED_REGISTER.is_file() else register_path()
 
 def run_import(container, path: Path = REGISTER, recorded_on: dt.date = PACK_DATE) -> ImportResult:
     return import_register(
-        container, path, sheet=None, recorded_on=recorded_on,
+        container,
+        path,
+        sheet=None,
+        recorded_on=recorded_on,
         principal=operator_as("head.of.capital", container),
     )
 
@@ -205,7 +208,10 @@ def test_a_row_with_an_event_the_user_may_not_record_sends_nothing(container, tm
     )
 
     result = import_register(
-        container, later, sheet=None, recorded_on=dt.date(2024, 8, 5),
+        container,
+        later,
+        sheet=None,
+        recorded_on=dt.date(2024, 8, 5),
         principal=operator_as("pm", container),
     )
 

@@ -62,9 +62,7 @@ def sign_in_at_provider(client: TestClient, user: User) -> httpx.Response:
     return client.get(f"{back.path}?{back.query}")
 
 
-def test_a_head_of_capital_signs_in_and_gets_the_role_their_group_maps_to(
-    sqlite_url, provider
-):
+def test_a_head_of_capital_signs_in_and_gets_the_role_their_group_maps_to(sqlite_url, provider):
     client = portal(sqlite_url, provider)
 
     signed_in = sign_in_at_provider(client, HEAD_OF_CAPITAL)

@@ -45,6 +45,8 @@ def test_dates_and_money_are_taken_as_people_write_them(capital):
     shown = scheme(capital, "CYPE-018")
     assert shown["scheme"]["forecast_outturn"] == 4250000
     assert shown["history"][-1]["occurred_on"] == "2024-04-11"
+    # A source new to the deployment joins its list first.
+    assert capital("funding-sources", "add", "DfE").exit_code == 0
     result = capital(
         "log", "scheme.registered", "--scheme", "NEW-1", "--title", "New roof",
         "--budget", "£785k", "--funding", "CCIP6:£500k:01/04/2024", "--funding", "DfE:£285,000",

@@ -34,6 +34,13 @@ from tests.conftest import SAMPLE_PROGRAMME
         (Role.head_of_capital, EventType.rag_overridden, True),
         (Role.head_of_capital, EventType.scheme_cancelled, True),
         (Role.admin, EventType.scheme_registered, True),
+        (Role.project_manager, EventType.scheme_amended, False),
+        (Role.finance, EventType.scheme_amended, False),
+        (Role.head_of_capital, EventType.scheme_amended, True),
+        (Role.admin, EventType.scheme_amended, True),
+        (Role.project_manager, EventType.budget_transferred, False),
+        (Role.finance, EventType.budget_transferred, True),
+        (Role.head_of_capital, EventType.budget_transferred, True),
     ],
 )
 def test_roles_decide_which_events_a_user_may_record(role, event_type, allowed):
@@ -156,8 +163,7 @@ def test_only_admins_manage_users_and_heads_of_capital_manage_subscribers(capita
     denied = capital("pm.alice", "users", "add", "pm.alice", "--role", "admin")
     assert denied.exit_code == 3
     assert (
-        "pm.alice (project_manager) may not manage users: it needs the role admin"
-        in denied.stderr
+        "pm.alice (project_manager) may not manage users: it needs the role admin" in denied.stderr
     )
     subscribe = capital("pm.alice", "subscribers", "add", "me@council.gov.uk")
     assert subscribe.exit_code == 3
@@ -223,8 +229,7 @@ def test_alerts_sweeps_and_the_outbox_are_refused_without_the_role(
         assert result.exit_code == 3, (what, result.output)
         assert len(result.stderr.strip().splitlines()) == 1
     assert refused["acknowledge alerts"].stderr.strip() == (
-        "mallory (no role) may not acknowledge alerts: it needs the role admin or "
-        "head_of_capital"
+        "mallory (no role) may not acknowledge alerts: it needs the role admin or head_of_capital"
     )
     assert (
         "pm.alice (project_manager) may not run the daily sweep: it needs the role admin or "
@@ -232,9 +237,7 @@ def test_alerts_sweeps_and_the_outbox_are_refused_without_the_role(
     )
     assert (
         "head (head_of_capital) may not dispatch or retry deliveries: it needs the role admin"
-    ) in (
-        refused["dispatch or retry deliveries"].stderr
-    )
+    ) in (refused["dispatch or retry deliveries"].stderr)
     assert "head (head_of_capital) may not run the scheduler: it needs the role admin" in (
         refused["run the scheduler"].stderr
     )

@@ -28,7 +28,7 @@ def test_a_scheme_moves_through_site_completion_and_handover():
     assert state.actual_start == day("2024-02-01")
     assert state.actual_completion == day("2024-06-20")
     assert state.phases_completed == ("Groundworks",)
-    assert dict(state.open_snags) == {"S2": "Paint"}
+    assert [(s.snag_id, s.description) for s in state.open_snags] == [("S2", "Paint")]
 
 
 def test_budget_changes_add_to_the_budget_by_source():

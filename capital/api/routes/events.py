@@ -41,11 +41,15 @@ _BODY = {
     },
 )
 async def post_events(
-    request: Request, container: ContainerDep, principal: CurrentPrincipal
+    request: Request,
+    container: ContainerDep,
+    principal: CurrentPrincipal,
+    again: bool = False,
 ) -> JSONResponse:
     """Record scheme events. The actor is the signed-in user; only an administrator may
     name another actor, and that is recorded as such. A batch with an invalid envelope, or
-    one the user may not record, publishes nothing."""
+    one the user may not record, publishes nothing. A change identical to one the same
+    user recorded minutes before is refused unless `again=true` confirms it."""
     raw = await request.body()
     try:
         # Amounts are read straight to Decimal, never through a float (docs/events.md).
@@ -57,7 +61,9 @@ async def post_events(
         raise HTTPException(422, "no events: send an envelope or a list of envelopes")
     wait = container.settings.web.publish_wait_seconds
     try:
-        outcome = await run_in_threadpool(publish_batch, container, principal, documents, wait)
+        outcome = await run_in_threadpool(
+            publish_batch, container, principal, documents, wait, again=again
+        )
     except NotPermitted as error:
         raise HTTPException(status.HTTP_403_FORBIDDEN, str(error)) from None
     if outcome.invalid:

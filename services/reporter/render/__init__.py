@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Any
 
 from services.reporter.model import BudgetBySource, Report, ReportKind, report_kind
 from services.reporter.render.delimited import to_csv
@@ -57,13 +58,18 @@ def render(report: Report, fmt: Format) -> str | bytes:
         (table,) = tables(report)
         return to_csv(table)
     if fmt is Format.xlsx:
-        return to_xlsx(tables(report), report_title(report), _about(report))
+        return to_xlsx(
+            tables(report), report_title(report), report_subtitle(report), _about(report)
+        )
     html = to_html(report)
     return html_to_pdf(html) if fmt is Format.pdf else html
 
 
-def _about(report: Report) -> list[tuple[str, str]]:
-    about = [("Position", report_subtitle(report))]
+def _about(report: Report) -> list[tuple[str, Any]]:
+    """The position's date as a date a spreadsheet can use, and how to read the figures."""
+    about: list[tuple[str, Any]] = [("Position date", report.scope.position_date)]
+    if not isinstance(report, BudgetBySource):
+        about.append(("RAG judged on", report.judged_on))
     if isinstance(report, BudgetBySource):
         about.append(("Variance", VARIANCE_RULE))
     return about

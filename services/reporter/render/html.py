@@ -109,6 +109,7 @@ def _environment() -> Environment:
         "money": money,
         "signed_money": lambda value: signed_money(value, pence=False),
         "day": day,
+        "long_day": lambda value: value.strftime("%-d %B %Y") if value else "",
         "month": month,
         "cell_text": cell_text,
         "rag_style": rag_style,

@@ -99,9 +99,11 @@ def report_subtitle(report: Report) -> str:
 
 
 def _position(scope: ReportScope) -> str:
-    if scope.as_of is None:
-        return "Position as recorded"
-    return f"Position as known at the end of {day(scope.as_of)}"
+    if scope.as_of is not None:
+        return f"Position as known at the end of {day(scope.as_of)}"
+    if scope.printed_on is not None:
+        return f"Position as recorded on {day(scope.printed_on)}"
+    return "Position as recorded"
 
 
 def tables(report: Report) -> list[Table]:

@@ -4,6 +4,7 @@ filled in their colour, and an "About" sheet saying what the figures are."""
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 from collections.abc import Sequence
 from typing import Any
@@ -24,22 +25,32 @@ _WIDTHS = {Kind.money: 16, Kind.date: 13, Kind.integer: 10, Kind.rag: 12}
 _WIDE_TEXT = 60
 
 
-def to_xlsx(tables: Sequence[Table], title: str, about: Sequence[tuple[str, str]]) -> bytes:
+def to_xlsx(
+    tables: Sequence[Table], title: str, position: str, about: Sequence[tuple[str, Any]]
+) -> bytes:
+    """`position` says which position the figures show; every sheet prints it in its
+    header, and the About sheet gives it with `about`'s facts (dates as dates)."""
     workbook = Workbook()
     first = workbook.active
     assert first is not None
     workbook.remove(first)
     for table in tables:
-        _write_sheet(workbook.create_sheet(_sheet_name(table.name)), table)
+        sheet = workbook.create_sheet(_sheet_name(table.name))
+        _write_sheet(sheet, table)
+        sheet.oddHeader.left.text = title
+        sheet.oddHeader.right.text = position
     notes = workbook.create_sheet("About")
     notes.append(["Report", title])
-    for label, text in about:
-        notes.append([label, text])
+    notes.append(["Position", position])
+    for label, value in about:
+        notes.append([label, value])
     notes.column_dimensions["A"].width = 18
     notes.column_dimensions["B"].width = 100
     for row in notes.iter_rows():
         row[0].font = Font(bold=True)
-        row[1].alignment = Alignment(wrap_text=True, vertical="top")
+        row[1].alignment = Alignment(wrap_text=True, vertical="top", horizontal="left")
+        if isinstance(row[1].value, dt.date):
+            row[1].number_format = DATE_FORMAT
     workbook.properties.title = title
     buffer = io.BytesIO()
     workbook.save(buffer)
@@ -61,7 +72,8 @@ def _write_sheet(sheet: Worksheet, table: Table) -> None:
             cell.border = Border(top=rule, bottom=Side(style="double"))
     sheet.freeze_panes = "A2"
     last = get_column_letter(len(table.columns))
-    sheet.auto_filter.ref = f"A1:{last}{max(sheet.max_row, 1)}"
+    # The filter covers the rows, never the total: sorting must not move it among them.
+    sheet.auto_filter.ref = f"A1:{last}{len(table.rows) + 1}"
     for index, column in enumerate(table.columns, start=1):
         sheet.column_dimensions[get_column_letter(index)].width = _width(column, table)
 

@@ -221,10 +221,10 @@ def test_the_summary_leaves_out_events_the_tracker_refused_after_sending(
     assert capital("import-register", str(july), "--recorded-on", "2024-07-29").exit_code == 0
     real_publish = importing.publish
 
-    def cancelled_first(container, numbered, principal, wait_seconds=None):
+    def cancelled_first(container, numbered, principal, wait_seconds=None, **options):
         cancel = event("scheme.cancelled", "2024-08-01", "CYPE-018", reason="Withdrawn")
         real_publish(container, [(1, cancel)], principal)
-        return real_publish(container, numbered, principal, wait_seconds)
+        return real_publish(container, numbered, principal, wait_seconds, **options)
 
     monkeypatch.setattr(importing, "publish", cancelled_first)
     august = write_register(
@@ -330,3 +330,28 @@ def test_the_demo_imports_the_shipped_register_and_prints_the_board_in_seconds(c
     assert elapsed < 20
     again = capital("demo")
     assert "41 rows: 0 new, 41 unchanged, 0 refused · 0 events published" in again.stdout
+
+
+def test_the_register_seeds_the_funding_sources_and_refuses_other_spellings(capital, tmp_path):
+    first = write_register(
+        tmp_path / "first.csv",
+        row(ref="CYPE-001", funding="DfE:99000"),
+        row(ref="CYPE-002", funding="dfe:99000"),  # another spelling of an earlier row's
+    )
+    result = capital("import-register", str(first), "--recorded-on", "2024-07-29")
+    assert result.exit_code == 1
+    assert "row   3  CYPE-002  refused" in result.stdout
+    assert "'dfe'" in result.stdout and "'DfE'" in result.stdout
+    listed = json.loads(capital("funding-sources", "list", "--format", "json").stdout)
+    assert [entry["name"] for entry in listed] == ["DfE"]
+
+    later = write_register(
+        tmp_path / "later.csv",
+        row(ref="CYPE-003", funding="DFE:99000"),
+        row(ref="CYPE-004", funding="Salix:99000"),
+    )
+    result = capital("import-register", str(later), "--recorded-on", "2024-07-29")
+    assert "unknown funding source 'DFE': did you mean 'DfE'?" in result.stdout
+    assert set(board(capital)) == {"CYPE-001", "CYPE-004"}
+    listed = json.loads(capital("funding-sources", "list", "--format", "json").stdout)
+    assert [entry["name"] for entry in listed] == ["DfE", "Salix"]

@@ -11,6 +11,7 @@ from sqlmodel import select
 
 from events import AlertKind, topics
 from projection.database import SessionFactory, transaction
+from services.notifier.delivery.render import html, plain_text
 from services.notifier.digest import Digest
 from services.notifier.scheduler import CATCH_UP_JOB, DISPATCH_JOB, SWEEP_JOB, build_scheduler
 from services.notifier.settings import SweepSchedule
@@ -347,3 +348,26 @@ def test_a_long_name_still_fits_the_claim_column(
         [run] = session.exec(select(SweepRun)).all()
     assert len(run.claim_token) <= 80
     assert run.claimed_by.startswith("someone.with.a.very.long.name@council.gov.uk@")
+
+
+def test_the_digest_names_schemes_whose_snags_are_past_their_due_date(
+    build_notifier: BuildNotifier, track, email: FakeNotifier
+) -> None:
+    notifier = build_notifier(subscribers=[{"email": "head@council.gov.uk"}])
+    snags = [
+        event("snagging.raised", "2024-07-01", "S-3", snag_id="F1", description="Fire door",
+              priority="high", due_on="2024-07-15"),
+        event("snagging.raised", "2024-07-01", "S-3", snag_id="F2", description="Paint",
+              due_on="2024-09-01"),
+    ]  # fmt: skip
+    track(*ON_TRACK, *snags)
+
+    notifier.sweep.run(day("2024-07-29"))
+    notifier.outbox.dispatch_due()
+
+    [digest] = [o.content for o in email.sent if isinstance(o.content, Digest)]
+    assert digest.red == digest.amber == []
+    assert [(s.scheme_id, s.overdue_snags) for s in digest.overdue_snags] == [("S-3", 1)]
+    assert digest.subject.endswith("0 red, 0 amber, 1 overdue snag")
+    assert "S-3 Boiler: 1 of 2 open snags overdue" in plain_text(digest)
+    assert "S-3 Boiler: 1 of 2 open snags overdue" in html(digest)
