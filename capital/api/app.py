@@ -9,7 +9,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.openapi.utils import get_openapi
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -18,6 +18,8 @@ from capital.application.accounts import SignInThrottle
 from capital.application.principal import AccessDenied
 from capital.application.schemes import UnknownScheme
 from capital.bootstrap import Container
+from capital.web import mount_portal
+from capital.web.portal import error_page
 
 log = logging.getLogger(__name__)
 
@@ -55,11 +57,15 @@ def create_app(container: Container) -> FastAPI:
     app.add_middleware(BodyLimit, limit=web.max_body_bytes)
 
     @app.exception_handler(AccessDenied)
-    async def forbidden(request: Request, error: AccessDenied) -> JSONResponse:
+    async def forbidden(request: Request, error: AccessDenied) -> Response:
+        if _is_page(request):
+            return error_page(request, 403, "You do not have access to this page", str(error))
         return JSONResponse({"detail": str(error)}, status_code=403)
 
     @app.exception_handler(UnknownScheme)
-    async def not_found(request: Request, error: UnknownScheme) -> JSONResponse:
+    async def not_found(request: Request, error: UnknownScheme) -> Response:
+        if _is_page(request):
+            return error_page(request, 404, "Page not found", str(error))
         return JSONResponse({"detail": str(error)}, status_code=404)
 
     @app.get("/api/health", tags=["service"])
@@ -69,6 +75,7 @@ def create_app(container: Container) -> FastAPI:
 
     for module in (events, programme, alerts, accounts, sso):
         app.include_router(module.router)
+    mount_portal(app)
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
@@ -84,6 +91,11 @@ def create_app(container: Container) -> FastAPI:
 
     app.openapi = openapi  # type: ignore[method-assign]
     return app
+
+
+def _is_page(request: Request) -> bool:
+    """A portal page rather than the JSON API."""
+    return not request.url.path.startswith("/api/")
 
 
 class BodyLimit:

@@ -12,8 +12,8 @@ from typing import Any
 
 from capital.application.principal import Operation, Principal, require
 from capital.bootstrap import Container
-from events import Envelope, Rag, SchemeStatus
-from programme.rag import snapshot
+from events import Envelope, Rag, SchemeSnapshot, SchemeStatus
+from programme.rag import RagPolicy, snapshot
 from programme.scheme import SchemeState
 from projection.views import scheme_history, scheme_state, scheme_states
 
@@ -115,10 +115,12 @@ def board(
     with container.sessions() as session:
         states = scheme_states(session, as_of)
     rows = []
+    policy = container.settings.rag
     for state in states:
-        row = snapshot(state, shown.judged_on, container.settings.rag).model_dump(mode="python")
+        judged = snapshot(state, shown.judged_on, policy)
+        row = judged.model_dump(mode="python")
         if where.admits(state, row):
-            rows.append(row)
+            rows.append({**row, "rag_reasons": rag_reasons(judged, policy)})
     return Board(shown, rows)
 
 
@@ -140,6 +142,7 @@ def scheme_record(
     judged = snapshot(state, shown.judged_on, container.settings.rag)
     details = {
         **judged.model_dump(),
+        "rag_reasons": rag_reasons(judged, container.settings.rag),
         "description": state.description,
         "programme": state.programme,
         "contractor": state.contractor,
@@ -157,6 +160,48 @@ def scheme_record(
         "status_reason": state.status_reason,
     }
     return SchemeRecord(shown, details, [history_row(e) for e in history])
+
+
+def rag_reasons(judged: SchemeSnapshot, policy: RagPolicy) -> dict[str, str]:
+    """Why each RAG box is the colour it is, in words a project manager can act on: the
+    override and its reason when one is in force, else the rule that decided it."""
+    reasons = {
+        "programme": _programme_reason(judged, policy),
+        "budget": _budget_reason(judged, policy),
+        "overall": (
+            f"the worse of programme ({judged.programme_rag}) and budget ({judged.budget_rag})"
+        ),
+    }
+    for which, why in judged.overrides.items():
+        reasons[which] = f"overridden to {getattr(judged, f'{which}_rag')}: {why}"
+    return reasons
+
+
+def _programme_reason(judged: SchemeSnapshot, policy: RagPolicy) -> str:
+    expected = judged.anticipated_completion or judged.baseline_completion
+    if judged.overdue and expected is not None:
+        late = (judged.evaluated_on - expected).days
+        return f"overdue: expected to complete on {expected}, {late} days ago"
+    slipped = judged.slippage_days
+    if slipped is None:
+        return "no baseline completion date to judge against"
+    if slipped <= 0:
+        return "on or ahead of the baseline completion date"
+    limit = policy.amber_max_slippage_days
+    band = f"more than {limit} days is red" if slipped > limit else f"up to {limit} is amber"
+    return f"slipped {slipped} days past the baseline completion ({band})"
+
+
+def _budget_reason(judged: SchemeSnapshot, policy: RagPolicy) -> str:
+    over = judged.forecast_outturn - judged.budget
+    if over <= 0:
+        return "forecast outturn within budget"
+    if judged.budget == 0:
+        return f"forecast £{over:,.0f} against no budget"
+    share = over * 100 / judged.budget
+    limit = policy.budget_amber_max_overspend_percent
+    band = f"more than {limit}% is red" if share > limit else f"up to {limit}% is amber"
+    return f"forecast {share:.1f}% over budget ({band})"
 
 
 def history_row(event: Envelope) -> dict[str, Any]:

@@ -1,0 +1,77 @@
+"""The front-end packages, served from `frontend/node_modules` (installed by `npm ci` from
+the committed lockfile in scripts/setup), never from a CDN.
+
+GOV.UK Frontend's compiled stylesheet asks for the GDS Transport font, which is for GOV.UK
+services only: the stylesheet served here drops that font (system fonts instead) and points
+the assets at where this app serves them.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.responses import Response
+from fastapi.staticfiles import StaticFiles
+
+HERE = Path(__file__).parent
+MODULES = HERE / "frontend" / "node_modules"
+GOVUK = MODULES / "govuk-frontend" / "dist" / "govuk"
+MOJ = MODULES / "@ministryofjustice" / "frontend" / "moj"
+HTMX = MODULES / "htmx.org" / "dist"
+AXE = MODULES / "axe-core" / "axe.min.js"
+OWN = HERE / "static"
+
+_GDS_FONT_FACE = re.compile(r"@font-face\{font-family:\s*\"?GDS Transport\"?;[^}]*\}")
+_GDS_FONT_NAME = re.compile(r"\"?GDS Transport\"?,\s*")
+
+
+class FrontendMissing(RuntimeError):
+    """The npm packages are not installed."""
+
+
+def council_stylesheet(css: str, assets_at: str) -> str:
+    """A compiled GOV.UK or MOJ stylesheet without the GDS Transport font, its `/assets/`
+    URLs moved to `assets_at`."""
+    css = _GDS_FONT_FACE.sub("", css)
+    css = _GDS_FONT_NAME.sub("", css)
+    return css.replace("url(/assets/", f"url({assets_at}")
+
+
+@cache
+def stylesheet() -> str:
+    """GOV.UK Frontend, the MOJ components and the portal's own rules, in that order."""
+    parts = [
+        (GOVUK / "govuk-frontend.min.css", "/static/govuk/assets/"),
+        (MOJ / "moj-frontend.min.css", "/static/moj/assets/"),
+    ]
+    missing = [str(path) for path, _ in parts if not path.is_file()]
+    if missing:
+        raise FrontendMissing(
+            f"the front-end packages are not installed ({', '.join(missing)}): run scripts/setup"
+        )
+    css = [council_stylesheet(path.read_text("utf-8"), at) for path, at in parts]
+    css.append((OWN / "portal.css").read_text("utf-8"))
+    return "\n".join(css)
+
+
+def mount_assets(app: FastAPI) -> None:
+    for prefix, folder in (
+        ("/static/govuk", GOVUK),
+        ("/static/moj", MOJ),
+        ("/static/htmx", HTMX),
+        ("/static/portal", OWN),
+    ):
+        app.mount(prefix, StaticFiles(directory=folder, check_dir=False), name=prefix)
+
+    @app.get("/static/portal.css", include_in_schema=False)
+    def portal_css() -> Response:
+        try:
+            css = stylesheet()
+        except FrontendMissing as error:
+            return Response(str(error), status_code=503, media_type="text/plain")
+        return Response(
+            css, media_type="text/css", headers={"Cache-Control": "public, max-age=3600"}
+        )
