@@ -18,13 +18,15 @@ from capital.application.accounts import SignInThrottle
 from capital.application.principal import AccessDenied
 from capital.application.schemes import UnknownScheme
 from capital.bootstrap import Container
-from capital.web import mount_portal
-from capital.web.portal import error_page
 
 log = logging.getLogger(__name__)
 
 
 def create_app(container: Container) -> FastAPI:
+    # The portal reuses the API's session and CSRF helpers, so it is imported once the API
+    # package is whole.
+    from capital.web.portal import error_page, mount_portal
+
     web = container.settings.web
     app = FastAPI(
         title=f"{web.service_name} API",

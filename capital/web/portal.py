@@ -57,7 +57,12 @@ def _sentence(text: str) -> str:
     return text[:1].upper() + text[1:]
 
 
+def _short_date(day: dt.date | None) -> str:
+    return "–" if day is None else f"{day.day}\N{NO-BREAK SPACE}{day:%b %Y}"
+
+
 templates.env.filters["pounds"] = _pounds
+templates.env.filters["short_date"] = _short_date
 templates.env.filters["sentence"] = _sentence
 templates.env.filters["long_date"] = _long_date
 

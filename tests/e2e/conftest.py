@@ -5,7 +5,6 @@ journey visits is checked with axe-core."""
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import re
 import threading
@@ -20,37 +19,17 @@ import uvicorn
 
 from capital.api import create_app
 from capital.application import accounts
-from capital.application.importing import import_register
 from capital.application.principal import Principal
-from capital.application.publishing import publish
 from capital.bootstrap import Container, bootstrap
-from capital.cli.demo import register_path
 from capital.settings import Settings
 from capital.web.assets import AXE
-from events import new_event
-from programme.permissions import Role
 from tests.conftest import REPO, require_service
+from tests.portal import PASSWORD, TODAY, seed
 
 CHROMIUM = Path("/usr/bin/chromium")
 SCREENSHOTS = REPO / "test-artifacts" / "screenshots"
-TODAY = dt.date(2024, 7, 29)
-PASSWORD = "correct horse battery staple"
 PHONE = {"width": 375, "height": 812}
 DESKTOP = {"width": 1280, "height": 900}
-
-
-@dataclass(frozen=True)
-class People:
-    admin: str = "admin@council.gov.uk"
-    project_manager: str = "sam.okafor@council.gov.uk"
-    head_of_capital: str = "ana.lee@council.gov.uk"
-    finance: str = "finance@council.gov.uk"
-
-
-PEOPLE = People()
-# A scheme the project manager runs, added beside the register's (the register names no
-# project managers): green until its completion slips.
-PM_SCHEME = "CYPE-PM-01"
 
 
 @dataclass
@@ -61,36 +40,6 @@ class Portal:
     def acting_as(self, email: str) -> Principal:
         """The command line's operator acting as a user (their roles apply)."""
         return accounts.operator(self.container.sessions, "e2e", email)
-
-
-def seed(container: Container) -> None:
-    operator = accounts.operator(container.sessions, "e2e")
-    import_register(container, register_path(), sheet=None, recorded_on=TODAY, principal=operator)
-    roles = {
-        PEOPLE.admin: Role.admin,
-        PEOPLE.project_manager: Role.project_manager,
-        PEOPLE.head_of_capital: Role.head_of_capital,
-        PEOPLE.finance: Role.finance,
-    }
-    admin = accounts.operator(container.sessions, "e2e", PEOPLE.admin)
-    for email, role in roles.items():
-        accounts.add_user(container.sessions, admin, email, [role], PASSWORD)
-    registered = new_event(
-        "scheme.registered", PM_SCHEME, dt.date(2024, 4, 2),
-        {
-            "title": "Sports hall roof replacement, Castle Primary School",
-            "budget": "850000",
-            "funding": [{"source": "Basic Need", "amount": "850000"}],
-            "baseline_start": "2024-05-01",
-            "baseline_completion": "2024-12-20",
-            "project_manager": PEOPLE.project_manager,
-            "programme": "Schools condition",
-            "contractor": "Midland Roofing Ltd",
-        },
-    )  # fmt: skip
-    started = new_event("scheme.started", PM_SCHEME, dt.date(2024, 5, 1))
-    report = publish(container, [(1, registered), (2, started)], admin)
-    assert report.ok, report.errors
 
 
 @pytest.fixture

@@ -16,7 +16,8 @@ from capital.application import reporting
 from capital.application.publishing import publish
 from events import new_event
 from services.reporter.model import ReportKind
-from tests.e2e.conftest import PEOPLE, PM_SCHEME, Portal, check_page, sign_in
+from tests.e2e.conftest import Portal, check_page, sign_in
+from tests.portal import PEOPLE, PM_SCHEME
 
 
 def test_a_project_manager_on_a_phone_records_a_slip_and_sees_the_scheme_turn_red(
@@ -80,7 +81,7 @@ def test_a_head_of_capital_acknowledges_the_slip_and_overrides_a_red_scheme(
     card = desktop.locator(".govuk-summary-card", has_text=PM_SCHEME)
     assert card.count() == 1
     card.get_by_label(re.compile("Acknowledge")).check()
-    desktop.get_by_role("button", name="Acknowledge selected alerts").click()
+    desktop.get_by_role("button", name="Acknowledge selected alerts").first.click()
     assert "1 alert acknowledged" in desktop.locator(".govuk-notification-banner").inner_text()
     assert desktop.locator(".govuk-summary-card", has_text=PM_SCHEME).count() == 0
     check_page(desktop, "alerts-acknowledged")
