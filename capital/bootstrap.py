@@ -105,8 +105,10 @@ def bootstrap(settings: Settings, publisher: Publisher | None = None) -> Contain
         settings.notifier,
         settings.rag,
         {
-            "email": SmtpNotifier(settings.notifier.smtp),
-            "webhook": WebhookNotifier(settings.notifier.webhook),
+            "email": SmtpNotifier(settings.notifier.smtp, portal_url=settings.web.base_url),
+            "webhook": WebhookNotifier(
+                settings.notifier.webhook, portal_url=settings.web.base_url
+            ),
         },
         now=now_utc,
     )
