@@ -11,7 +11,7 @@ from capital.application.importing import import_register
 from capital.application.publishing import publish
 from capital.bootstrap import Container
 from capital.cli.demo import register_path
-from events import new_event
+from events import Envelope, new_event
 from programme.permissions import Role
 
 TODAY = dt.date(2024, 7, 29)
@@ -32,18 +32,16 @@ PEOPLE = People()
 PM_SCHEME = "CYPE-PM-01"
 
 
-def seed(container: Container) -> None:
-    operator = accounts.operator(container.sessions, "e2e")
-    import_register(container, register_path(), sheet=None, recorded_on=TODAY, principal=operator)
-    roles = {
-        PEOPLE.admin: Role.admin,
-        PEOPLE.project_manager: Role.project_manager,
-        PEOPLE.head_of_capital: Role.head_of_capital,
-        PEOPLE.finance: Role.finance,
-    }
-    admin = accounts.operator(container.sessions, "e2e", PEOPLE.admin)
-    for email, role in roles.items():
-        accounts.add_user(container.sessions, admin, email, [role], PASSWORD)
+ROLES = {
+    PEOPLE.admin: Role.admin,
+    PEOPLE.project_manager: Role.project_manager,
+    PEOPLE.head_of_capital: Role.head_of_capital,
+    PEOPLE.finance: Role.finance,
+}
+
+
+def project_managers_scheme() -> list[Envelope]:
+    """The scheme the project manager runs, green until its completion slips."""
     registered = new_event(
         "scheme.registered", PM_SCHEME, dt.date(2024, 4, 2),
         {
@@ -57,6 +55,14 @@ def seed(container: Container) -> None:
             "contractor": "Midland Roofing Ltd",
         },
     )  # fmt: skip
-    started = new_event("scheme.started", PM_SCHEME, dt.date(2024, 5, 1))
-    report = publish(container, [(1, registered), (2, started)], admin)
+    return [registered, new_event("scheme.started", PM_SCHEME, dt.date(2024, 5, 1))]
+
+
+def seed(container: Container) -> None:
+    operator = accounts.operator(container.sessions, "e2e")
+    import_register(container, register_path(), sheet=None, recorded_on=TODAY, principal=operator)
+    admin = accounts.operator(container.sessions, "e2e", PEOPLE.admin)
+    for email, role in ROLES.items():
+        accounts.add_user(container.sessions, admin, email, [role], PASSWORD)
+    report = publish(container, list(enumerate(project_managers_scheme())), admin)
     assert report.ok, report.errors
