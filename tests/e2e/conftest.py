@@ -90,12 +90,16 @@ def desktop(browser: Any) -> Iterator[Any]:
     context.close()
 
 
-def check_page(page: Any, name: str) -> None:
-    """Save a screenshot of the page and fail on any serious or critical accessibility
-    violation axe-core finds in it."""
+def screenshot(page: Any, name: str) -> None:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     size = "phone" if page.viewport_size["width"] < 600 else "desktop"
     page.screenshot(path=str(SCREENSHOTS / f"{name}-{size}.png"), full_page=True)
+
+
+def check_page(page: Any, name: str) -> None:
+    """Save a screenshot of the page and fail on any serious or critical accessibility
+    violation axe-core finds in it."""
+    screenshot(page, name)
     page.add_script_tag(path=str(AXE))
     found = page.evaluate(
         "async () => (await axe.run(document, {runOnly: "
@@ -107,10 +111,19 @@ def check_page(page: Any, name: str) -> None:
     assert not serious, f"{name}: accessibility violations\n{json.dumps(serious, indent=2)}"
 
 
-def sign_in(page: Any, portal: Portal, email: str) -> None:
+def sign_in(page: Any, portal: Portal, email: str, javascript: bool = True) -> None:
     page.goto(f"{portal.url}/sign-in")
-    check_page(page, "sign-in")
+    if javascript:  # axe-core runs in the page
+        check_page(page, "sign-in")
     page.get_by_label("Email address").fill(email)
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_url(re.compile(r".*/(schemes|reports).*"))
+
+
+@pytest.fixture
+def without_javascript(browser: Any) -> Iterator[Any]:
+    """A phone whose browser runs no JavaScript: every page must still work."""
+    context = browser.new_context(viewport=PHONE, java_script_enabled=False)
+    yield context.new_page()
+    context.close()
