@@ -6,8 +6,8 @@ from __future__ import annotations
 import datetime as dt
 from xml.sax.saxutils import escape, quoteattr
 
-# Narrow enough that its 14px labels stay legible on a 375px phone, scaled up on a desk.
-WIDTH, ROW, LABEL = 360, 52, 0
+# Narrow, so its 14px labels stay legible on a 375px phone; the page caps its width on a desk.
+WIDTH, ROW = 360, 52
 INK, BASELINE, ON_TIME, LATE = "#0b0c0c", "#505a5f", "#00703c", "#d4351c"
 
 
@@ -18,45 +18,57 @@ def completion_chart(
     today: dt.date,
     expected_label: str = "Anticipated",
 ) -> str | None:
-    """Two bars from the start: to the baseline completion and to the expected one (red
-    when later than the baseline), with a line for today. None without both dates."""
+    """Two bars on one time axis, from the start on site (or a little before the earlier
+    date) to the baseline and to the expected completion; the part of the expected bar past
+    the baseline is red. A dashed line marks today. None without both dates."""
     if baseline is None or expected is None:
         return None
-    first = min(d for d in (start, baseline, expected, today) if d is not None)
-    last = max(baseline, expected, today)
-    span = max((last - first).days, 1)
-    plot = WIDTH - LABEL - 10
+    earlier, later = min(baseline, expected), max(baseline, expected, today)
+    margin = dt.timedelta(days=max((later - earlier).days // 10, 7))
+    first = start if start is not None and start < earlier else earlier - margin
+    last = later + margin
+    span = (last - first).days
 
     def x(day: dt.date) -> float:
-        return LABEL + plot * (day - first).days / span
+        return (WIDTH - 2) * (day - first).days / span + 1
 
-    late = expected > baseline
-    bars = [("Baseline", baseline, BASELINE), (expected_label, expected, LATE if late else ON_TIME)]
-    body = []
-    for row, (name, end, colour) in enumerate(bars):
-        y = 6 + row * ROW
-        body.append(_text(0, y + 14, f"{name}: {end.day} {end:%b %Y}"))
-        body.append(
-            f'<rect x="{LABEL}" y="{y + 22}" width="{max(x(end) - LABEL, 2):.1f}" '
-            f'height="18" fill="{colour}"/>'
-        )
+    body = [
+        _text(0, 20, f"Baseline: {_day(baseline)}"),
+        _bar(x(first), x(baseline), 28, BASELINE),
+        _text(0, 20 + ROW, f"{expected_label}: {_day(expected)}"),
+        _bar(x(first), x(min(expected, baseline)), 28 + ROW, ON_TIME),
+    ]
+    if expected > baseline:
+        body.append(_bar(x(baseline), x(expected), 28 + ROW, LATE))
+    height = 2 * ROW + 30
     marker = x(today)
-    height = 6 + len(bars) * ROW + 20
-    body.append(
-        f'<line x1="{marker:.1f}" x2="{marker:.1f}" y1="4" y2="{height - 14}" stroke="{INK}" '
-        'stroke-dasharray="4 3"/>'
-    )
-    body.append(_text(min(max(marker - 20, LABEL), WIDTH - 45), height - 4, "Today"))
+    for top in (24, 24 + ROW):  # across the bars only, clear of their labels
+        body.append(
+            f'<line x1="{marker:.1f}" x2="{marker:.1f}" y1="{top}" y2="{top + 26}" '
+            f'stroke="{INK}" stroke-width="2" stroke-dasharray="4 3"/>'
+        )
+    body.append(_text(min(max(marker - 20, 0), WIDTH - 45), height - 2, "Today"))
     slip = (expected - baseline).days
     label = (
-        f"Baseline completion {baseline:%d %B %Y}; {expected_label.lower()} completion "
-        f"{expected:%d %B %Y}, "
+        f"Baseline completion {_day(baseline)}; {expected_label.lower()} completion "
+        f"{_day(expected)}, "
         + (f"{slip} days later" if slip > 0 else f"{-slip} days earlier" if slip else "on time")
     )
     return (
         f'<svg xmlns="http://www.w3.org/2000/svg" role="img" aria-label={quoteattr(label)} '
         f'viewBox="0 0 {WIDTH} {height}" font-family="arial, sans-serif" font-size="14">'
         f"<title>{escape(label)}</title>" + "".join(body) + "</svg>"
+    )
+
+
+def _day(day: dt.date) -> str:
+    return f"{day.day} {day:%b %Y}"
+
+
+def _bar(left: float, right: float, y: float, colour: str) -> str:
+    return (
+        f'<rect x="{left:.1f}" y="{y}" width="{max(right - left, 2):.1f}" height="18" '
+        f'fill="{colour}"/>'
     )
 
 

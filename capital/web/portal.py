@@ -37,7 +37,7 @@ from capital.web import forms
 from capital.web.assets import mount_assets
 from capital.web.charts import completion_chart
 from events import EventType, Rag, SchemeStatus, Severity, new_event
-from programme.permissions import Role
+from programme.permissions import SITE_UPDATES, Role
 
 SIGN_IN_COOKIE = "capital_sign_in"
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
@@ -364,7 +364,8 @@ def scheme_page(request: Request, scheme_id: str) -> Response:
         outcome=outcome,
         judged_on=record.position.judged_on,
         chart=Markup(chart) if chart else None,
-        updates=updates,
+        site_updates=[f for f in updates if f.event_type in SITE_UPDATES],
+        decisions=[f for f in updates if f.event_type not in SITE_UPDATES],
     )
 
 
