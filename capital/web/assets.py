@@ -35,6 +35,9 @@ class FrontendMissing(RuntimeError):
 def council_stylesheet(css: str, assets_at: str) -> str:
     """A compiled GOV.UK or MOJ stylesheet without the GDS Transport font, its `/assets/`
     URLs moved to `assets_at`."""
+    # The sheets are joined into one, where only a first @charset would count: the
+    # response's Content-Type names the charset instead.
+    css = css.replace('@charset "UTF-8";', "")
     css = _GDS_FONT_FACE.sub("", css)
     css = _GDS_FONT_NAME.sub("", css)
     return css.replace("url(/assets/", f"url({assets_at}")
@@ -73,5 +76,7 @@ def mount_assets(app: FastAPI) -> None:
         except FrontendMissing as error:
             return Response(str(error), status_code=503, media_type="text/plain")
         return Response(
-            css, media_type="text/css", headers={"Cache-Control": "public, max-age=3600"}
+            css,
+            media_type="text/css; charset=utf-8",
+            headers={"Cache-Control": "public, max-age=3600"},
         )

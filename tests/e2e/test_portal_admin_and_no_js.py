@@ -28,7 +28,7 @@ def test_an_administrator_manages_users_tokens_and_webhooks(portal: Portal, desk
     assert re.fullmatch(r"cap\.[0-9a-f]+\.\S+", token)
     check_page(desktop, "admin-token-issued")
     token_id = token.split(".")[1]
-    desktop.reload()
+    desktop.goto(f"{portal.url}/admin/tokens")
     assert token not in desktop.content()
     desktop.get_by_role("button", name=f"Revoke {token_id}").click()
     assert f"Token {token_id} revoked" in desktop.locator(".govuk-notification-banner").inner_text()

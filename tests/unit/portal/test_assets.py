@@ -1,0 +1,32 @@
+"""The portal's stylesheet is a council's: GOV.UK Frontend without the GDS Transport font,
+its assets served by this app rather than a CDN."""
+
+from __future__ import annotations
+
+import re
+
+from capital.web.assets import council_stylesheet, stylesheet
+
+
+def test_the_gds_transport_font_is_left_out_and_asset_urls_point_at_this_app():
+    css = (
+        '@charset "UTF-8";@font-face{font-family:"GDS Transport";src:url(/assets/fonts/a.woff2)}'
+        ".govuk-body{font-family:GDS Transport,arial,sans-serif}"
+        ".icon{background:url(/assets/images/x.svg)}"
+    )
+
+    served = council_stylesheet(css, "/static/govuk/assets/")
+
+    assert served == (
+        ".govuk-body{font-family:arial,sans-serif}"
+        ".icon{background:url(/static/govuk/assets/images/x.svg)}"
+    )
+
+
+def test_the_served_stylesheet_has_no_gds_transport_and_no_outside_urls():
+    css = stylesheet()
+
+    assert "GDS Transport" not in css
+    assert ".govuk-summary-list" in css and ".moj-timeline" in css
+    urls = set(re.findall(r"url\(([^)]*)\)", css))
+    assert urls and all(u.strip("\"'").startswith(("/static/", "data:", "#")) for u in urls)
