@@ -58,9 +58,14 @@ def project_managers_scheme() -> list[Envelope]:
     return [registered, new_event("scheme.started", PM_SCHEME, dt.date(2024, 5, 1))]
 
 
-def seed(container: Container) -> None:
-    operator = accounts.operator(container.sessions, "e2e")
-    import_register(container, register_path(), sheet=None, recorded_on=TODAY, principal=operator)
+def seed(container: Container, register: bool = True) -> None:
+    """Users of each role, the project manager's scheme and (unless not wanted) the council's
+    register."""
+    if register:
+        operator = accounts.operator(container.sessions, "e2e")
+        import_register(
+            container, register_path(), sheet=None, recorded_on=TODAY, principal=operator
+        )
     admin = accounts.operator(container.sessions, "e2e", PEOPLE.admin)
     for email, role in ROLES.items():
         accounts.add_user(container.sessions, admin, email, [role], PASSWORD)

@@ -209,6 +209,7 @@ def _sign_in_form(
         csrf=csrf_token(request, f"sign-in:{pre}"),
         errors=errors or {},
         email=email,
+        next=_local_path(request.query_params.get("next") or ""),
         sso=request.app.state.sso_client is not None,
         notice=notice or ("You have signed out." if request.query_params.get("signed_out") else ""),
     )
@@ -217,6 +218,14 @@ def _sign_in_form(
         secure=container_of(request).settings.web.secure_cookies,
     )  # fmt: skip
     return response
+
+
+def _local_path(target: str) -> str:
+    """`target` when it is a path on this site (where to go after signing in), else ""; a
+    link must not send someone signing in to another site."""
+    if target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return ""
 
 
 @router.post("/sign-in")
@@ -252,7 +261,7 @@ async def sign_in(request: Request) -> Response:
         return _sign_in_form(
             request, {"email": "Enter a correct email address and password"}, email, 401
         )
-    response = _redirect("/")
+    response = _redirect(_local_path(request.query_params.get("next") or "") or "/")
     response.set_cookie(
         SESSION_COOKIE,
         issued.token,
@@ -676,7 +685,11 @@ def mount_portal(app: FastAPI) -> None:
 
     @app.exception_handler(SignInNeeded)
     async def sign_in_needed(request: Request, _: SignInNeeded) -> Response:
-        return _redirect("/sign-in")
+        # Back to the page asked for once signed in: a link in an alert email, say.
+        wanted = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        if request.method != "GET" or wanted == "/":
+            return _redirect("/sign-in")
+        return _redirect(f"/sign-in?{urlencode({'next': wanted})}")
 
     @app.exception_handler(CsrfRefused)
     async def csrf_refused(request: Request, _: CsrfRefused) -> Response:

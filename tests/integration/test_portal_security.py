@@ -16,7 +16,7 @@ from tests.portal import PASSWORD, PEOPLE, PM_SCHEME, TODAY, seed
 @pytest.fixture
 def seeded(make_container, sqlite_url: str) -> Container:
     container = make_container(sqlite_url, today=TODAY)
-    seed(container)
+    seed(container, register=False)
     return container
 
 
@@ -136,7 +136,7 @@ def test_a_signed_out_session_cannot_be_replayed(seeded: Container):
     replay = TestClient(create_app(seeded), cookies={"capital_session": cookie})
 
     assert signed_out.status_code == 303
-    assert replay.get("/schemes", follow_redirects=False).headers["location"] == "/sign-in"
+    assert replay.get("/schemes", follow_redirects=False).headers["location"].startswith("/sign-in")
     assert replay.get("/api/me").status_code == 401
     assert replay.post(SLIP_FORM, data={**SLIP, "csrf_token": csrf}).url.path == "/sign-in"
 
@@ -159,3 +159,24 @@ def test_too_many_wrong_passwords_show_the_wait_as_a_gov_uk_error(seeded: Contai
     assert throttled.status_code == 429
     assert "govuk-error-summary" in throttled.text
     assert "Too many failed attempts to sign in. Wait 15 minutes" in throttled.text
+
+
+def test_signing_in_from_a_link_goes_back_to_the_page_but_never_to_another_site(seeded):
+    browser = TestClient(create_app(seeded))
+    asked = browser.get(f"/schemes/{PM_SCHEME}", follow_redirects=False)
+    assert asked.headers["location"] == f"/sign-in?next=%2Fschemes%2F{PM_SCHEME}"
+    form = browser.get(asked.headers["location"]).text
+    credentials = {"email": PEOPLE.finance, "password": PASSWORD, "csrf_token": csrf_of(form)}
+
+    back = browser.post(f"/sign-in?next=/schemes/{PM_SCHEME}", data=credentials,
+                        follow_redirects=False)  # fmt: skip
+    elsewhere = TestClient(create_app(seeded))
+    form = elsewhere.get("/sign-in").text
+    away = elsewhere.post(
+        "/sign-in?next=//evil.example/x",
+        data={**credentials, "csrf_token": csrf_of(form)},
+        follow_redirects=False,
+    )
+
+    assert back.headers["location"] == f"/schemes/{PM_SCHEME}"
+    assert away.headers["location"] == "/"
