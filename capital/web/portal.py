@@ -211,6 +211,7 @@ def _sign_in_form(
         email=email,
         next=_local_path(request.query_params.get("next") or ""),
         sso=request.app.state.sso_client is not None,
+        sso_label=container_of(request).settings.web.sso.label,
         notice=notice or ("You have signed out." if request.query_params.get("signed_out") else ""),
     )
     response.set_cookie(

@@ -10,6 +10,7 @@ from fastapi.testclient import TestClient
 
 from capital.api import create_app
 from capital.bootstrap import Container
+from capital.settings import WebSettings
 from tests.portal import PASSWORD, PEOPLE, PM_SCHEME, TODAY, seed
 
 
@@ -180,3 +181,16 @@ def test_signing_in_from_a_link_goes_back_to_the_page_but_never_to_another_site(
 
     assert back.headers["location"] == f"/schemes/{PM_SCHEME}"
     assert away.headers["location"] == "/"
+
+
+def test_the_sign_in_page_offers_single_sign_on_only_when_it_is_set_up(make_container, sqlite_url):
+    sso = {"issuer": "https://login.example/tenant/v2.0", "client_id": "capital"}
+    with_sso = make_container(sqlite_url, web=WebSettings(sso=sso))
+    without = make_container(sqlite_url)
+
+    offered = TestClient(create_app(with_sso)).get("/sign-in").text
+    plain = TestClient(create_app(without)).get("/sign-in").text
+
+    assert 'href="/auth/sso/login"' in offered
+    assert "Sign in with your council account" in offered
+    assert "/auth/sso/login" not in plain
