@@ -14,6 +14,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlencode
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.concurrency import run_in_threadpool
@@ -135,6 +136,7 @@ def page(request: Request, template: str, status_code: int = 200, **context: Any
         template,
         {
             "service_name": web.service_name,
+            "zone": ZoneInfo(container_of(request).settings.timezone),
             "user": principal,
             "csrf": csrf,
             "nav": _navigation(principal, request.url.path, request.query_params),
