@@ -8,8 +8,10 @@ import secrets
 from typing import Any
 
 from fastapi import FastAPI, Request
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -63,6 +65,12 @@ def create_app(container: Container) -> FastAPI:
         if _is_page(request):
             return error_page(request, 403, "You do not have access to this page", str(error))
         return JSONResponse({"detail": str(error)}, status_code=403)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, error: StarletteHTTPException) -> Response:
+        if error.status_code == 404 and _is_page(request):
+            return error_page(request, 404, "Page not found", "There is no page at this address.")
+        return await http_exception_handler(request, error)
 
     @app.exception_handler(UnknownScheme)
     async def not_found(request: Request, error: UnknownScheme) -> Response:

@@ -194,3 +194,15 @@ def test_the_sign_in_page_offers_single_sign_on_only_when_it_is_set_up(make_cont
     assert 'href="/auth/sso/login"' in offered
     assert "Sign in with your council account" in offered
     assert "/auth/sso/login" not in plain
+
+
+def test_an_unknown_page_or_scheme_is_a_not_found_page_but_the_api_stays_json(seeded):
+    browser, _ = signed_in(seeded, PEOPLE.finance)
+
+    missing = browser.get("/no-such-page")
+    unknown = browser.get("/schemes/NO-SUCH-SCHEME")
+    api = browser.get("/api/no-such-endpoint")
+
+    assert missing.status_code == unknown.status_code == 404
+    assert "Page not found" in missing.text and "Page not found" in unknown.text
+    assert api.status_code == 404 and api.json() == {"detail": "Not Found"}
