@@ -13,7 +13,8 @@ from typing import Any, Literal
 
 from events import EventType
 
-Kind = Literal["date", "text", "textarea", "percent", "money", "radios"]
+# "change" is a sum of money that may be negative: a budget taken away.
+Kind = Literal["date", "text", "textarea", "percent", "money", "change", "radios"]
 
 
 @dataclass(frozen=True)
@@ -179,6 +180,24 @@ FORMS: tuple[UpdateForm, ...] = (
         ),
     ),
     UpdateForm(
+        "budget-changed",
+        EventType.budget_changed,
+        "Budget changed",
+        "Budget change recorded",
+        (
+            Question("funding_source", "Funding source", "text", missing="the funding source"),
+            Question(
+                "amount",
+                "Change to the budget",
+                "change",
+                hint="In pounds: negative to take money away, for example -25000",
+                missing="the change to the budget",
+            ),
+            Question("reason", "Why has the budget changed?", "textarea", missing="a reason"),
+        ),
+        when="When was the change approved?",
+    ),
+    UpdateForm(
         "rebaselined",
         EventType.scheme_rebaselined,
         "Rebaseline",
@@ -238,18 +257,24 @@ def _answer(question: Question, sent: Mapping[str, str], errors: dict[str, str])
             errors[question.name] = f"{question.label} must be a whole number from 0 to 100"
             return None
         return int(text)
-    if question.kind == "money":
-        try:
-            amount = Decimal(text.replace(",", "").removeprefix("£"))
-        except InvalidOperation:
-            amount = Decimal(-1)
-        if amount < 0 or amount != round(amount, 2):
-            errors[question.name] = (
-                f"{question.label} must be an amount in pounds, like 125000 or 125000.50"
-            )
-            return None
-        return str(amount)
+    if question.kind in ("money", "change"):
+        return _pounds(question, text, errors)
     return text
+
+
+def _pounds(question: Question, text: str, errors: dict[str, str]) -> str | None:
+    signed = question.kind == "change"
+    plain = text.replace(",", "").replace(" ", "")
+    negative = signed and plain.startswith("-")
+    try:
+        amount = Decimal(plain.removeprefix("-").removeprefix("£"))
+    except InvalidOperation:
+        amount = Decimal(-1)
+    if not amount.is_finite() or amount < 0 or amount != round(amount, 2):
+        example = "like 25000 or -25000" if signed else "like 125000 or 125000.50"
+        errors[question.name] = f"{question.label} must be an amount in pounds, {example}"
+        return None
+    return str(-amount if negative else amount)
 
 
 _PARTS = ("day", "month", "year")

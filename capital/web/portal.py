@@ -46,7 +46,9 @@ router = APIRouter(include_in_schema=False)
 
 
 def _pounds(amount: Decimal | None) -> str:
-    return "–" if amount is None else f"£{amount:,.0f}"
+    if amount is None:
+        return "–"
+    return f"{'-' if amount < 0 else ''}£{abs(amount):,.0f}"
 
 
 def _long_date(day: dt.date | None) -> str:
@@ -69,7 +71,6 @@ templates.env.filters["long_date"] = _long_date
 
 EVENT_LABELS = {form.event_type: form.title for form in forms.FORMS} | {
     EventType.scheme_registered: "Registered",
-    EventType.budget_changed: "Budget changed",
 }
 SEVERITIES = [(s.value, s.value.capitalize()) for s in Severity]
 RAG_TAG = {"green": "govuk-tag--green", "amber": "govuk-tag--yellow", "red": "govuk-tag--red"}

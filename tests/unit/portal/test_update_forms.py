@@ -76,4 +76,19 @@ def test_lifting_an_override_sends_no_value():
 
 def test_there_is_a_form_for_every_site_update_a_project_manager_may_record():
     assert {form.event_type for form in BY_SLUG.values()} >= SITE_UPDATES
-    assert EventType.rag_overridden in {form.event_type for form in BY_SLUG.values()}
+    assert {EventType.rag_overridden, EventType.budget_changed} <= {
+        form.event_type for form in BY_SLUG.values()
+    }
+
+
+def test_a_budget_change_may_take_money_away_but_must_be_money():
+    change = BY_SLUG["budget-changed"]
+    sent = {**AGREED, "funding_source": "CCIP6", "reason": "Scope reduced"}
+
+    taken = read_answers(change, {**sent, "amount": "-25,000"})
+    garbled = read_answers(change, {**sent, "amount": "lots"})
+
+    assert taken.errors == {} and taken.payload["amount"] == "-25000"
+    assert garbled.errors == {
+        "amount": "Change to the budget must be an amount in pounds, like 25000 or -25000"
+    }
