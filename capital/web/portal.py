@@ -9,10 +9,12 @@ import datetime as dt
 import hmac
 import secrets
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import asdict
 from decimal import Decimal
+from enum import Enum
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, TypeVar
 from urllib.parse import quote, urlencode
 from zoneinfo import ZoneInfo
 
@@ -41,6 +43,7 @@ from events import EventType, Rag, SchemeStatus, Severity, new_event
 from programme.permissions import SITE_UPDATES, Role
 
 SIGN_IN_COOKIE = "capital_sign_in"
+Choice = TypeVar("Choice", bound=Enum)
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
 router = APIRouter(include_in_schema=False)
 
@@ -72,6 +75,7 @@ templates.env.filters["long_date"] = _long_date
 EVENT_LABELS = {form.event_type: form.title for form in forms.FORMS} | {
     EventType.scheme_registered: "Registered",
 }
+CHANNELS: dict[str, Literal["email", "webhook"]] = {"email": "email", "webhook": "webhook"}
 SEVERITIES = [(s.value, s.value.capitalize()) for s in Severity]
 RAG_TAG = {"green": "govuk-tag--green", "amber": "govuk-tag--yellow", "red": "govuk-tag--red"}
 
@@ -290,7 +294,7 @@ async def sign_out(request: Request) -> Response:
 
 # --- the board and a scheme ----------------------------------------------------------------
 
-SORTS: dict[str, tuple[str, Any]] = {
+SORTS: dict[str, tuple[str, Callable[[dict[str, Any]], Any]]] = {
     # Schemes with no baseline to slip against come last either way.
     "slippage": (
         "Slippage, most first",
@@ -313,11 +317,9 @@ def board_page(request: Request) -> Response:
     def chosen(name: str) -> str | None:
         return (query.get(name) or "").strip() or None
 
-    rag = chosen("rag")
-    status = chosen("status")
     where = schemes.BoardFilter(
-        rag=Rag(rag) if rag in Rag.__members__ else None,
-        status=SchemeStatus(status) if status in SchemeStatus._value2member_map_ else None,
+        rag=_member(Rag, chosen("rag")),
+        status=_member(SchemeStatus, chosen("status")),
         programme=chosen("programme"),
         funding_source=chosen("funding_source"),
         project_manager=principal.name if mine else chosen("project_manager"),
@@ -326,7 +328,8 @@ def board_page(request: Request) -> Response:
     container = container_of(request)
     shown = schemes.board(container, principal, where=where)
     everything = schemes.board(container, principal).rows if not mine else []
-    sort = query.get("sort") if query.get("sort") in SORTS else "slippage"
+    sort = query.get("sort") or ""
+    sort = sort if sort in SORTS else "slippage"
     rows = sorted(shown.rows, key=SORTS[sort][1])
     counts = Counter(row["overall_rag"].value for row in rows)
     return page(
@@ -342,6 +345,14 @@ def board_page(request: Request) -> Response:
         choices=_board_choices(everything),
         judged_on=shown.position.judged_on,
     )
+
+
+def _member(kind: type[Choice], value: str | None) -> Choice | None:
+    """The enum member a filter names; anything else filters nothing."""
+    try:
+        return kind(value) if value else None
+    except ValueError:
+        return None
 
 
 def _board_choices(rows: list[dict[str, Any]]) -> dict[str, list[str]]:
@@ -569,7 +580,7 @@ async def save_user(request: Request) -> Response:
     sent = await checked_form(request)
     sessions = container_of(request).sessions
     email = str(sent.get("email") or "").strip()
-    roles = [Role(r) for r in sent.getlist("roles") if r in Role.__members__]
+    roles = [role for r in sent.getlist("roles") if (role := _member(Role, str(r)))]
     password = str(sent.get("password") or "") or None
     errors = {}
     if not email:
@@ -644,10 +655,10 @@ async def add_subscriber(request: Request) -> Response:
     principal = viewer(request)
     sent = await checked_form(request)
     typed = {k: str(v) for k, v in sent.items() if k != "csrf_token"}
-    channel = typed.get("channel")
+    channel = CHANNELS.get(typed.get("channel", ""))
     container = container_of(request)
     errors: dict[str, str] = {}
-    if channel not in ("email", "webhook"):
+    if channel is None:
         errors["channel"] = "Select email or webhook"
     elif not typed.get("address", "").strip():
         errors["address"] = "Enter an email address or a webhook URL"
@@ -656,7 +667,7 @@ async def add_subscriber(request: Request) -> Response:
             alerting.subscribe(
                 container, principal, channel, typed["address"],
                 typed.get("role") or "head_of_capital",
-                Severity(typed.get("severity") or "warning"),
+                _member(Severity, typed.get("severity")) or Severity.warning,
             )  # fmt: skip
         except ValueError as error:
             errors["address"] = str(error)
