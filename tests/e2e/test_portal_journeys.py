@@ -26,6 +26,10 @@ def test_a_project_manager_on_a_phone_records_a_slip_and_sees_the_scheme_turn_re
     sign_in(phone, portal, PEOPLE.project_manager)
     phone.wait_for_url(re.compile(r".*/schemes\?mine=1"))
     check_page(phone, "my-schemes")
+    phone.get_by_role("link", name="Show all schemes").click()
+    check_page(phone, "board")
+    assert phone.locator("#board-results tbody tr").count() > 30
+    phone.go_back()
     phone.get_by_role("link", name=PM_SCHEME).click()
     check_page(phone, "scheme-before")
     assert phone.locator("#rag-reason-overall").is_visible()
