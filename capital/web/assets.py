@@ -1,5 +1,5 @@
-"""The front-end packages, served from `frontend/node_modules` (installed by `npm ci` from
-the committed lockfile in scripts/setup), never from a CDN.
+"""The front-end packages, served from the `node_modules` that `npm ci` made from the
+committed lockfile (scripts/setup, or the image's build), never from a CDN.
 
 GOV.UK Frontend's compiled stylesheet asks for the GDS Transport font, which is for GOV.UK
 services only: the stylesheet served here drops that font (system fonts instead) and points
@@ -9,6 +9,7 @@ the assets at where this app serves them.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
@@ -17,12 +18,10 @@ from fastapi.responses import Response
 from fastapi.staticfiles import StaticFiles
 
 HERE = Path(__file__).parent
-MODULES = HERE / "frontend" / "node_modules"
-GOVUK = MODULES / "govuk-frontend" / "dist" / "govuk"
-MOJ = MODULES / "@ministryofjustice" / "frontend" / "moj"
-HTMX = MODULES / "htmx.org" / "dist"
-AXE = MODULES / "axe-core" / "axe.min.js"
+# Where scripts/setup installs the packages in a checkout (the image sets another place).
+CHECKOUT_MODULES = HERE / "frontend" / "node_modules"
 OWN = HERE / "static"
+AXE = CHECKOUT_MODULES / "axe-core" / "axe.min.js"  # for the browser tests only
 
 _GDS_FONT_FACE = re.compile(r"@font-face\{font-family:\s*\"?GDS Transport\"?;[^}]*\}")
 _GDS_FONT_NAME = re.compile(r"\"?GDS Transport\"?,\s*")
@@ -30,6 +29,25 @@ _GDS_FONT_NAME = re.compile(r"\"?GDS Transport\"?,\s*")
 
 class FrontendMissing(RuntimeError):
     """The npm packages are not installed."""
+
+
+@dataclass(frozen=True)
+class Frontend:
+    """The installed packages' compiled files."""
+
+    modules: Path
+
+    @property
+    def govuk(self) -> Path:
+        return self.modules / "govuk-frontend" / "dist" / "govuk"
+
+    @property
+    def moj(self) -> Path:
+        return self.modules / "@ministryofjustice" / "frontend" / "moj"
+
+    @property
+    def htmx(self) -> Path:
+        return self.modules / "htmx.org" / "dist"
 
 
 def council_stylesheet(css: str, assets_at: str) -> str:
@@ -44,11 +62,11 @@ def council_stylesheet(css: str, assets_at: str) -> str:
 
 
 @cache
-def stylesheet() -> str:
+def stylesheet(frontend: Frontend) -> str:
     """GOV.UK Frontend, the MOJ components and the portal's own rules, in that order."""
     parts = [
-        (GOVUK / "govuk-frontend.min.css", "/static/govuk/assets/"),
-        (MOJ / "moj-frontend.min.css", "/static/moj/assets/"),
+        (frontend.govuk / "govuk-frontend.min.css", "/static/govuk/assets/"),
+        (frontend.moj / "moj-frontend.min.css", "/static/moj/assets/"),
     ]
     missing = [str(path) for path, _ in parts if not path.is_file()]
     if missing:
@@ -60,11 +78,12 @@ def stylesheet() -> str:
     return "\n".join(css)
 
 
-def mount_assets(app: FastAPI) -> None:
+def mount_assets(app: FastAPI, modules: Path | None) -> None:
+    frontend = Frontend(modules or CHECKOUT_MODULES)
     for prefix, folder in (
-        ("/static/govuk", GOVUK),
-        ("/static/moj", MOJ),
-        ("/static/htmx", HTMX),
+        ("/static/govuk", frontend.govuk),
+        ("/static/moj", frontend.moj),
+        ("/static/htmx", frontend.htmx),
         ("/static/portal", OWN),
     ):
         app.mount(prefix, StaticFiles(directory=folder, check_dir=False), name=prefix)
@@ -72,7 +91,7 @@ def mount_assets(app: FastAPI) -> None:
     @app.get("/static/portal.css", include_in_schema=False)
     def portal_css() -> Response:
         try:
-            css = stylesheet()
+            css = stylesheet(frontend)
         except FrontendMissing as error:
             return Response(str(error), status_code=503, media_type="text/plain")
         return Response(

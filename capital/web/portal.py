@@ -695,7 +695,8 @@ def error_page(request: Request, status_code: int, title: str, detail: str) -> R
 
 def mount_portal(app: FastAPI) -> None:
     """Serve the portal's pages and assets from the API's app."""
-    mount_assets(app)
+    container: Container = app.state.container
+    mount_assets(app, container.settings.web.frontend_modules)
     app.include_router(router)
 
     @app.exception_handler(SignInNeeded)

@@ -5,7 +5,11 @@ from __future__ import annotations
 
 import re
 
-from capital.web.assets import council_stylesheet, stylesheet
+from fastapi.testclient import TestClient
+
+from capital.api import create_app
+from capital.settings import WebSettings
+from capital.web.assets import CHECKOUT_MODULES, Frontend, council_stylesheet, stylesheet
 
 
 def test_the_gds_transport_font_is_left_out_and_asset_urls_point_at_this_app():
@@ -24,9 +28,20 @@ def test_the_gds_transport_font_is_left_out_and_asset_urls_point_at_this_app():
 
 
 def test_the_served_stylesheet_has_no_gds_transport_and_no_outside_urls():
-    css = stylesheet()
+    css = stylesheet(Frontend(CHECKOUT_MODULES))
 
     assert "GDS Transport" not in css
     assert ".govuk-summary-list" in css and ".moj-timeline" in css
     urls = set(re.findall(r"url\(([^)]*)\)", css))
     assert urls and all(u.strip("\"'").startswith(("/static/", "data:", "#")) for u in urls)
+
+
+def test_without_the_packages_the_stylesheet_says_how_to_install_them(
+    make_container, sqlite_url, tmp_path
+):
+    container = make_container(sqlite_url, web=WebSettings(frontend_modules=tmp_path))
+
+    served = TestClient(create_app(container)).get("/static/portal.css")
+
+    assert served.status_code == 503
+    assert "run scripts/setup" in served.text
