@@ -570,8 +570,11 @@ def _picked_date(typed: str) -> tuple[dt.date | None, str | None]:
 def users_page(request: Request) -> Response:
     principal = viewer(request)
     users = accounts.list_users(container_of(request).sessions, principal)
+    # "Change roles" fills the form with the user's email and the roles they hold.
+    chosen = next((u for u in users if u.name == request.query_params.get("email")), None)
+    typed = {"email": chosen.name, "roles": chosen.roles} if chosen else {}
     return page(request, "admin/users.html", users=users, roles=[r.value for r in Role],
-                errors={}, typed={}, done=request.query_params.get("done"))  # fmt: skip
+                errors={}, typed=typed, done=request.query_params.get("done"))  # fmt: skip
 
 
 @router.post("/admin/users")

@@ -20,6 +20,13 @@ def test_an_administrator_manages_users_tokens_and_webhooks(portal: Portal, desk
         "new.pm@council.gov.uk saved" in desktop.locator(".govuk-notification-banner").inner_text()
     )
     assert "new.pm@council.gov.uk" in desktop.locator("table").inner_text()
+    desktop.get_by_role("link", name="Change roles of new.pm@council.gov.uk").click()
+    assert desktop.get_by_label("Email address").input_value() == "new.pm@council.gov.uk"
+    assert desktop.get_by_label("Project manager").is_checked()
+    desktop.get_by_label("Finance").check()
+    desktop.get_by_role("button", name="Save user").click()
+    row = desktop.locator("tr", has_text="new.pm@council.gov.uk").inner_text()
+    assert "finance, project manager" in row
 
     desktop.get_by_role("link", name="Tokens").click()
     desktop.get_by_label("For user (email address)").fill("new.pm@council.gov.uk")
