@@ -106,9 +106,7 @@ def bootstrap(settings: Settings, publisher: Publisher | None = None) -> Contain
         settings.rag,
         {
             "email": SmtpNotifier(settings.notifier.smtp, portal_url=settings.web.base_url),
-            "webhook": WebhookNotifier(
-                settings.notifier.webhook, portal_url=settings.web.base_url
-            ),
+            "webhook": WebhookNotifier(settings.notifier.webhook, portal_url=settings.web.base_url),
         },
         now=now_utc,
     )
