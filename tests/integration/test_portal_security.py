@@ -206,3 +206,21 @@ def test_an_unknown_page_or_scheme_is_a_not_found_page_but_the_api_stays_json(se
     assert missing.status_code == unknown.status_code == 404
     assert "Page not found" in missing.text and "Page not found" in unknown.text
     assert api.status_code == 404 and api.json() == {"detail": "Not Found"}
+
+
+def test_the_session_cookie_is_secure_when_the_service_is_on_https(make_container, sqlite_url):
+    container = make_container(
+        sqlite_url, today=TODAY, web=WebSettings(base_url="https://capital.council.gov.uk")
+    )
+    seed(container, register=False)
+    browser = TestClient(create_app(container), base_url="https://testserver")
+    form = browser.get("/sign-in").text
+
+    answer = browser.post(
+        "/sign-in",
+        data={"email": PEOPLE.finance, "password": PASSWORD, "csrf_token": csrf_of(form)},
+        follow_redirects=False,
+    )
+
+    session = [c for c in answer.headers.get_list("set-cookie") if "capital_session=" in c]
+    assert session and "Secure" in session[0] and "HttpOnly" in session[0]
