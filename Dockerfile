@@ -3,6 +3,13 @@
 #   docker build -t capital-tracker .
 #   docker run --rm capital-tracker capital --help
 # Every dependency has a manylinux wheel for CPython 3.11, so no compiler is needed.
+
+# The portal's front-end packages, from the committed lockfile (not the test-only ones).
+FROM node:20-slim AS frontend
+WORKDIR /frontend
+COPY capital/web/frontend/package.json capital/web/frontend/package-lock.json ./
+RUN npm ci --omit=dev --no-audit --no-fund
+
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
@@ -22,6 +29,8 @@ COPY projection ./projection
 COPY services ./services
 RUN pip install . \
     && useradd --create-home --uid 10001 capital
+COPY --from=frontend /frontend/node_modules /opt/capital-frontend/node_modules
+ENV CAPITAL_WEB__FRONTEND_MODULES=/opt/capital-frontend/node_modules
 
 # Workers keep their local state (Faust data directory) under the working directory.
 USER capital

@@ -115,8 +115,10 @@ def bootstrap(settings: Settings, publisher: Publisher | None = None) -> Contain
         settings.notifier,
         settings.rag,
         {
-            "email": SmtpNotifier(settings.notifier.smtp),
-            "webhook": WebhookNotifier(settings.notifier.webhook, vault),
+            "email": SmtpNotifier(settings.notifier.smtp, portal_url=settings.web.base_url),
+            "webhook": WebhookNotifier(
+                settings.notifier.webhook, vault, portal_url=settings.web.base_url
+            ),
         },
         now=now_utc,
         vault=vault,

@@ -73,6 +73,11 @@ class WebSettings(BaseModel):
     sign_in_attempts: int = Field(5, ge=1, description="Failures allowed per account/address.")
     sign_in_window_minutes: int = Field(15, ge=1)
     sso: SingleSignOn = Field(default_factory=SingleSignOn)
+    frontend_modules: Path | None = Field(
+        None,
+        description="Where `npm ci` installed the portal's front-end packages; defaults to "
+        "capital/web/frontend/node_modules in a checkout (scripts/setup puts them there).",
+    )
 
     @property
     def secure_cookies(self) -> bool:

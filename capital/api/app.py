@@ -10,9 +10,11 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from fastapi import FastAPI, Request
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -27,6 +29,10 @@ log = logging.getLogger(__name__)
 
 
 def create_app(container: Container) -> FastAPI:
+    # The portal reuses the API's session and CSRF helpers, so it is imported once the API
+    # package is whole.
+    from capital.web.portal import error_page, mount_portal
+
     web = container.settings.web
     app = FastAPI(
         title=f"{web.service_name} API",
@@ -63,7 +69,9 @@ def create_app(container: Container) -> FastAPI:
     app.add_middleware(RefuseNulCharacters)
 
     @app.exception_handler(AccessDenied)
-    async def forbidden(request: Request, error: AccessDenied) -> JSONResponse:
+    async def forbidden(request: Request, error: AccessDenied) -> Response:
+        if _is_page(request):
+            return error_page(request, 403, "You do not have access to this page", str(error))
         return JSONResponse({"detail": str(error)}, status_code=403)
 
     @app.exception_handler(RequestValidationError)
@@ -88,9 +96,16 @@ def create_app(container: Container) -> FastAPI:
         )
         problem = {"type": "value_error", "loc": [where, error.field], "msg": str(error)}
         return JSONResponse({"detail": [problem]}, status_code=422)
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, error: StarletteHTTPException) -> Response:
+        if error.status_code == 404 and _is_page(request):
+            return error_page(request, 404, "Page not found", "There is no page at this address.")
+        return await http_exception_handler(request, error)
 
     @app.exception_handler(UnknownScheme)
-    async def not_found(request: Request, error: UnknownScheme) -> JSONResponse:
+    async def not_found(request: Request, error: UnknownScheme) -> Response:
+        if _is_page(request):
+            return error_page(request, 404, "Page not found", str(error))
         return JSONResponse({"detail": str(error)}, status_code=404)
 
     @app.get("/api/health", tags=["service"])
@@ -100,6 +115,7 @@ def create_app(container: Container) -> FastAPI:
 
     for module in (events, programme, alerts, accounts, sso):
         app.include_router(module.router)
+    mount_portal(app)
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
@@ -133,6 +149,9 @@ class _NoAddressInAccessLog(logging.Filter):
 
 
 _ACCESS_LOG = _NoAddressInAccessLog()
+def _is_page(request: Request) -> bool:
+    """A portal page rather than the JSON API."""
+    return not request.url.path.startswith("/api/")
 
 
 class BodyLimit:

@@ -121,6 +121,20 @@ def require(principal: Principal, operation: Operation) -> None:
         )
 
 
+def may(principal: Principal, operation: Operation) -> bool:
+    """Whether `principal` may run `operation`: for showing only what they may use (the
+    use case still refuses on its own)."""
+    try:
+        require(principal, operation)
+    except AccessDenied:
+        return False
+    return True
+
+
+def may_record(principal: Principal, event_type: EventType) -> bool:
+    return refuse_types(principal, [event_type]) is None
+
+
 def recording_refusal(principal: Principal, event: Envelope) -> str | None:
     """Why `principal` may not record `event`, or None. Only an administrator may record
     an event in someone else's name (relaying another system's events, or entering a

@@ -8,9 +8,10 @@ from dataclasses import dataclass
 from capital.application.errors import InvalidInput
 from capital.application.principal import Operation, Principal, require
 from capital.bootstrap import Container
-from services.reporter.model import Report, ReportKind, ReportScope
+from services.reporter.model import BudgetBySource, Report, ReportKind, ReportScope
 from services.reporter.queries import ReconciliationError, build_report
 from services.reporter.render import FORMATS, Format, PdfUnavailable, render
+from services.reporter.render.charts import budget_by_source_chart
 
 __all__ = ["FORMATS", "Format", "PdfUnavailable", "ReconciliationError", "ReportKind"]
 
@@ -85,3 +86,19 @@ def rendered_report(
         raise UnsupportedFormat(f"the {kind.value} report comes as {allowed}, not {fmt.value}")
     built = report(container, principal, kind, as_of, public, today)
     return RenderedReport(kind, fmt, render(built, fmt))
+
+
+@dataclass(frozen=True)
+class BudgetOnScreen:
+    """Budget by funding source for a page: the figures and the pack's own chart of them."""
+
+    report: BudgetBySource
+    chart_svg: str
+
+
+def budget_on_screen(
+    container: Container, principal: Principal, as_of: dt.date | None = None
+) -> BudgetOnScreen:
+    built = report(container, principal, ReportKind.budget_by_source, as_of)
+    assert isinstance(built, BudgetBySource)
+    return BudgetOnScreen(built, budget_by_source_chart(built.rows))

@@ -13,10 +13,10 @@ from typing import Any
 
 from capital.application.principal import Operation, Principal, require
 from capital.bootstrap import Container
-from events import Envelope
+from events import Envelope, SchemeSnapshot
 from events.payloads import SnagPriority
 from programme.board import SchemeFilter
-from programme.rag import snapshot
+from programme.rag import RagPolicy, snapshot
 from programme.scheme import Amendment, SchemeState, Snag
 from programme.scheme_ids import match_scheme_id, unknown_scheme
 from projection.views import (
@@ -93,9 +93,15 @@ def board(
         snapshots = scheme_snapshots(
             session, shown.judged_on, container.settings.rag, as_of, where
         )
-    # Which RAGs are set by override rather than computed, e.g. `budget; overall`.
+    # Which RAGs are set by override rather than computed, e.g. `budget; overall`; and why
+    # each RAG is what it is.
     rows = [
-        {**snap.model_dump(), "overrides": "; ".join(sorted(snap.overrides))} for snap in snapshots
+        {
+            **snap.model_dump(),
+            "overrides": "; ".join(sorted(snap.overrides)),
+            "rag_reasons": rag_reasons(snap, container.settings.rag),
+        }
+        for snap in snapshots
     ]
     return Board(shown, rows)
 
@@ -123,6 +129,7 @@ def scheme_record(
     judged = snapshot(state, shown.judged_on, container.settings.rag)
     details = {
         **judged.model_dump(),
+        "rag_reasons": rag_reasons(judged, container.settings.rag),
         "description": state.description,
         "programme": state.programme,
         "contractor": state.contractor,
@@ -151,6 +158,48 @@ def scheme_record(
     amended = {amendment.event_id: amendment for amendment in state.amendments}
     rows = [history_row(e, amended.get(str(e.event_id))) for e in history]
     return SchemeRecord(shown, details, rows)
+
+
+def rag_reasons(judged: SchemeSnapshot, policy: RagPolicy) -> dict[str, str]:
+    """Why each RAG box is the colour it is, in words a project manager can act on: the
+    override and its reason when one is in force, else the rule that decided it."""
+    reasons = {
+        "programme": _programme_reason(judged, policy),
+        "budget": _budget_reason(judged, policy),
+        "overall": (
+            f"the worse of programme ({judged.programme_rag}) and budget ({judged.budget_rag})"
+        ),
+    }
+    for which, why in judged.overrides.items():
+        reasons[which] = f"overridden to {getattr(judged, f'{which}_rag')}: {why}"
+    return reasons
+
+
+def _programme_reason(judged: SchemeSnapshot, policy: RagPolicy) -> str:
+    expected = judged.anticipated_completion or judged.baseline_completion
+    if judged.overdue and expected is not None:
+        late = (judged.evaluated_on - expected).days
+        return f"overdue: expected to complete on {expected}, {late} days ago"
+    slipped = judged.slippage_days
+    if slipped is None:
+        return "no baseline completion date to judge against"
+    if slipped <= 0:
+        return "on or ahead of the baseline completion date"
+    limit = policy.amber_max_slippage_days
+    band = f"more than {limit} days is red" if slipped > limit else f"up to {limit} is amber"
+    return f"slipped {slipped} days past the baseline completion ({band})"
+
+
+def _budget_reason(judged: SchemeSnapshot, policy: RagPolicy) -> str:
+    over = judged.forecast_outturn - judged.budget
+    if over <= 0:
+        return "forecast outturn within budget"
+    if judged.budget == 0:
+        return f"forecast £{over:,.0f} against no budget"
+    share = over * 100 / judged.budget
+    limit = policy.budget_amber_max_overspend_percent
+    band = f"more than {limit}% is red" if share > limit else f"up to {limit}% is amber"
+    return f"forecast {share:.1f}% over budget ({band})"
 
 
 def history_row(event: Envelope, amendment: Amendment | None = None) -> dict[str, Any]:

@@ -19,8 +19,10 @@ class SmtpNotifier:
     channel = "email"
     shared_endpoint = True
 
-    def __init__(self, settings: SmtpSettings) -> None:
+    def __init__(self, settings: SmtpSettings, portal_url: str | None = None) -> None:
         self._settings = settings
+        # Where the portal is: each alert links to its scheme's page there.
+        self._portal_url = portal_url
 
     def send(self, outgoing: Outgoing) -> None:
         message = self.compose(outgoing)
@@ -69,8 +71,8 @@ class SmtpNotifier:
             message["X-Capital-Alert-Id"] = str(content.alert_id)
             message["X-Capital-Severity"] = content.severity.value
             message["X-Capital-Scheme"] = content.scheme_id
-        message.set_content(plain_text(content))
-        message.add_alternative(html(content), subtype="html")
+        message.set_content(plain_text(content, self._portal_url))
+        message.add_alternative(html(content, self._portal_url), subtype="html")
         return message
 
     def _connect(self) -> smtplib.SMTP:

@@ -5,8 +5,11 @@ ones autoescape, since scheme titles and reasons are typed by people."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
+from functools import partial
 from pathlib import Path
+from urllib.parse import quote
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
@@ -94,17 +97,27 @@ def colour_of(content: Content) -> str:
     return COLOURS[content.severity] if isinstance(content, AlertRaised) else DIGEST_COLOUR
 
 
-def plain_text(content: Content) -> str:
-    return _render(content, "txt")
+def scheme_page(portal_url: str | None, scheme_id: str) -> str | None:
+    """The scheme's page in the portal, when the deployment says where the portal is."""
+    if not portal_url:
+        return None
+    return f"{portal_url.rstrip('/')}/schemes/{quote(scheme_id, safe='')}"
 
 
-def html(content: Content) -> str:
-    return _render(content, "html")
+def plain_text(content: Content, portal_url: str | None = None) -> str:
+    return _render(content, "txt", portal_url)
 
 
-def _render(content: Content, kind: str) -> str:
+def html(content: Content, portal_url: str | None = None) -> str:
+    return _render(content, "html", portal_url)
+
+
+def _render(content: Content, kind: str, portal_url: str | None) -> str:
+    link: Callable[[str], str | None] = partial(scheme_page, portal_url)
     if isinstance(content, Digest):
         template = _TEMPLATES.get_template(f"digest.{kind}.j2")
-        return template.render(digest=content, colour=DIGEST_COLOUR, facts=facts)
+        return template.render(digest=content, colour=DIGEST_COLOUR, facts=facts, link=link)
     template = _TEMPLATES.get_template(f"alert.{kind}.j2")
-    return template.render(alert=content, facts=facts(content), colour=colour_of(content))
+    return template.render(
+        alert=content, facts=facts(content), colour=colour_of(content), link=link
+    )

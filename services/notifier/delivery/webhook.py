@@ -29,7 +29,13 @@ from jinja2 import Environment, StrictUndefined, TemplateError
 
 from events import AlertRaised
 from services.notifier.delivery import Content, DeliveryFailed, Outgoing
-from services.notifier.delivery.render import colour_of, facts, plain_text, subject_of
+from services.notifier.delivery.render import (
+    colour_of,
+    facts,
+    plain_text,
+    scheme_page,
+    subject_of,
+)
 from services.notifier.digest import Digest
 from services.notifier.settings import WebhookSettings
 from services.notifier.subscriptions import masked
@@ -77,10 +83,12 @@ class WebhookNotifier:
         vault: AddressVault,
         client: httpx.Client | None = None,
         clock: Callable[[], float] = time.time,
+        portal_url: str | None = None,
     ) -> None:
         self._settings = settings
         self._vault = vault
         logging.getLogger("httpx").addFilter(_HTTPX_LOGS)  # once: filters are a set
+        self._portal_url = portal_url
         self._client = client  # made on first use: most processes never post a webhook
         self._clock = clock
         self._template = (
@@ -91,7 +99,7 @@ class WebhookNotifier:
 
     def body(self, content: Content) -> bytes:
         preset = _PRESETS[self._settings.format]
-        payload = self._custom(content) if self._template else preset(content)
+        payload = self._custom(content) if self._template else preset(content, self._portal_url)
         return json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
     def send(self, outgoing: Outgoing) -> None:
@@ -147,8 +155,13 @@ class WebhookNotifier:
             "alert": content if isinstance(content, AlertRaised) else None,
             "digest": content if isinstance(content, Digest) else None,
             "subject": subject_of(content),
-            "text": plain_text(content),
+            "text": plain_text(content, self._portal_url),
             "facts": facts(content) if isinstance(content, AlertRaised) else [],
+            "scheme_url": (
+                scheme_page(self._portal_url, content.scheme_id)
+                if isinstance(content, AlertRaised)
+                else None
+            ),
             "colour": colour_of(content),
         }
         try:
@@ -160,13 +173,18 @@ class WebhookNotifier:
             ) from None
 
 
-def generic(content: Content) -> dict[str, Any]:
+def generic(content: Content, portal_url: str | None = None) -> dict[str, Any]:
     """`text` for Slack and Teams, and the whole alert or digest for machines."""
-    key = "alert" if isinstance(content, AlertRaised) else "digest"
-    return {"text": plain_text(content), key: content.model_dump(mode="json")}
+    if isinstance(content, AlertRaised):
+        return {
+            "text": plain_text(content, portal_url),
+            "alert": content.model_dump(mode="json"),
+            "scheme_url": scheme_page(portal_url, content.scheme_id),
+        }
+    return {"text": plain_text(content, portal_url), "digest": content.model_dump(mode="json")}
 
 
-def slack(content: Content) -> dict[str, Any]:
+def slack(content: Content, portal_url: str | None = None) -> dict[str, Any]:
     blocks: list[dict[str, Any]] = [
         {"type": "header", "text": {"type": "plain_text", "text": subject_of(content)[:150]}},
     ]
@@ -177,13 +195,13 @@ def slack(content: Content) -> dict[str, Any]:
         shown = facts(content)[:10]
         fields = [{"type": "mrkdwn", "text": f"*{k}*\n{_slack_escaped(v)}"} for k, v in shown]
         blocks.append({"type": "section", "fields": fields})
+        url = scheme_page(portal_url, content.scheme_id)
+        if url:
+            link = f"<{url}|Open {_slack_escaped(content.scheme_id)}>"
+            blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": link}})
     else:
-        blocks.append(
-            {
-                "type": "section",
-                "text": {"type": "mrkdwn", "text": _slack_escaped(plain_text(content))[:3000]},
-            }
-        )
+        text = _slack_escaped(plain_text(content, portal_url))[:3000]
+        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": text}})
     return {"text": subject_of(content), "blocks": blocks}
 
 
@@ -192,7 +210,7 @@ def _slack_escaped(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def teams(content: Content) -> dict[str, Any]:
+def teams(content: Content, portal_url: str | None = None) -> dict[str, Any]:
     card: dict[str, Any] = {
         "@type": "MessageCard",
         "@context": "https://schema.org/extensions",
@@ -203,12 +221,21 @@ def teams(content: Content) -> dict[str, Any]:
     if isinstance(content, AlertRaised):
         card["text"] = content.message
         card["sections"] = [{"facts": [{"name": k, "value": v} for k, v in facts(content)]}]
+        url = scheme_page(portal_url, content.scheme_id)
+        if url:
+            card["potentialAction"] = [
+                {
+                    "@type": "OpenUri",
+                    "name": f"Open {content.scheme_id}",
+                    "targets": [{"os": "default", "uri": url}],
+                }
+            ]
     else:
-        card["text"] = plain_text(content).replace("\n", "  \n")
+        card["text"] = plain_text(content, portal_url).replace("\n", "  \n")
     return card
 
 
-_PRESETS: dict[str, Callable[[Content], dict[str, Any]]] = {
+_PRESETS: dict[str, Callable[[Content, str | None], dict[str, Any]]] = {
     "generic": generic,
     "slack": slack,
     "teams": teams,

@@ -1,0 +1,65 @@
+"""Site updates and decisions through the portal's forms, as a browser without JavaScript
+sends them: each becomes its event, attributed to the person signed in."""
+
+from __future__ import annotations
+
+import pytest
+
+from capital.bootstrap import Container
+from tests.integration.test_portal_security import signed_in
+from tests.portal import PEOPLE, PM_SCHEME, TODAY, seed
+
+TODAY_FIELDS = {"occurred_on-day": "29", "occurred_on-month": "7", "occurred_on-year": "2024"}
+
+
+@pytest.fixture
+def seeded(make_container, sqlite_url: str) -> Container:
+    container = make_container(sqlite_url, today=TODAY)
+    seed(container, register=False)
+    return container
+
+
+def record(browser, csrf: str, form: str, **answers: str):
+    return browser.post(
+        f"/schemes/{PM_SCHEME}/record/{form}",
+        data={**TODAY_FIELDS, **answers, "csrf_token": csrf},
+    )
+
+
+def test_a_snag_raised_is_listed_open_and_offered_for_clearing_until_cleared(seeded):
+    browser, csrf = signed_in(seeded, PEOPLE.project_manager)
+
+    raised = record(browser, csrf, "snag-raised", snag_id="S-014",
+                    description="Gutter joint leaking over the hall door")  # fmt: skip
+    offered = browser.get(f"/schemes/{PM_SCHEME}/record/snag-cleared").text
+    cleared = record(browser, csrf, "snag-cleared", snag_id="S-014")
+
+    assert "Snag recorded" in raised.text and "Gutter joint leaking" in raised.text
+    assert 'value="S-014"' in offered
+    assert "Snag cleared." in cleared.text
+    assert "No open snags." in cleared.text
+
+
+def test_finance_records_a_budget_change_and_the_budget_follows(seeded):
+    browser, csrf = signed_in(seeded, PEOPLE.finance)
+
+    changed = record(browser, csrf, "budget-changed", funding_source="Basic Need",
+                     amount="-50000", reason="Scope reduced to the main hall")  # fmt: skip
+
+    assert "Budget change recorded" in changed.text
+    assert "£800,000" in changed.text
+    assert "by finance@council.gov.uk" in changed.text
+
+
+def test_a_date_in_the_future_is_refused_next_to_the_date(seeded):
+    browser, csrf = signed_in(seeded, PEOPLE.project_manager)
+
+    refused = browser.post(
+        f"/schemes/{PM_SCHEME}/record/started",
+        data={"occurred_on-day": "1", "occurred_on-month": "8", "occurred_on-year": "2024",
+              "csrf_token": csrf},
+    )  # fmt: skip
+
+    assert refused.status_code == 400
+    assert "The date 2024-08-01 is in the future (today is 2024-07-29)" in refused.text
+    assert 'id="occurred_on-error"' in refused.text
