@@ -29,7 +29,7 @@ from events import payloads as p
 from events.limits import Line, Moment, SchemeDate
 from events.wire import wire_problems
 
-ENVELOPE_VERSION = 1
+ENVELOPE_VERSION: Literal[1] = 1
 """The envelope's wire version. Released schemas are in events/schemas/; a change that would
 break them needs the next version, read beside this one (docs/events.md, "Changing the
 contract")."""

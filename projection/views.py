@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from events import Envelope, SchemeSnapshot
 from events.codec import decode_stored
@@ -80,7 +80,8 @@ def event_outcomes(session: Session, event_ids: list[str]) -> dict[str, str | No
         refused = select(DeadLetter.event_id, DeadLetter.reason).where(
             DeadLetter.event_id.in_(chunk)  # type: ignore[union-attr]
         )
-        outcomes.update({event_id: reason for event_id, reason in session.exec(refused)})
+        found = session.exec(refused)
+        outcomes.update({event_id: reason for event_id, reason in found if event_id})
         applied = select(SchemeEvent.event_id).where(SchemeEvent.event_id.in_(chunk))  # type: ignore[attr-defined]
         outcomes.update({event_id: None for event_id in session.exec(applied)})
     return outcomes
@@ -120,7 +121,7 @@ def dead_letters(session: Session, limit: int = 100) -> list[DeadLetter]:
 def _events(
     session: Session, as_of: dt.date | None = None, scheme_id: str | None = None
 ) -> list[Envelope]:
-    query = select(SchemeEvent.envelope_json).order_by(SchemeEvent.seq)
+    query = select(SchemeEvent.envelope_json).order_by(col(SchemeEvent.seq))
     if as_of is not None:
         query = query.where(SchemeEvent.recorded_on <= as_of)
     if scheme_id is not None:

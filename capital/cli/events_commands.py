@@ -39,7 +39,12 @@ from events.forms import (
 from events.schema import MESSAGES, message_schema
 from events.values import parse_day
 
-MessageName = StrEnum("MessageName", {name.replace("-", "_"): name for name in MESSAGES})
+# The messages with schemas, as a choice for `--message` (built from MESSAGES, so mypy
+# cannot list the members).
+MessageName = StrEnum(  # type: ignore[misc]
+    "MessageName", {name.replace("-", "_"): name for name in MESSAGES}
+)
+ENVELOPE_MESSAGE = MessageName("envelope")
 
 AgainOption = Annotated[
     bool,
@@ -161,8 +166,8 @@ def log_command(
     except ValidationError as error:
         raise fail(f"{kind.value}: {_as_flags(error)}", 2) from None
     report = _publish(ctx, [(1, event)], 120.0 if wait else None, again)
-    for error in report.errors:
-        typer.secho(f"refused: {error.reason}", err=True, fg="red")
+    for refusal in report.errors:
+        typer.secho(f"refused: {refusal.reason}", err=True, fg="red")
     if not report.ok:
         raise typer.Exit(1)
     shown = report.published[0].scheme_id if report.published else scheme
@@ -182,6 +187,7 @@ def _payload_option(field: FormField) -> inspect.Parameter:
     # A date's description speaks of JSON's ISO dates; a flag also takes 11/04/2025.
     described = field.description if field.description and field.kind != "date" else ""
     help_text = (described + " " if described else "") + f"For {takers}."
+    annotation: Any
     if field.repeated:
         metavar, annotation = usage_of_parts(field), list[str] | None
         help_text += " Repeat for each."
@@ -269,7 +275,7 @@ def dead_letters_command(
 def schema_command(
     message: Annotated[
         MessageName, typer.Option(help="Which message: the scheme event envelope by default.")
-    ] = MessageName.envelope,
+    ] = ENVELOPE_MESSAGE,
     output: Annotated[Path | None, typer.Option(help="Write to this file.")] = None,
 ) -> None:
     """JSON Schema (draft 2020-12) of a message on the topics: the envelope with every

@@ -27,6 +27,7 @@ from capital.cli.context import (
     parse_date,
 )
 from capital.cli.output import TableColumn, fitted_rich_table, terminal_width
+from events import Rag
 from services.reporter.model import Report, ReportKind
 from services.reporter.queries import ReconciliationError
 from services.reporter.render import (
@@ -40,6 +41,8 @@ from services.reporter.render import (
 )
 from services.reporter.render.palette import RAG_FILL
 from services.reporter.render.tables import Table, cell_text
+
+RAGS = frozenset(rag.value for rag in Rag)
 
 report_app = typer.Typer(
     help="Finance and committee reports: budget by source, programme RAG, slippage, the pack.",
@@ -179,7 +182,7 @@ def _rich_table(table: Table, width: int) -> RichTable:
 
     def markup(index: int, text: str) -> str:
         column = table.columns[index]
-        colour = RAG_FILL.get(text) if column.kind.value == "rag" else None
+        colour = RAG_FILL.get(Rag(text)) if column.kind.value == "rag" and text in RAGS else None
         return f"[bold {colour}]{escape(text)}[/]" if colour else escape(text)
 
     total_row = [len(table.rows) - 1] if table.total is not None else []

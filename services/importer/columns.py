@@ -49,7 +49,7 @@ class Field(StrEnum):
     """What the importer knows how to use. Values are the shared register's column names."""
 
     ref = "ref"
-    title = "title"
+    title = "title"  # type: ignore[assignment]  # the column, not str.title
     description = "description"
     budget = "budget"
     funding = "funding"

@@ -136,7 +136,7 @@ class Subscriber(SQLModel, table=True):
 
     def recipient(self) -> Recipient:
         return Recipient(
-            channel=self.channel,  # type: ignore[arg-type]  # stored from a Channel
+            channel=self.channel,
             address=self.address,
             sealed=self.sealed_address,
             fingerprint=self.recipient_hash,
@@ -298,7 +298,7 @@ def save_subscriber(
     row = session.exec(
         select(Subscriber).where(Subscriber.recipient_hash == recipient.key_hash)
     ).first()
-    values = {
+    values: dict[str, Any] = {
         "channel": recipient.channel,
         "address": recipient.address,
         "sealed_address": recipient.sealed,

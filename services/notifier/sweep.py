@@ -145,7 +145,7 @@ class DailySweep:
         conditions = [col(SweepRun.run_on) == today]
         if not again:
             conditions += [
-                SweepRun.status == "running",
+                col(SweepRun.status) == "running",
                 col(SweepRun.started_at) < now - self._lease,
             ]
         with transaction(self._sessions) as session:

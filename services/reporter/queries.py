@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from decimal import ROUND_FLOOR, Decimal
 from typing import Any
 
@@ -733,7 +733,7 @@ def build_report(
     source has no RAG in it, so it ignores the judging date and policy."""
     if kind is ReportKind.budget_by_source:
         return budget_by_source(session, scope)
-    builders = {
+    builders: dict[ReportKind, Callable[..., Report]] = {
         ReportKind.programme: build_programme,
         ReportKind.slippage: build_slippage,
         ReportKind.pack: build_pack,

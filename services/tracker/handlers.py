@@ -13,6 +13,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
@@ -167,7 +168,7 @@ class SchemeTracker:
 
 
 def _scheme_row(row: Scheme | None, state: SchemeState, seq: int, now: dt.datetime) -> Scheme:
-    values = {
+    values: dict[str, Any] = {
         "title": state.title,
         "status": state.status.value,
         "programme": state.programme,
