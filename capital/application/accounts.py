@@ -309,6 +309,16 @@ class SignInThrottle:
         with self._lock:
             for key in keys:
                 self._failures.setdefault(key, deque()).append(now)
+            if len(self._failures) > self.FORGET_BEYOND:
+                self._forget_old(now)
+
+    # Guessing with many made-up emails must not grow the process without bound: past this
+    # many keys, those whose failures have all left the window are dropped.
+    FORGET_BEYOND = 10_000
+
+    def _forget_old(self, now: dt.datetime) -> None:
+        for key in [k for k, times in self._failures.items() if now - times[-1] >= self.window]:
+            del self._failures[key]
 
     def _wait(self, key: str, now: dt.datetime) -> int:
         failures = self._failures.get(key)
@@ -346,7 +356,13 @@ def sign_in(
         valid = _verify(password[:1024], stored or _NO_ACCOUNT_HASH) and stored is not None
         if account is None or not valid:
             throttle.failed(keys, at)
-            log.warning("failed sign-in for %r from %s", name, address)
+            # The name as typed may be a password typed into the wrong field: only a known
+            # account's name is logged.
+            log.warning(
+                "failed sign-in for %s from %s",
+                repr(name) if account is not None else "an unknown account",
+                address,
+            )
             raise SignInRefused()
         return _issue(session, name, kind, session_length, name, at)
 
