@@ -48,7 +48,10 @@ def portal(tmp_path: Path) -> Iterator[Portal]:
     container = bootstrap(settings)
     seed(container)
     server = uvicorn.Server(
-        uvicorn.Config(create_app(container), host="127.0.0.1", port=0, log_level="warning")
+        # log_config=None: the server must not reconfigure the test process's logging.
+        uvicorn.Config(
+            create_app(container), host="127.0.0.1", port=0, log_level="warning", log_config=None
+        )
     )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

@@ -75,9 +75,14 @@ def capital(*args: str) -> str:
 
 
 def test_a_webhook_token_is_in_no_listing_response_or_log_and_not_stored_in_clear(
-    deployment: str, caplog: pytest.LogCaptureFixture
+    deployment: str, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     caplog.set_level(logging.DEBUG)
+    # uvicorn's own logging set-up stops its access log propagating; here it must reach
+    # the captured log, whatever ran in this process before.
+    monkeypatch.setattr(logging.getLogger("uvicorn.access"), "propagate", True)
+    monkeypatch.setattr(logging.getLogger("uvicorn.access"), "disabled", False)
+    caplog.set_level(logging.INFO, logger="uvicorn.access")
     container = bootstrap(Settings())
     try:
         api = signed_in_api(container)
