@@ -14,12 +14,11 @@ from dataclasses import asdict
 from decimal import Decimal
 from enum import Enum
 from pathlib import Path
-from typing import Any, Literal, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 from urllib.parse import quote, urlencode
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, FastAPI, Request
-from fastapi.concurrency import run_in_threadpool
+from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from markupsafe import Markup
@@ -111,15 +110,22 @@ def viewer(request: Request) -> Principal:
     return principal
 
 
-async def checked_form(request: Request) -> FormData:
-    """The POSTed form, once its CSRF token is the session's (or, before signing in, the
+async def posted_form(request: Request) -> FormData:
+    """The POSTed form, read on the event loop so that the handler itself can be a plain
+    `def`: FastAPI runs those in a thread, and their database calls block no one else."""
+    return await request.form()
+
+
+PostedForm = Annotated[FormData, Depends(posted_form)]
+
+
+def check_csrf(request: Request, sent: FormData) -> None:
+    """CsrfRefused unless the form's CSRF token is the session's (or, before signing in, the
     sign-in page's)."""
-    sent = await request.form()
     expected = _expected_csrf(request)
     token = str(sent.get("csrf_token") or "")
     if expected is None or not hmac.compare_digest(token, expected):
         raise CsrfRefused()
-    return sent
 
 
 def _expected_csrf(request: Request) -> str | None:
@@ -238,9 +244,9 @@ def _local_path(target: str) -> str:
 
 
 @router.post("/sign-in")
-async def sign_in(request: Request) -> Response:
+def sign_in(request: Request, sent: PostedForm) -> Response:
     request.state.principal = None
-    sent = await checked_form(request)
+    check_csrf(request, sent)
     email, password = str(sent.get("email") or "").strip(), str(sent.get("password") or "")
     errors = {}
     if not email:
@@ -252,8 +258,7 @@ async def sign_in(request: Request) -> Response:
     container = container_of(request)
     web = container.settings.web
     try:
-        issued = await run_in_threadpool(
-            accounts.sign_in,
+        issued = accounts.sign_in(
             container.sessions,
             request.app.state.throttle,
             email,
@@ -284,9 +289,9 @@ async def sign_in(request: Request) -> Response:
 
 
 @router.post("/sign-out")
-async def sign_out(request: Request) -> Response:
+def sign_out(request: Request, sent: PostedForm) -> Response:
     viewer(request)
-    await checked_form(request)
+    check_csrf(request, sent)
     accounts.sign_out(container_of(request).sessions, request.cookies[SESSION_COOKIE])
     response = _redirect("/sign-in?signed_out=1")
     response.delete_cookie(SESSION_COOKIE)
@@ -458,9 +463,9 @@ def _update_page(
 
 
 @router.post("/schemes/{scheme_id}/record/{slug}")
-async def record_update(request: Request, scheme_id: str, slug: str) -> Response:
+def record_update(request: Request, scheme_id: str, slug: str, sent: PostedForm) -> Response:
     principal = viewer(request)
-    sent = await checked_form(request)
+    check_csrf(request, sent)
     form = _form(slug, principal)
     container = container_of(request)
     record = schemes.scheme_record(container, principal, scheme_id)
@@ -474,9 +479,7 @@ async def record_update(request: Request, scheme_id: str, slug: str) -> Response
         return _update_page(request, record.scheme, form, answers, [str(error)], 400)
     wait = container.settings.web.publish_wait_seconds
     try:
-        outcome = await run_in_threadpool(
-            publish_batch, container, principal, [event.model_dump(mode="json")], wait
-        )
+        outcome = publish_batch(container, principal, [event.model_dump(mode="json")], wait)
     except NotPermitted as error:
         raise AccessDenied(str(error)) from None
     refused = [e.reason for e in outcome.invalid] + (
@@ -512,9 +515,9 @@ def alerts_page(request: Request) -> Response:
 
 
 @router.post("/alerts/acknowledge")
-async def acknowledge(request: Request) -> Response:
+def acknowledge(request: Request, sent: PostedForm) -> Response:
     principal = viewer(request)
-    sent = await checked_form(request)
+    check_csrf(request, sent)
     chosen = [str(v) for v in sent.getlist("alert_id")]
     back = "/alerts?unacknowledged=1" if sent.get("unacknowledged") == "1" else "/alerts"
     if not chosen:
@@ -583,9 +586,9 @@ def users_page(request: Request) -> Response:
 
 
 @router.post("/admin/users")
-async def save_user(request: Request) -> Response:
+def save_user(request: Request, sent: PostedForm) -> Response:
     principal = viewer(request)
-    sent = await checked_form(request)
+    check_csrf(request, sent)
     sessions = container_of(request).sessions
     email = str(sent.get("email") or "").strip()
     roles = [role for r in sent.getlist("roles") if (role := _member(Role, str(r)))]
@@ -609,9 +612,9 @@ async def save_user(request: Request) -> Response:
 
 
 @router.post("/admin/users/remove")
-async def remove_user(request: Request) -> Response:
+def remove_user(request: Request, sent: PostedForm) -> Response:
     principal = viewer(request)
-    sent = await checked_form(request)
+    check_csrf(request, sent)
     email = str(sent.get("email") or "")
     accounts.remove_user(container_of(request).sessions, principal, email)
     return _redirect(f"/admin/users?done={quote(f'{email} removed')}")
@@ -626,9 +629,9 @@ def tokens_page(request: Request, issued: dict[str, Any] | None = None) -> Respo
 
 
 @router.post("/admin/tokens")
-async def issue_token(request: Request) -> Response:
+def issue_token(request: Request, sent: PostedForm) -> Response:
     principal = viewer(request)
-    sent = await checked_form(request)
+    check_csrf(request, sent)
     days = str(sent.get("days") or "90")
     email = str(sent.get("email") or "")
     issued = accounts.issue_token(
@@ -641,9 +644,9 @@ async def issue_token(request: Request) -> Response:
 
 
 @router.post("/admin/tokens/revoke")
-async def revoke_token(request: Request) -> Response:
+def revoke_token(request: Request, sent: PostedForm) -> Response:
     principal = viewer(request)
-    sent = await checked_form(request)
+    check_csrf(request, sent)
     token_id = str(sent.get("token_id") or "")
     accounts.revoke_tokens(container_of(request).sessions, principal, token_id=token_id)
     return _redirect(f"/admin/tokens?done={quote(f'Token {token_id} revoked')}")
@@ -659,9 +662,9 @@ def subscribers_page(request: Request) -> Response:
 
 
 @router.post("/admin/subscribers")
-async def add_subscriber(request: Request) -> Response:
+def add_subscriber(request: Request, sent: PostedForm) -> Response:
     principal = viewer(request)
-    sent = await checked_form(request)
+    check_csrf(request, sent)
     typed = {k: str(v) for k, v in sent.items() if k != "csrf_token"}
     channel = CHANNELS.get(typed.get("channel", ""))
     container = container_of(request)
@@ -687,9 +690,9 @@ async def add_subscriber(request: Request) -> Response:
 
 
 @router.post("/admin/subscribers/remove")
-async def remove_subscriber(request: Request) -> Response:
+def remove_subscriber(request: Request, sent: PostedForm) -> Response:
     principal = viewer(request)
-    sent = await checked_form(request)
+    check_csrf(request, sent)
     alerting.unsubscribe(container_of(request), principal, str(sent.get("id") or ""))
     return _redirect("/admin/subscribers?done=Subscriber+removed")
 
