@@ -24,7 +24,7 @@ from fastapi.templating import Jinja2Templates
 from markupsafe import Markup
 from starlette.datastructures import FormData
 
-from capital.api.security import SESSION_COOKIE, csrf_token
+from capital.api.security import SESSION_COOKIE, container_of, csrf_token, set_session_cookie
 from capital.application import accounts, alerting, reporting, schemes
 from capital.application.principal import (
     AccessDenied,
@@ -89,11 +89,6 @@ class CsrfRefused(Exception):
 
 
 # --- who is asking -------------------------------------------------------------------------
-
-
-def container_of(request: Request) -> Container:
-    container: Container = request.app.state.container
-    return container
 
 
 def viewer(request: Request) -> Principal:
@@ -276,14 +271,7 @@ def sign_in(request: Request, sent: PostedForm) -> Response:
             request, {"email": "Enter a correct email address and password"}, email, 401
         )
     response = _redirect(_local_path(request.query_params.get("next") or "") or "/")
-    response.set_cookie(
-        SESSION_COOKIE,
-        issued.token,
-        max_age=web.session_hours * 3600,
-        httponly=True,
-        secure=web.secure_cookies,
-        samesite="lax",
-    )
+    set_session_cookie(response, issued.token, web)
     response.delete_cookie(SIGN_IN_COOKIE)
     return response
 
