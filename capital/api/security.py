@@ -34,6 +34,11 @@ def csrf_token(request: Request, session_token: str) -> str:
     return hmac.new(key, session_token.encode("utf-8"), hashlib.sha256).hexdigest()
 
 
+def csrf_matches(request: Request, session_token: str, sent: str) -> bool:
+    """Whether `sent` is the CSRF token of `session_token`, compared in constant time."""
+    return hmac.compare_digest(sent, csrf_token(request, session_token))
+
+
 def bearer_token(request: Request) -> str | None:
     header = request.headers.get("Authorization", "")
     scheme, _, value = header.partition(" ")
@@ -50,10 +55,13 @@ def optional_principal(request: Request, container: ContainerDep) -> Principal |
     if cookie is None:
         return None
     principal = accounts.authenticate(container.sessions, cookie, kind="session")
-    if principal is not None and request.method not in SAFE_METHODS:
-        sent = request.headers.get(CSRF_HEADER, "")
-        if not hmac.compare_digest(sent, csrf_token(request, cookie)):
-            raise HTTPException(status.HTTP_403_FORBIDDEN, "missing or wrong CSRF token")
+    sent = request.headers.get(CSRF_HEADER, "")
+    if (
+        principal is not None
+        and request.method not in SAFE_METHODS
+        and not csrf_matches(request, cookie, sent)
+    ):
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "missing or wrong CSRF token")
     return principal
 
 

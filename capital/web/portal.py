@@ -6,7 +6,6 @@ it. Every page works without JavaScript; htmx only swaps the board's results in 
 from __future__ import annotations
 
 import datetime as dt
-import hmac
 import secrets
 from collections import Counter
 from collections.abc import Callable
@@ -24,7 +23,13 @@ from fastapi.templating import Jinja2Templates
 from markupsafe import Markup
 from starlette.datastructures import FormData
 
-from capital.api.security import SESSION_COOKIE, container_of, csrf_token, set_session_cookie
+from capital.api.security import (
+    SESSION_COOKIE,
+    container_of,
+    csrf_matches,
+    csrf_token,
+    set_session_cookie,
+)
 from capital.application import accounts, alerting, reporting, schemes
 from capital.application.principal import (
     AccessDenied,
@@ -117,18 +122,17 @@ PostedForm = Annotated[FormData, Depends(posted_form)]
 def check_csrf(request: Request, sent: FormData) -> None:
     """CsrfRefused unless the form's CSRF token is the session's (or, before signing in, the
     sign-in page's)."""
-    expected = _expected_csrf(request)
-    token = str(sent.get("csrf_token") or "")
-    if expected is None or not hmac.compare_digest(token, expected):
+    seed = _csrf_seed(request)
+    if seed is None or not csrf_matches(request, seed, str(sent.get("csrf_token") or "")):
         raise CsrfRefused()
 
 
-def _expected_csrf(request: Request) -> str | None:
+def _csrf_seed(request: Request) -> str | None:
     session = request.cookies.get(SESSION_COOKIE)
     if session and getattr(request.state, "principal", None) is not None:
-        return csrf_token(request, session)
+        return session
     pre = request.cookies.get(SIGN_IN_COOKIE)
-    return csrf_token(request, f"sign-in:{pre}") if pre else None
+    return f"sign-in:{pre}" if pre else None
 
 
 def page(request: Request, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
