@@ -243,6 +243,18 @@ def read_answers(form: UpdateForm, sent: Mapping[str, str]) -> Answers:
     return answers
 
 
+def place_refusals(answers: Answers, reasons: list[str]) -> list[str]:
+    """Why the service refused an update: a reason about the date is shown by the date's
+    fields (in `answers.errors`); the others are returned, to show above the form."""
+    problems = []
+    for reason in reasons:
+        if reason.startswith(WHEN):
+            answers.errors[WHEN] = "The date " + reason.partition(" ")[2]
+        else:
+            problems.append(reason)
+    return problems
+
+
 def _answer(question: Question, sent: Mapping[str, str], errors: dict[str, str]) -> Any:
     if question.kind == "date":
         return _date(question, sent, errors)

@@ -478,10 +478,7 @@ def record_update(request: Request, scheme_id: str, slug: str, sent: PostedForm)
         [e.reason for e in outcome.report.errors] if outcome.report else []
     )
     if refused:
-        for reason in refused:
-            if reason.startswith(forms.WHEN):
-                answers.errors[forms.WHEN] = "The date " + reason.partition(" ")[2]
-        problems = [r for r in refused if not r.startswith(forms.WHEN)]
+        problems = forms.place_refusals(answers, refused)
         return _update_page(request, record.scheme, form, answers, problems, 400)
     return _redirect(f"/schemes/{quote(scheme_id)}?recorded={event.event_id}")
 
