@@ -8,7 +8,6 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 from collections import Counter
-from collections.abc import Callable
 from dataclasses import asdict
 from decimal import Decimal
 from enum import Enum
@@ -40,7 +39,7 @@ from capital.application.principal import (
 )
 from capital.application.publishing import NotPermitted, publish_batch
 from capital.bootstrap import Container
-from capital.web import forms
+from capital.web import board, forms
 from capital.web.assets import mount_assets
 from capital.web.charts import completion_chart
 from events import EventType, Rag, SchemeStatus, Severity, new_event
@@ -292,19 +291,6 @@ def sign_out(request: Request, sent: PostedForm) -> Response:
 
 # --- the board and a scheme ----------------------------------------------------------------
 
-SORTS: dict[str, tuple[str, Callable[[dict[str, Any]], Any]]] = {
-    # Schemes with no baseline to slip against come last either way.
-    "slippage": (
-        "Slippage, most first",
-        lambda r: (r["slippage_days"] is None, -(r["slippage_days"] or 0), r["scheme_id"]),
-    ),
-    "slippage-asc": (
-        "Slippage, least first",
-        lambda r: (r["slippage_days"] is None, r["slippage_days"] or 0, r["scheme_id"]),
-    ),
-    "scheme": ("Scheme reference", lambda r: r["scheme_id"]),
-}
-
 
 @router.get("/schemes")
 def board_page(request: Request) -> Response:
@@ -326,9 +312,7 @@ def board_page(request: Request) -> Response:
     container = container_of(request)
     shown = schemes.board(container, principal, where=where)
     everything = schemes.board(container, principal).rows if not mine else []
-    sort = query.get("sort") or ""
-    sort = sort if sort in SORTS else "slippage"
-    rows = sorted(shown.rows, key=SORTS[sort][1])
+    sort, rows = board.in_order(shown.rows, query.get("sort") or "")
     counts = Counter(row["overall_rag"].value for row in rows)
     return page(
         request,
@@ -338,7 +322,7 @@ def board_page(request: Request) -> Response:
         mine=mine,
         where=where,
         sort=sort,
-        sorts={k: label for k, (label, _) in SORTS.items()},
+        sorts=board.SORT_LABELS,
         statuses=[s.value for s in SchemeStatus],
         choices=_board_choices(everything),
         judged_on=shown.position.judged_on,
