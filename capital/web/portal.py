@@ -594,8 +594,11 @@ def remove_user(request: Request, sent: PostedForm) -> Response:
 
 
 @router.get("/admin/tokens")
-def tokens_page(request: Request, issued: dict[str, Any] | None = None) -> Response:
-    principal = viewer(request)
+def tokens_page(request: Request) -> Response:
+    return _tokens_page(request, viewer(request), None)
+
+
+def _tokens_page(request: Request, principal: Principal, issued: dict[str, Any] | None) -> Response:
     tokens = accounts.list_tokens(container_of(request).sessions, principal)
     return page(request, "admin/tokens.html", tokens=[asdict(t) for t in tokens],
                 issued=issued, done=request.query_params.get("done"))  # fmt: skip
@@ -612,8 +615,8 @@ def issue_token(request: Request, sent: PostedForm) -> Response:
         dt.timedelta(days=int(days) if days.isdigit() and 0 < int(days) <= 3650 else 90),
     )  # fmt: skip
     # Shown on this response only: the secret is stored as a hash.
-    return tokens_page(request, {"email": email, "token": issued.token,
-                                 "expires_at": issued.expires_at})  # fmt: skip
+    return _tokens_page(request, principal, {"email": email, "token": issued.token,
+                                             "expires_at": issued.expires_at})  # fmt: skip
 
 
 @router.post("/admin/tokens/revoke")
