@@ -96,6 +96,7 @@ def create_app(container: Container) -> FastAPI:
         )
         problem = {"type": "value_error", "loc": [where, error.field], "msg": str(error)}
         return JSONResponse({"detail": [problem]}, status_code=422)
+
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, error: StarletteHTTPException) -> Response:
         if error.status_code == 404 and _is_page(request):
@@ -149,6 +150,8 @@ class _NoAddressInAccessLog(logging.Filter):
 
 
 _ACCESS_LOG = _NoAddressInAccessLog()
+
+
 def _is_page(request: Request) -> bool:
     """A portal page rather than the JSON API."""
     return not request.url.path.startswith("/api/")
