@@ -38,24 +38,31 @@ MAX_MESSAGE_BYTES = 1_048_576
 MAX_NESTING = 32
 """JSON deeper than this is refused before it is parsed; an envelope is 4 levels deep."""
 
-_MULTILINE_ALLOWED = frozenset("\t\n\r")
+_LINE_BREAKS_AND_TABS = frozenset("\t\n\r")
 _BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
-_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def unsafe_pattern(multiline: bool) -> str:
+    """A regular expression (JSON Schema dialect) finding a character `unsafe_character`
+    refuses; `unsafe_character` searches with this same expression, so the two cannot drift."""
+    c0 = r"\x00-\x08\x0b\x0c\x0e-\x1f" if multiline else r"\x00-\x1f"
+    return f"[{c0}\\x7f-\\x9f\\u202a-\\u202e\\u2066-\\u2069]"
+
+
+_UNSAFE = {multiline: re.compile(unsafe_pattern(multiline)) for multiline in (False, True)}
 
 
 def unsafe_character(text: str, multiline: bool) -> str | None:
     """Why `text` may not be stored: a control character (NUL and the like, or a line
     break in single-line text) or a bidirectional override, which can make text read
     differently from what it says. None when it is fine."""
-    for match in _UNSAFE.finditer(text):
+    for match in _UNSAFE[multiline].finditer(text):
         char = match.group()
-        if multiline and char in _MULTILINE_ALLOWED:
-            continue
         kind = (
             "a bidirectional override"
             if char in _BIDI_CONTROLS
             else "a line break or tab"
-            if char in _MULTILINE_ALLOWED
+            if char in _LINE_BREAKS_AND_TABS
             else "a control character"
         )
         name = unicodedata.name(char, "")
@@ -94,13 +101,6 @@ def _safe_characters(multiline: bool) -> Callable[[Any, ValidationInfo], Any]:
         return value
 
     return check
-
-
-def unsafe_pattern(multiline: bool) -> str:
-    """A regular expression (JSON Schema dialect) finding a character `unsafe_character`
-    refuses."""
-    c0 = r"\x00-\x08\x0b\x0c\x0e-\x1f" if multiline else r"\x00-\x1f"
-    return f"[{c0}\\x7f-\\x9f\\u202a-\\u202e\\u2066-\\u2069]"
 
 
 def _text(limit: int, multiline: bool, min_length: int | None) -> Any:

@@ -80,6 +80,24 @@ def budget_rag(state: SchemeState, policy: RagPolicy) -> Rag:
     return Rag.amber if forecast <= allowed else Rag.red
 
 
+def late_by(judged: SchemeSnapshot) -> tuple[dt.date, int] | None:
+    """The expected completion an overdue judged scheme has passed, and by how many days;
+    None when it is not overdue. Every explanation of a programme RAG asks this."""
+    expected = judged.anticipated_completion or judged.baseline_completion
+    if not judged.overdue or expected is None:
+        return None
+    return expected, (judged.evaluated_on - expected).days
+
+
+def over_budget(judged: SchemeSnapshot) -> tuple[Decimal, Decimal | None] | None:
+    """How far a judged scheme's forecast outturn is over its budget: the amount, and that as
+    a percentage of the budget (None when there is no budget); None when within budget."""
+    over = judged.forecast_outturn - judged.budget
+    if over <= 0:
+        return None
+    return over, (over * 100 / judged.budget if judged.budget else None)
+
+
 def snapshot(state: SchemeState, today: dt.date, policy: RagPolicy) -> SchemeSnapshot:
     """The scheme as judged on `today`; overrides win over computed values and are named."""
     overrides = state.override_map

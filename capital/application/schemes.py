@@ -16,7 +16,7 @@ from capital.bootstrap import Container
 from events import Envelope, SchemeSnapshot
 from events.payloads import SnagPriority
 from programme.board import SchemeFilter
-from programme.rag import RagPolicy, snapshot
+from programme.rag import RagPolicy, late_by, over_budget, snapshot
 from programme.scheme import Amendment, SchemeState, Snag
 from programme.scheme_ids import match_scheme_id, unknown_scheme
 from projection.views import (
@@ -176,10 +176,9 @@ def rag_reasons(judged: SchemeSnapshot, policy: RagPolicy) -> dict[str, str]:
 
 
 def _programme_reason(judged: SchemeSnapshot, policy: RagPolicy) -> str:
-    expected = judged.anticipated_completion or judged.baseline_completion
-    if judged.overdue and expected is not None:
-        late = (judged.evaluated_on - expected).days
-        return f"overdue: expected to complete on {expected}, {late} days ago"
+    if (late := late_by(judged)) is not None:
+        expected, days = late
+        return f"overdue: expected to complete on {expected}, {days} days ago"
     slipped = judged.slippage_days
     if slipped is None:
         return "no baseline completion date to judge against"
@@ -191,12 +190,11 @@ def _programme_reason(judged: SchemeSnapshot, policy: RagPolicy) -> str:
 
 
 def _budget_reason(judged: SchemeSnapshot, policy: RagPolicy) -> str:
-    over = judged.forecast_outturn - judged.budget
-    if over <= 0:
+    if (overspend := over_budget(judged)) is None:
         return "forecast outturn within budget"
-    if judged.budget == 0:
+    over, share = overspend
+    if share is None:
         return f"forecast £{over:,.0f} against no budget"
-    share = over * 100 / judged.budget
     limit = policy.budget_amber_max_overspend_percent
     band = f"more than {limit}% is red" if share > limit else f"up to {limit}% is amber"
     return f"forecast {share:.1f}% over budget ({band})"

@@ -155,12 +155,7 @@ def _current(connection: Connection) -> str | None:
 def _is_release_0_1_0(connection: Connection, shown: str) -> bool:
     """False for an empty database, True for one holding every table and column of the
     baseline; anything else is refused, naming what does not fit."""
-    inspector = inspect(connection)
-    found = {
-        name: {column["name"] for column in inspector.get_columns(name)}
-        for name in inspector.get_table_names()
-        if name != VERSION_TABLE
-    }
+    found = _tables(connection)
     if not found:
         return False
     expected = _baseline_tables()
@@ -196,11 +191,16 @@ def _baseline_tables() -> dict[str, frozenset[str]]:
     try:
         with scratch.begin() as connection:
             command.upgrade(alembic_config(connection), BASELINE)
-            inspector = inspect(connection)
-            return {
-                name: frozenset(c["name"] for c in inspector.get_columns(name))
-                for name in inspector.get_table_names()
-                if name != VERSION_TABLE
-            }
+            return _tables(connection)
     finally:
         scratch.dispose()
+
+
+def _tables(connection: Connection) -> dict[str, frozenset[str]]:
+    """Each table the database holds (but Alembic's own) and its columns."""
+    inspector = inspect(connection)
+    return {
+        name: frozenset(column["name"] for column in inspector.get_columns(name))
+        for name in inspector.get_table_names()
+        if name != VERSION_TABLE
+    }

@@ -52,10 +52,6 @@ class AddressVault:
             self._lookup = hmac.new(secret, _LOOKUP_PURPOSE, hashlib.sha256).digest()
         self._configured = {self.fingerprint(f"webhook:{url}"): url for url in configured_urls}
 
-    @property
-    def has_key(self) -> bool:
-        return self._fernet is not None
-
     def fingerprint(self, identity: str) -> str:
         data = identity.encode("utf-8")
         if self._lookup is None:

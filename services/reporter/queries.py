@@ -39,7 +39,7 @@ from events import Envelope, EventType, Rag, SchemeSnapshot, SchemeStatus
 from events import payloads as p
 from events.codec import decode_stored
 from events.payloads import PublicSensitivity
-from programme.rag import RagPolicy, days_overdue, snapshot
+from programme.rag import RagPolicy, days_overdue, late_by, over_budget, snapshot
 from programme.scheme import (
     UNALLOCATED,
     FundingKind,
@@ -495,11 +495,11 @@ def _programme_reasons(snap: SchemeSnapshot) -> list[str]:
     if "programme" in snap.overrides:
         return [_override_reason("Programme", snap.programme_rag, snap.overrides["programme"])]
     reasons = []
-    if snap.overdue and snap.anticipated_completion is not None:
-        overdue = (snap.evaluated_on - snap.anticipated_completion).days
+    late = late_by(snap)
+    if late is not None and snap.anticipated_completion is not None:
+        expected, overdue = late
         reasons.append(
-            f"Overdue by {overdue} days: anticipated completion "
-            f"{day(snap.anticipated_completion)} has passed"
+            f"Overdue by {overdue} days: anticipated completion {day(expected)} has passed"
         )
     if snap.slippage_days and snap.slippage_days > 0:
         if snap.actual_completion is not None:
@@ -519,9 +519,9 @@ def _programme_reasons(snap: SchemeSnapshot) -> list[str]:
 def _budget_reasons(snap: SchemeSnapshot) -> list[str]:
     if "budget" in snap.overrides:
         return [_override_reason("Budget", snap.budget_rag, snap.overrides["budget"])]
-    over = snap.forecast_outturn - snap.budget
-    if over <= 0:
+    if (overspend := over_budget(snap)) is None:
         return []
+    over, _ = overspend
     share = percent(over, snap.budget)
     return [
         f"Forecast outturn {money(snap.forecast_outturn)} is {money(over)}"
