@@ -89,11 +89,21 @@ def operator_principal(container: Container) -> Principal:
 def authorised(container: Container, operation: Operation) -> Principal:
     """The operator, once the application layer allows them the operation; exit 3 if not."""
     principal = operator_principal(container)
-    try:
+    with exit_on_refusal():
         require(principal, operation)
+    return principal
+
+
+@contextmanager
+def exit_on_refusal(*bad_input: type[Exception]) -> Iterator[None]:
+    """A use case's refusal ends the command with its message: exit 3 when the principal
+    may not do it, exit 2 for the `bad_input` errors (input it cannot take, nothing found)."""
+    try:
+        yield
     except AccessDenied as error:
         raise fail(str(error), 3) from None
-    return principal
+    except bad_input as error:
+        raise fail(str(error), 2) from None
 
 
 def signed_in(ctx: typer.Context) -> Login | None:
