@@ -53,8 +53,8 @@ def _commands(kind: ReferenceKind) -> typer.Typer:
     ) -> None:
         """Add an entry; another spelling of one already there is refused."""
         with open_container(ctx) as container, exit_on_refusal(ReferenceNameError):
-            add_name(container, operator_principal(container), kind, name)
-        typer.echo(f"added {label} {' '.join(name.split())!r}")
+            added = add_name(container, operator_principal(container), kind, name)
+        typer.echo(f"added {label} {added!r}")
 
     @commands.command("rename")
     def rename_command(
