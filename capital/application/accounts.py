@@ -28,6 +28,7 @@ from capital.application.principal import (
     Via,
     require,
 )
+from capital.settings import now_utc
 from programme.permissions import Role
 from projection.database import SessionFactory, transaction
 from projection.tables import AccessToken, UserAccount
@@ -86,10 +87,6 @@ class TokenView:
 
 
 Clock = Callable[[], dt.datetime]
-
-
-def now_utc() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
 
 
 # --- who is acting ---------------------------------------------------------------------

@@ -93,17 +93,16 @@ def subscribe(
     """Subscribe a person by email or a channel by webhook. InvalidInput names a bad
     address or role, or a webhook the deployment has no secret key to keep the URL with."""
     require(principal, Operation.manage_subscribers)
+    role = _valid("role", role_name, role)
     try:
         recipient = container.notifier.recipient(
             channel,
             address,
-            role=_valid("role", role_name, role),
+            role=role,
             min_severity=severity,
             schemes=frozenset(s.strip() for s in schemes),
             digest=digest,
         )
-    except InvalidInput:
-        raise
     except ValueError as error:
         raise InvalidInput("address", str(error)) from None
     with container.sessions() as session:

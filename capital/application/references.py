@@ -59,7 +59,8 @@ def list_names(
     ]
 
 
-def add_name(container: Container, principal: Principal, kind: ReferenceKind, name: str) -> None:
+def add_name(container: Container, principal: Principal, kind: ReferenceKind, name: str) -> str:
+    """Add `name` to the list, its spaces tidied; returns the name as added."""
     require(principal, Operation.add_reference_names)
     name = _clean(name, kind)
     with transaction(container.sessions) as session:
@@ -80,6 +81,7 @@ def add_name(container: Container, principal: Principal, kind: ReferenceKind, na
                 kind=kind.value, name=name, added_by=principal.attribution, added_at=now_utc()
             )
         )
+    return name
 
 
 def rename(

@@ -11,6 +11,8 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
+from sqlmodel import Session
+
 from capital.application.principal import Operation, Principal, require
 from capital.bootstrap import Container
 from events import Envelope, SchemeSnapshot
@@ -117,11 +119,7 @@ def scheme_record(
     require(principal, Operation.view_programme)
     shown = position(container, as_of, today)
     with container.sessions() as session:
-        known = known_scheme_ids(session)
-        matched = match_scheme_id(scheme_id, known)
-        if matched is None:
-            raise UnknownScheme(unknown_scheme(scheme_id, known))
-        scheme_id = matched
+        scheme_id = _registered_id(session, scheme_id)
         state = scheme_state(session, scheme_id, as_of)
         if state is None:
             raise UnknownScheme(f"scheme {scheme_id} was not yet registered on {as_of}")
@@ -262,10 +260,9 @@ def snags(
         if scheme_id is None:
             states = scheme_states(session)
         else:
-            known = known_scheme_ids(session)
-            matched = match_scheme_id(scheme_id, known)
-            if matched is None or (state := scheme_state(session, matched)) is None:
-                raise UnknownScheme(unknown_scheme(scheme_id, known))
+            state = scheme_state(session, _registered_id(session, scheme_id))
+            if state is None:
+                raise UnknownScheme(unknown_scheme(scheme_id, known_scheme_ids(session)))
             states = [state]
     rows = [
         snag_row(state, snag, today)
@@ -284,6 +281,16 @@ def snags(
             row.snag_id,
         ),
     )
+
+
+def _registered_id(session: Session, scheme_id: str) -> str:
+    """The registered scheme `scheme_id` names (as typed, in any case); UnknownScheme,
+    with the nearest ids, if none."""
+    known = known_scheme_ids(session)
+    matched = match_scheme_id(scheme_id, known)
+    if matched is None:
+        raise UnknownScheme(unknown_scheme(scheme_id, known))
+    return matched
 
 
 def snag_row(state: SchemeState, snag: Snag, today: dt.date) -> SnagRow:

@@ -14,6 +14,7 @@ from capital.application.principal import Operation
 from capital.cli.context import (
     TodayOption,
     authorised,
+    exit_on_refusal,
     fail,
     open_container,
     operator_principal,
@@ -138,10 +139,8 @@ def ack_command(
         raise fail("name the alerts to acknowledge: ids, --scheme ID or --all-unacknowledged", 2)
     with open_container(ctx) as container:
         principal = authorised(container, Operation.acknowledge_alerts)
-        try:
+        with exit_on_refusal(NotFound):
             done = alerting.acknowledge(container, principal, alert_ids or [], wanted)
-        except NotFound as error:
-            raise fail(str(error), 2) from None
     for item in done:
         alert = item.alert
         if item.now:
@@ -190,10 +189,8 @@ def sweep_command(
     with open_container(ctx, today=parse_date(today)) as container:
         principal = authorised(container, Operation.run_sweep)
         day = container.settings.current_date()
-        try:
+        with exit_on_refusal(alerting.FutureSweep):
             report, counts = alerting.sweep(container, principal, day, again)
-        except alerting.FutureSweep as error:
-            raise fail(str(error), 2) from None
     if not report.ran:
         previous = report.previous_run
         when = (
@@ -222,12 +219,10 @@ def scheduler_command(ctx: typer.Context) -> None:
     with open_container(ctx) as container:
         actor = authorised(container, Operation.run_scheduler).attribution
         if container.settings.today is not None:
-            try:
+            with exit_on_refusal(alerting.FutureSweep):
                 alerting.refuse_future_sweep(
                     container, container.settings.today, "run the scheduler"
                 )
-            except alerting.FutureSweep as error:
-                raise fail(str(error), 2) from None
         schedule = container.settings.notifier.sweep
         scheduler = container.notifier_scheduler(blocking=True)
         typer.echo(
@@ -284,20 +279,17 @@ def _subscribe(
     schemes: list[str] | None,
     digest: bool,
 ) -> None:
-    with open_container(ctx) as container:
-        try:
-            subscribed = alerting.subscribe(
-                container,
-                authorised(container, Operation.manage_subscribers),
-                channel,
-                address,
-                role,
-                severity,
-                schemes or [],
-                digest,
-            )
-        except ValueError as error:
-            raise fail(str(error), 2) from None
+    with open_container(ctx) as container, exit_on_refusal(ValueError):
+        subscribed = alerting.subscribe(
+            container,
+            authorised(container, Operation.manage_subscribers),
+            channel,
+            address,
+            role,
+            severity,
+            schemes or [],
+            digest,
+        )
     saved, unknown = subscribed.recipient, subscribed.unknown_schemes
     if unknown:
         typer.secho(
@@ -329,13 +321,10 @@ def subscribers_remove(
     subscriber: Annotated[str, typer.Argument(help="Its id (see `list`) or its address.")],
 ) -> None:
     """Unsubscribe: nothing more is sent, including deliveries still queued."""
-    with open_container(ctx) as container:
-        try:
-            shown, number, cancelled = alerting.unsubscribe(
-                container, authorised(container, Operation.manage_subscribers), subscriber
-            )
-        except NotFound as error:
-            raise fail(str(error), 2) from None
+    with open_container(ctx) as container, exit_on_refusal(NotFound):
+        shown, number, cancelled = alerting.unsubscribe(
+            container, authorised(container, Operation.manage_subscribers), subscriber
+        )
     note = f"; {cancelled} queued delivery(ies) cancelled" if cancelled else ""
     typer.echo(f"unsubscribed {shown} (#{number}){note}")
 
@@ -396,10 +385,8 @@ def outbox_retry(
         raise fail("name delivery ids, or --failed / --unknown", 2)
     with open_container(ctx) as container:
         principal = authorised(container, Operation.operate_outbox)
-        try:
+        with exit_on_refusal(NotFound):
             retried, state = alerting.retry(container, principal, ids or [], statuses)
-        except NotFound as error:
-            raise fail(str(error), 2) from None
     report = state.dispatched
     assert report is not None
     for row_id, why in retried.refused.items():

@@ -55,24 +55,27 @@ def open_container(ctx: typer.Context, **overrides: Any) -> Iterator[Container]:
     """The wired application for one command. A database or broker that cannot be
     reached ends the command with one line saying which and why, not a traceback."""
     settings = settings_from(ctx, **overrides)
-    try:
+    with exit_on_unreachable(settings):
         container = bootstrap(settings)
         try:
             yield container
         finally:
             container.close()
+
+
+@contextmanager
+def exit_on_unreachable(settings: Settings) -> Iterator[None]:
+    """A database or broker that cannot be reached, or a schema this release refuses, ends
+    the command with one line saying which and why (exit 2), not a traceback."""
+    try:
+        yield
     except SQLAlchemyError as error:
-        raise database_failure(settings, error) from None
+        reason = str(error.orig if isinstance(error, DBAPIError) else error).splitlines()[0]
+        raise fail(f"database {shown_url(settings.database_url)}: {reason}", 2) from None
     except SchemaRefused as error:
         raise fail(str(error), 2) from None
     except KafkaError as error:
         raise fail(f"Kafka at {settings.kafka_bootstrap}: {error}", 2) from None
-
-
-def database_failure(settings: Settings, error: SQLAlchemyError) -> typer.Exit:
-    """One line saying which database and why, not a traceback."""
-    reason = str(error.orig if isinstance(error, DBAPIError) else error).splitlines()[0]
-    return fail(f"database {shown_url(settings.database_url)}: {reason}", 2)
 
 
 def fail(message: str, code: int = 1) -> typer.Exit:
@@ -89,11 +92,21 @@ def operator_principal(container: Container) -> Principal:
 def authorised(container: Container, operation: Operation) -> Principal:
     """The operator, once the application layer allows them the operation; exit 3 if not."""
     principal = operator_principal(container)
-    try:
+    with exit_on_refusal():
         require(principal, operation)
+    return principal
+
+
+@contextmanager
+def exit_on_refusal(*bad_input: type[Exception]) -> Iterator[None]:
+    """A use case's refusal ends the command with its message: exit 3 when the principal
+    may not do it, exit 2 for the `bad_input` errors (input it cannot take, nothing found)."""
+    try:
+        yield
     except AccessDenied as error:
         raise fail(str(error), 3) from None
-    return principal
+    except bad_input as error:
+        raise fail(str(error), 2) from None
 
 
 def signed_in(ctx: typer.Context) -> Login | None:

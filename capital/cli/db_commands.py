@@ -7,13 +7,11 @@ from contextlib import contextmanager
 
 import typer
 from sqlalchemy import Engine, inspect
-from sqlalchemy.exc import SQLAlchemyError
 
-from capital.cli.context import database_failure, fail, settings_from
+from capital.cli.context import exit_on_unreachable, settings_from
 from capital.keys import deployment_key
 from capital.migrations import (
     BASELINE,
-    SchemaRefused,
     current_revision,
     head_revision,
     upgrade_schema,
@@ -69,10 +67,7 @@ def schema_engine(ctx: typer.Context) -> Iterator[tuple[Engine, Settings]]:
     settings = settings_from(ctx)
     engine = make_engine(settings.database_url)
     try:
-        yield engine, settings
-    except SQLAlchemyError as error:
-        raise database_failure(settings, error) from None
-    except SchemaRefused as error:
-        raise fail(str(error), 2) from None
+        with exit_on_unreachable(settings):
+            yield engine, settings
     finally:
         engine.dispose()

@@ -19,6 +19,7 @@ from typing import Annotated
 
 import typer
 
+from capital.application import reporting
 from capital.application.accounts import operator
 from capital.application.importing import import_register
 from capital.application.principal import Principal
@@ -30,8 +31,7 @@ from capital.cli.output import Format, emit
 from capital.cli.report_commands import print_tables
 from projection.database import shown_url
 from services.importer import KIND_SUMMARY, Severity
-from services.reporter.model import Report, ReportKind, ReportScope
-from services.reporter.queries import build_report
+from services.reporter.model import Report, ReportKind
 from services.reporter.render import Format as ReportFormat
 from services.reporter.render import render
 
@@ -84,7 +84,10 @@ def demo_command(
 
 def import_shipped_register(run: DemoRun) -> None:
     result = import_register(
-        run.container, run.register, sheet=None, recorded_on=run.today,
+        run.container,
+        run.register,
+        sheet=None,
+        recorded_on=run.today,
         principal=run.principal,
     )
     typer.echo(
@@ -141,9 +144,7 @@ def print_alerts(run: DemoRun) -> None:
 
 
 def _report_as_it_stood(run: DemoRun, kind: ReportKind) -> Report:
-    with run.container.sessions() as session:
-        scope = ReportScope(as_of=run.today, committee=run.container.settings.committee_name)
-        return build_report(kind, session, scope, run.today, run.container.settings.rag)
+    return reporting.report(run.container, run.principal, kind, as_of=run.today, today=run.today)
 
 
 def print_budget_by_source(run: DemoRun) -> None:

@@ -13,7 +13,14 @@ from typing import Annotated, Any
 import typer
 
 from capital.application.importing import ImportResult, RegisterDateError, import_register
-from capital.cli.context import fail, open_container, operator_principal, parse_date, settings_from
+from capital.cli.context import (
+    exit_on_refusal,
+    fail,
+    open_container,
+    operator_principal,
+    parse_date,
+    settings_from,
+)
 from capital.cli.output import to_json
 from capital.settings import now_utc
 from services.importer import Finding, RegisterFileError, Severity
@@ -67,20 +74,20 @@ def import_register_command(
                 "record what has happened by its date",
                 2,
             )
-    with open_container(ctx, today=register_date) as container:
-        try:
-            result = import_register(
-                container,
-                file,
-                sheet=sheet,
-                recorded_on=register_date or container.settings.current_date(),
-                recorded_at=None if register_date else now_utc(),
-                principal=operator_principal(container),
-                dry_run=dry_run,
-                wait_seconds=WAIT_SECONDS if wait else None,
-            )
-        except (RegisterFileError, RegisterDateError) as error:
-            raise fail(str(error), 2) from None
+    with (
+        open_container(ctx, today=register_date) as container,
+        exit_on_refusal(RegisterFileError, RegisterDateError),
+    ):
+        result = import_register(
+            container,
+            file,
+            sheet=sheet,
+            recorded_on=register_date or container.settings.current_date(),
+            recorded_at=None if register_date else now_utc(),
+            principal=operator_principal(container),
+            dry_run=dry_run,
+            wait_seconds=WAIT_SECONDS if wait else None,
+        )
     if format is ReportFormat.json:
         typer.echo(to_json(report_json(result)))
     else:

@@ -7,14 +7,13 @@ from typing import Annotated
 
 import typer
 
-from capital.application.principal import AccessDenied
 from capital.application.references import (
     ReferenceNameError,
     add_name,
     list_names,
     rename,
 )
-from capital.cli.context import fail, open_container, operator_principal
+from capital.cli.context import exit_on_refusal, open_container, operator_principal
 from capital.cli.output import Format, emit
 from programme.reference import ReferenceKind
 
@@ -53,14 +52,9 @@ def _commands(kind: ReferenceKind) -> typer.Typer:
         ctx: typer.Context, name: Annotated[str, typer.Argument(help="The name to add.")]
     ) -> None:
         """Add an entry; another spelling of one already there is refused."""
-        with open_container(ctx) as container:
-            try:
-                add_name(container, operator_principal(container), kind, name)
-            except AccessDenied as error:
-                raise fail(str(error), 3) from None
-            except ReferenceNameError as error:
-                raise fail(str(error), 2) from None
-        typer.echo(f"added {label} {' '.join(name.split())!r}")
+        with open_container(ctx) as container, exit_on_refusal(ReferenceNameError):
+            added = add_name(container, operator_principal(container), kind, name)
+        typer.echo(f"added {label} {added!r}")
 
     @commands.command("rename")
     def rename_command(
@@ -69,13 +63,8 @@ def _commands(kind: ReferenceKind) -> typer.Typer:
         new: Annotated[str, typer.Argument(help="What it is called from now on.")],
     ) -> None:
         """Rename (or merge into a listed name); schemes using it are amended."""
-        with open_container(ctx) as container:
-            try:
-                result = rename(container, operator_principal(container), kind, old, new)
-            except AccessDenied as error:
-                raise fail(str(error), 3) from None
-            except ReferenceNameError as error:
-                raise fail(str(error), 2) from None
+        with open_container(ctx) as container, exit_on_refusal(ReferenceNameError):
+            result = rename(container, operator_principal(container), kind, old, new)
         for refusal in result.refused:
             typer.secho(f"refused: {refusal.reason}", err=True, fg="red")
         amended = ", ".join(result.amended) or "none"

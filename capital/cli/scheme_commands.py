@@ -19,7 +19,7 @@ from capital.application.schemes import (
 from capital.cli.context import (
     AsOfOption,
     TodayOption,
-    fail,
+    exit_on_refusal,
     open_container,
     operator_principal,
     parse_date,
@@ -72,7 +72,7 @@ def snags_command(
     """Snags across the programme, the longest overdue first."""
     with open_container(ctx, today=parse_date(today)) as container:
         on = container.settings.current_date()
-        try:
+        with exit_on_refusal(UnknownScheme):
             found = snags(
                 container,
                 operator_principal(container),
@@ -80,8 +80,6 @@ def snags_command(
                 open_only=open_only,
                 overdue_only=overdue,
             )
-        except UnknownScheme as error:
-            raise fail(str(error), 2) from None
     rows = [dataclasses.asdict(row) for row in found]
     emit(rows, format, SNAG_COLUMNS, f"Snags, as on {on}")
 
@@ -99,13 +97,10 @@ def scheme_command(
     format: Annotated[SchemeFormat, typer.Option("--format")] = SchemeFormat.table,
 ) -> None:
     """One scheme: its state, RAG (with any override and its reason) and full history."""
-    with open_container(ctx, today=parse_date(today)) as container:
-        try:
-            record = scheme_record(
-                container, operator_principal(container), scheme_id, parse_date(as_of)
-            )
-        except UnknownScheme as error:
-            raise fail(str(error), 2) from None
+    with open_container(ctx, today=parse_date(today)) as container, exit_on_refusal(UnknownScheme):
+        record = scheme_record(
+            container, operator_principal(container), scheme_id, parse_date(as_of)
+        )
     details, events = record.scheme, record.history
     if format is SchemeFormat.json:
         typer.echo(to_json({"scheme": details, "history": events}))

@@ -10,8 +10,7 @@ from typing import Annotated
 import typer
 
 from capital.application import accounts
-from capital.application.principal import AccessDenied
-from capital.cli.context import fail, open_container, operator_principal
+from capital.cli.context import exit_on_refusal, fail, open_container, operator_principal
 from capital.cli.output import Format, emit
 from programme.permissions import Role
 
@@ -43,28 +42,18 @@ def users_add(
 ) -> None:
     """Register a user, or replace their roles (and password)."""
     password = _read_password() if password_stdin else None
-    with open_container(ctx) as container:
-        try:
-            user = accounts.add_user(
-                container.sessions, operator_principal(container), name, role, password
-            )
-        except AccessDenied as error:
-            raise fail(str(error), 3) from None
-        except ValueError as error:
-            raise fail(str(error), 2) from None
+    with open_container(ctx) as container, exit_on_refusal(ValueError):
+        user = accounts.add_user(
+            container.sessions, operator_principal(container), name, role, password
+        )
     typer.echo(f"{user.name}: {','.join(user.roles)} (by {user.added_by})")
 
 
 @users_app.command("remove")
 def users_remove(ctx: typer.Context, name: Annotated[str, typer.Argument()]) -> None:
     """Remove a user: their tokens and sessions stop working at once."""
-    with open_container(ctx) as container:
-        try:
-            removed = accounts.remove_user(container.sessions, operator_principal(container), name)
-        except AccessDenied as error:
-            raise fail(str(error), 3) from None
-        except ValueError as error:
-            raise fail(str(error), 2) from None
+    with open_container(ctx) as container, exit_on_refusal(ValueError):
+        removed = accounts.remove_user(container.sessions, operator_principal(container), name)
     if not removed:
         raise fail(f"no user {name!r}", 2)
     typer.echo(f"removed {name}")
@@ -75,11 +64,8 @@ def users_list(
     ctx: typer.Context, format: Annotated[Format, typer.Option("--format")] = Format.table
 ) -> None:
     """Every user with their roles and how they sign in."""
-    with open_container(ctx) as container:
-        try:
-            users = accounts.list_users(container.sessions, operator_principal(container))
-        except AccessDenied as error:
-            raise fail(str(error), 3) from None
+    with open_container(ctx) as container, exit_on_refusal():
+        users = accounts.list_users(container.sessions, operator_principal(container))
     rows = [{**asdict(user), "roles": ",".join(user.roles)} for user in users]
     columns = ["name", "roles", "password", "single_sign_on", "added_by", "added_at"]
     emit(rows, format, columns, "Users")
@@ -95,18 +81,13 @@ def users_token(
 ) -> None:
     """Issue an API token for a user. Only the token is printed, on stdout, once: it is
     stored hashed and cannot be shown again. Revoke it with `capital users revoke-token`."""
-    with open_container(ctx) as container:
-        try:
-            issued = accounts.issue_token(
-                container.sessions,
-                operator_principal(container),
-                name,
-                dt.timedelta(days=expires_in_days),
-            )
-        except AccessDenied as error:
-            raise fail(str(error), 3) from None
-        except (accounts.UnknownUser, ValueError) as error:
-            raise fail(str(error), 2) from None
+    with open_container(ctx) as container, exit_on_refusal(accounts.UnknownUser, ValueError):
+        issued = accounts.issue_token(
+            container.sessions,
+            operator_principal(container),
+            name,
+            dt.timedelta(days=expires_in_days),
+        )
     typer.secho(
         f"token {issued.token_id} for {issued.user}, expires {issued.expires_at:%Y-%m-%d}",
         err=True,
@@ -127,13 +108,10 @@ def users_revoke_token(
     """Revoke a token, or all of a user's tokens and sessions."""
     if (token_id is None) == (user is None):
         raise fail("name a token id or --user, not both", 2)
-    with open_container(ctx) as container:
-        try:
-            count = accounts.revoke_tokens(
-                container.sessions, operator_principal(container), token_id=token_id, user=user
-            )
-        except AccessDenied as error:
-            raise fail(str(error), 3) from None
+    with open_container(ctx) as container, exit_on_refusal():
+        count = accounts.revoke_tokens(
+            container.sessions, operator_principal(container), token_id=token_id, user=user
+        )
     if count == 0:
         raise fail("no such token that is still valid", 2)
     typer.echo(f"revoked {count} token(s)")
@@ -144,11 +122,8 @@ def users_tokens(
     ctx: typer.Context, format: Annotated[Format, typer.Option("--format")] = Format.table
 ) -> None:
     """Every token and session issued (never the secrets)."""
-    with open_container(ctx) as container:
-        try:
-            tokens = accounts.list_tokens(container.sessions, operator_principal(container))
-        except AccessDenied as error:
-            raise fail(str(error), 3) from None
+    with open_container(ctx) as container, exit_on_refusal():
+        tokens = accounts.list_tokens(container.sessions, operator_principal(container))
     columns = ["token_id", "user", "kind", "created_by", "created_at", "expires_at", "revoked_at"]
     emit([asdict(t) for t in tokens], format, columns, "Tokens")
 
