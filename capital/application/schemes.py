@@ -92,9 +92,7 @@ def board(
     require(principal, Operation.view_programme)
     shown = position(container, as_of, today)
     with container.sessions() as session:
-        snapshots = scheme_snapshots(
-            session, shown.judged_on, container.settings.rag, as_of, where
-        )
+        snapshots = scheme_snapshots(session, shown.judged_on, container.settings.rag, as_of, where)
     # Which RAGs are set by override rather than computed, e.g. `budget; overall`; and why
     # each RAG is what it is.
     rows = [

@@ -160,9 +160,7 @@ def log_command(
     except ValueError as error:
         raise fail(f"{kind.value}: --on: {error}", 2) from None
     try:
-        event = new_event(
-            kind, scheme, occurred_on or settings_from(ctx).current_date(), payload
-        )
+        event = new_event(kind, scheme, occurred_on or settings_from(ctx).current_date(), payload)
     except ValidationError as error:
         raise fail(f"{kind.value}: {_as_flags(error)}", 2) from None
     report = _publish(ctx, [(1, event)], 120.0 if wait else None, again)
