@@ -1,14 +1,20 @@
-"""Terse builders for scheme histories in tests."""
+"""Terse builders for tests: scheme histories, principals and the command line."""
 
 from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Callable
 from typing import Any
+
+import pytest
+from click.testing import Result
+from typer.testing import CliRunner
 
 from capital.application.accounts import operator
 from capital.application.principal import Principal
 from capital.bootstrap import Container
+from capital.cli import app
 from events import Envelope, new_event
 
 
@@ -59,3 +65,19 @@ def registered(
 def operator_as(name: str, container: Container) -> Principal:
     """The command line's principal: an operator acting as `name`, whose roles apply."""
     return operator(container.sessions, "tests", name)
+
+
+def command_line(
+    monkeypatch: pytest.MonkeyPatch, database_url: str, **settings: str
+) -> Callable[..., Result]:
+    """`capital ARGS` run in-process on `database_url`; each keyword is a setting given as
+    its environment variable (`actor="pm.alice"` sets CAPITAL_ACTOR). Exceptions propagate."""
+    monkeypatch.setenv("CAPITAL_DATABASE_URL", database_url)
+    for name, value in settings.items():
+        monkeypatch.setenv(f"CAPITAL_{name.upper()}", value)
+    runner = CliRunner()
+
+    def run(*args: str, input: str | None = None) -> Result:
+        return runner.invoke(app, list(args), input=input, catch_exceptions=False)
+
+    return run

@@ -611,15 +611,21 @@ NOT_OFFERED = [(kind, fmt) for kind in ReportKind for fmt in Format if fmt not i
 ]
 
 
-@pytest.mark.parametrize(("kind", "fmt"), REPORTS, ids=lambda v: v.value)
-def test_every_report_in_every_format(
+def report_as_finance(
     client: TestClient, world: World, kind: ReportKind, fmt: Format
-) -> None:
-    response = client.get(
+) -> httpx.Response:
+    return client.get(
         f"/api/reports/{kind.value}",
         params={"format": fmt.value},
         headers=world.bearer("finance"),
     )
+
+
+@pytest.mark.parametrize(("kind", "fmt"), REPORTS, ids=lambda v: v.value)
+def test_every_report_in_every_format(
+    client: TestClient, world: World, kind: ReportKind, fmt: Format
+) -> None:
+    response = report_as_finance(client, world, kind, fmt)
     assert response.status_code == 200, response.text
     content = response.content
     if fmt is Format.json:
@@ -642,11 +648,7 @@ def test_every_report_in_every_format(
 def test_a_format_a_report_does_not_come_in_is_422(
     client: TestClient, world: World, kind: ReportKind, fmt: Format
 ) -> None:
-    response = client.get(
-        f"/api/reports/{kind.value}",
-        params={"format": fmt.value},
-        headers=world.bearer("finance"),
-    )
+    response = report_as_finance(client, world, kind, fmt)
     assert response.status_code == 422
     [problem] = response.json()["detail"]
     assert problem["loc"] == ["query", "format"]

@@ -40,6 +40,15 @@ def capital(*args: str, env: dict[str, str], stdin: str = "") -> subprocess.Comp
     )
 
 
+def sign_in(
+    url: str, user: dict[str, str], email: str = "hoc@council.gov.uk", password: str = PASSWORD
+) -> subprocess.CompletedProcess:
+    """`capital login URL` as `email`, the password given on standard input."""
+    return capital(
+        "login", url, "--email", email, "--password-stdin", env=user, stdin=password + "\n"
+    )
+
+
 @pytest.fixture
 def service(tmp_path: Path, database_url: str) -> Iterator[tuple[str, dict[str, str]]]:
     """A real service on 127.0.0.1 with the sample programme, an admin, a head of capital
@@ -92,10 +101,7 @@ def service(tmp_path: Path, database_url: str) -> Iterator[tuple[str, dict[str, 
 
 def test_a_signed_in_user_publishes_through_the_api_as_themselves(service, tmp_path):
     url, user = service
-    signed_in = capital(
-        "login", url, "--email", "hoc@council.gov.uk", "--password-stdin",
-        env=user, stdin=PASSWORD + "\n",
-    )  # fmt: skip
+    signed_in = sign_in(url, user)
     assert signed_in.returncode == 0, signed_in.stderr
     login_file = Path(user["CAPITAL_LOGIN_FILE"])
     assert stat.S_IMODE(login_file.stat().st_mode) == 0o600
@@ -121,10 +127,7 @@ def test_a_signed_in_user_publishes_through_the_api_as_themselves(service, tmp_p
 
 def test_a_project_manager_signed_in_is_refused_an_override(service, tmp_path):
     url, user = service
-    capital(
-        "login", url, "--email", "pm@council.gov.uk", "--password-stdin",
-        env=user, stdin=PASSWORD + "\n",
-    )  # fmt: skip
+    sign_in(url, user, "pm@council.gov.uk")
     override = event(
         "rag.overridden", "2024-07-29", "CYPE-018", which="overall", value="green", reason="x"
     )
@@ -139,10 +142,7 @@ def test_a_project_manager_signed_in_is_refused_an_override(service, tmp_path):
 
 def test_a_wrong_password_stores_nothing(service):
     url, user = service
-    refused = capital(
-        "login", url, "--email", "hoc@council.gov.uk", "--password-stdin",
-        env=user, stdin="not the password\n",
-    )  # fmt: skip
+    refused = sign_in(url, user, password="not the password")
     assert refused.returncode == 3
     assert "sign-in refused (401)" in refused.stderr
     assert not Path(user["CAPITAL_LOGIN_FILE"]).exists()

@@ -14,13 +14,6 @@ from capital.settings import WebSettings
 from tests.portal import PASSWORD, PEOPLE, PM_SCHEME, TODAY, seed
 
 
-@pytest.fixture
-def seeded(make_container, sqlite_url: str) -> Container:
-    container = make_container(sqlite_url, today=TODAY)
-    seed(container, register=False)
-    return container
-
-
 def csrf_of(page_html: str) -> str:
     found = re.search(r'name="csrf_token" value="([^"]+)"', page_html)
     assert found, "the page has no CSRF field"

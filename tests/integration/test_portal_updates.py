@@ -3,20 +3,10 @@ sends them: each becomes its event, attributed to the person signed in."""
 
 from __future__ import annotations
 
-import pytest
-
-from capital.bootstrap import Container
 from tests.integration.test_portal_security import signed_in
-from tests.portal import PEOPLE, PM_SCHEME, TODAY, seed
+from tests.portal import PEOPLE, PM_SCHEME
 
 TODAY_FIELDS = {"occurred_on-day": "29", "occurred_on-month": "7", "occurred_on-year": "2024"}
-
-
-@pytest.fixture
-def seeded(make_container, sqlite_url: str) -> Container:
-    container = make_container(sqlite_url, today=TODAY)
-    seed(container, register=False)
-    return container
 
 
 def record(browser, csrf: str, form: str, **answers: str):

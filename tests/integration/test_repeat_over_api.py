@@ -4,15 +4,12 @@ minutes is asked to confirm (`capital publish --again`, `POST /api/events?again=
 from __future__ import annotations
 
 from tests.builders import event
-from tests.integration.test_login_client import PASSWORD, capital, service  # noqa: F401
+from tests.integration.test_login_client import capital, service, sign_in  # noqa: F401
 
 
 def test_the_same_change_twice_through_the_api_needs_again(service, tmp_path):  # noqa: F811
     url, user = service
-    signed_in = capital(
-        "login", url, "--email", "hoc@council.gov.uk", "--password-stdin",
-        env=user, stdin=PASSWORD + "\n",
-    )  # fmt: skip
+    signed_in = sign_in(url, user)
     assert signed_in.returncode == 0, signed_in.stderr
 
     def change_file(name: str):

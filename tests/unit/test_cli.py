@@ -10,7 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from capital.cli import app
-from tests.builders import event, registered
+from tests.builders import command_line, event, registered
 from tests.conftest import SAMPLE_PROGRAMME
 
 BOARD_KEYS = {
@@ -32,14 +32,7 @@ BOARD_KEYS = {
 
 @pytest.fixture
 def capital(sqlite_url, monkeypatch):
-    monkeypatch.setenv("CAPITAL_DATABASE_URL", sqlite_url)
-    monkeypatch.setenv("CAPITAL_ACTOR", "pm.alice")
-    runner = CliRunner()
-
-    def run(*args: str, input: str | None = None):
-        return runner.invoke(app, list(args), input=input, catch_exceptions=False)
-
-    return run
+    return command_line(monkeypatch, sqlite_url, actor="pm.alice")
 
 
 def write_lines(path: Path, *lines: str) -> Path:

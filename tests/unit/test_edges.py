@@ -19,7 +19,7 @@ from events.limits import LINE_MAX, MAX_NESTING, TEXT_MAX
 from projection.tables import SchemeEvent
 from projection.views import scheme_state
 from services.tracker.handlers import Applied, Refused
-from tests.builders import event, registered
+from tests.builders import command_line, event, registered
 from tests.unit.contract.validation import problems, validator_for
 
 
@@ -43,15 +43,7 @@ def refusal(text: str) -> str:
 
 @pytest.fixture
 def capital(sqlite_url, monkeypatch):
-    monkeypatch.setenv("CAPITAL_DATABASE_URL", sqlite_url)
-    monkeypatch.setenv("CAPITAL_ACTOR", "pm.alice")
-    monkeypatch.setenv("CAPITAL_TODAY", "2024-07-29")
-    runner = CliRunner()
-
-    def run(*args: str, input: str | None = None):
-        return runner.invoke(app, list(args), input=input, catch_exceptions=False)
-
-    return run
+    return command_line(monkeypatch, sqlite_url, actor="pm.alice", today="2024-07-29")
 
 
 # --- the codec ------------------------------------------------------------------------

@@ -13,19 +13,12 @@ from events import EventType
 from events import envelope as envelope_module
 from events import payloads as p
 from events.forms import form_fields
-from tests.builders import registered
+from tests.builders import command_line, registered
 
 
 @pytest.fixture
 def capital(sqlite_url, monkeypatch):
-    monkeypatch.setenv("CAPITAL_DATABASE_URL", sqlite_url)
-    monkeypatch.setenv("CAPITAL_ACTOR", "pm.alice")
-    monkeypatch.setenv("CAPITAL_TODAY", "2024-07-29")
-    runner = CliRunner()
-
-    def run(*args: str, input: str | None = None):
-        return runner.invoke(app, list(args), input=input, catch_exceptions=False)
-
+    run = command_line(monkeypatch, sqlite_url, actor="pm.alice", today="2024-07-29")
     run("publish", "-", input=registered("CYPE-018", actor=None).model_dump_json() + "\n")
     return run
 

@@ -7,10 +7,8 @@ import json
 from decimal import Decimal
 
 import pytest
-from typer.testing import CliRunner
 
-from capital.cli import app
-from tests.builders import event
+from tests.builders import command_line, event
 from tests.conftest import SAMPLE_PROGRAMME
 
 HOME = "CYPE-002"  # Conversion of no. 59 & 61 Lutterworth Road into a children's home
@@ -18,13 +16,7 @@ HOME = "CYPE-002"  # Conversion of no. 59 & 61 Lutterworth Road into a children'
 
 @pytest.fixture
 def capital(sqlite_url, monkeypatch):
-    monkeypatch.setenv("CAPITAL_DATABASE_URL", sqlite_url)
-    monkeypatch.setenv("CAPITAL_ACTOR", "head.of.capital")
-    runner = CliRunner()
-
-    def run(*args: str, input: str | None = None):
-        return runner.invoke(app, list(args), input=input, catch_exceptions=False)
-
+    run = command_line(monkeypatch, sqlite_url, actor="head.of.capital")
     assert run("publish", str(SAMPLE_PROGRAMME)).exit_code == 0
     return run
 

@@ -7,15 +7,23 @@ from decimal import Decimal
 import pytest
 from pydantic import ValidationError
 
+from events import Envelope
 from events.payloads import PublicSensitivity, SnagPriority
 from programme.rag import RagPolicy, snapshot
 from programme.scheme import EventRejected, dump_state, fold, load_state, public_sensitivity_on
 from tests.builders import day, event, registered
 
-TWO_SOURCES = [
-    {"source": "Policy Provision", "amount": "600000", "approved_on": "2022-02-01"},
-    {"source": "DfE", "amount": "500000"},
-]
+
+def funded_from_two_sources() -> Envelope:
+    """S-1 registered with 1,100,000: 600,000 from Policy Provision (approved 1 February
+    2022) and 500,000 from DfE (approval not dated)."""
+    return registered(
+        budget="1100000",
+        funding=[
+            {"source": "Policy Provision", "amount": "600000", "approved_on": "2022-02-01"},
+            {"source": "DfE", "amount": "500000"},
+        ],
+    )
 
 
 def test_an_amendment_changes_the_record_and_keeps_old_and_new_values():
@@ -47,7 +55,7 @@ def test_an_amendment_changes_the_record_and_keeps_old_and_new_values():
 def test_an_amendment_dates_a_funding_approval():
     state = fold(
         [
-            registered(budget="1100000", funding=TWO_SOURCES),
+            funded_from_two_sources(),
             event(
                 "scheme.amended",
                 "2024-03-01",
@@ -69,7 +77,7 @@ def test_an_amendment_of_a_source_the_scheme_is_not_funded_by_is_refused():
     with pytest.raises(EventRejected, match="no funding approved from 'Salix'"):
         fold(
             [
-                registered(budget="1100000", funding=TWO_SOURCES),
+                funded_from_two_sources(),
                 event(
                     "scheme.amended",
                     "2024-03-01",
@@ -133,7 +141,7 @@ def test_public_sensitivity_takes_effect_on_the_day_the_amendment_occurred():
 def test_a_transfer_moves_money_between_sources_and_keeps_the_total():
     state = fold(
         [
-            registered(budget="1100000", funding=TWO_SOURCES),
+            funded_from_two_sources(),
             event(
                 "budget.transferred",
                 "2024-03-01",
@@ -158,7 +166,7 @@ def test_a_transfer_that_would_take_a_source_below_zero_is_refused():
     with pytest.raises(EventRejected, match="would take it below zero: S-1 holds 500000 from DfE"):
         fold(
             [
-                registered(budget="1100000", funding=TWO_SOURCES),
+                funded_from_two_sources(),
                 event(
                     "budget.transferred",
                     "2024-03-01",
@@ -182,7 +190,7 @@ def test_a_transfer_needs_a_positive_amount_and_two_different_sources():
         reason="x",
     )  # fmt: skip
     with pytest.raises(EventRejected, match="are the same"):
-        fold([registered(budget="1100000", funding=TWO_SOURCES), same])
+        fold([funded_from_two_sources(), same])
 
 
 def test_snags_carry_assignee_location_priority_and_due_date_and_go_overdue():

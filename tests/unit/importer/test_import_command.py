@@ -8,24 +8,15 @@ import time
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
 from capital.application import importing
-from capital.cli import app
-from tests.builders import event
+from tests.builders import command_line, event
 from tests.unit.importer.registers import PACK_HEADINGS, row
 
 
 @pytest.fixture
 def capital(sqlite_url, monkeypatch):
-    monkeypatch.setenv("CAPITAL_DATABASE_URL", sqlite_url)
-    monkeypatch.setenv("CAPITAL_ACTOR", "head.of.capital")
-    runner = CliRunner()
-
-    def run(*args: str):
-        return runner.invoke(app, list(args), catch_exceptions=False)
-
-    return run
+    return command_line(monkeypatch, sqlite_url, actor="head.of.capital")
 
 
 def write_register(path: Path, *rows: dict) -> Path:
