@@ -49,6 +49,27 @@ class SchemeSnapshot(BaseModel):
     overdue_snags: int = 0
     public_sensitivity: PublicSensitivity = PublicSensitivity.low
     project_manager: str | None = None
+    # Derived once, by the RAG rules, and read everywhere (boards, reports, alerts, API).
+    expected_completion: dt.date | None = None
+    """When the scheme is expected to complete: the anticipated date, else the baseline."""
+    expected_is_baseline: bool = False
+    """No anticipated date has been revised yet: the expected completion is the baseline."""
+    days_overdue: int = 0
+    """Days past the expected completion on `evaluated_on`, while not complete."""
+    reasons: dict[str, str] = {}
+    """Why each RAG box (programme, budget, overall) is the colour it is, in a few words:
+    "overdue by 150 days", "slipped 29 days", "forecast 5.0% over budget",
+    "overridden: occupation date at risk"."""
+
+    def concerns(self) -> list[str]:
+        """The reasons behind every box that is not green, each said once: why the scheme
+        is red or amber. Empty for a green scheme."""
+        said: list[str] = []
+        for box in ("programme", "budget", "overall"):
+            reason = self.reasons.get(box)
+            if getattr(self, f"{box}_rag") is not Rag.green and reason and reason not in said:
+                said.append(reason)
+        return said
 
 
 class SchemeStateChanged(BaseModel):

@@ -98,6 +98,32 @@ def over_budget(judged: SchemeSnapshot) -> tuple[Decimal, Decimal | None] | None
     return over, (over * 100 / judged.budget if judged.budget else None)
 
 
+def programme_reason(state: SchemeState, today: dt.date) -> str:
+    """Why the programme RAG the rules give is what it is, in a few words."""
+    if (late := days_overdue(state, today)) > 0:
+        return f"overdue by {_days(late)}"
+    slipped = slippage_days(state)
+    if slipped is None:
+        return "no baseline completion date"
+    if slipped <= 0:
+        return "on or ahead of the baseline"
+    return f"slipped {_days(slipped)}"
+
+
+def budget_reason(state: SchemeState) -> str:
+    """Why the budget RAG the rules give is what it is, in a few words."""
+    over = state.effective_forecast - state.budget
+    if over <= 0:
+        return "forecast within budget"
+    if state.budget <= 0:
+        return f"forecast £{over:,.0f} over a budget of £0"
+    return f"forecast {over * 100 / state.budget:.1f}% over budget"
+
+
+def _days(count: int) -> str:
+    return f"{count} day" if count == 1 else f"{count} days"
+
+
 def snapshot(state: SchemeState, today: dt.date, policy: RagPolicy) -> SchemeSnapshot:
     """The scheme as judged on `today`; overrides win over computed values and are named."""
     overrides = state.override_map
@@ -108,6 +134,11 @@ def snapshot(state: SchemeState, today: dt.date, policy: RagPolicy) -> SchemeSna
     )
     budget = overrides["budget"].value if "budget" in overrides else budget_rag(state, policy)
     overall = overrides["overall"].value if "overall" in overrides else worse(programme, budget)
+    reasons = {"programme": programme_reason(state, today), "budget": budget_reason(state)}
+    reasons["overall"] = (
+        reasons["programme"] if worse(programme, budget) is programme else reasons["budget"]
+    )
+    reasons.update({which: f"overridden: {o.reason}" for which, o in overrides.items()})
     return SchemeSnapshot(
         scheme_id=state.scheme_id,
         title=state.title,
@@ -129,4 +160,9 @@ def snapshot(state: SchemeState, today: dt.date, policy: RagPolicy) -> SchemeSna
         overdue_snags=len(state.overdue_snags(today)),
         public_sensitivity=state.public_sensitivity,
         project_manager=state.project_manager,
+        expected_completion=expected_completion(state),
+        expected_is_baseline=state.anticipated_completion is None
+        and state.baseline_completion is not None,
+        days_overdue=days_overdue(state, today),
+        reasons=reasons,
     )

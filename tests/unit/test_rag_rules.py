@@ -255,3 +255,45 @@ def test_days_overdue_count_from_the_baseline_when_never_revised():
     state = fold([registered(baseline_completion="2024-06-30")])
     assert days_overdue(state, day("2024-06-30")) == 0
     assert days_overdue(state, day("2024-07-10")) == 10
+
+
+# --- the reasons every board, report and alert reads from the snapshot ---------------------
+
+
+def test_a_red_scheme_overdue_with_no_slip_says_it_is_overdue():
+    state = fold([registered(baseline_completion="2024-06-30")])
+    judged = snapshot(state, day("2024-11-27"), POLICY)
+    assert judged.overall_rag is Rag.red and judged.slippage_days == 0
+    assert judged.expected_completion == day("2024-06-30") and judged.expected_is_baseline
+    assert judged.days_overdue == 150
+    assert judged.concerns() == ["overdue by 150 days"]
+
+
+def test_slip_and_overspend_are_both_named_and_a_green_scheme_has_no_concerns():
+    history = [
+        registered(budget="100000"),
+        event("completion.revised", "2024-02-01", anticipated_completion="2024-07-29", reason="r"),
+        event("forecast.revised", "2024-02-01", forecast_outturn="105000", reason="tender"),
+    ]
+    judged = snapshot(fold(history), BEFORE_ANY_DATE, POLICY)
+    assert (judged.programme_rag, judged.budget_rag) == (Rag.red, Rag.amber)
+    assert not judged.expected_is_baseline
+    assert judged.concerns() == ["slipped 29 days", "forecast 5.0% over budget"]
+    assert snapshot(fold(history[:1]), BEFORE_ANY_DATE, POLICY).concerns() == []
+
+
+def test_an_override_is_its_own_reason():
+    history = [
+        registered(),
+        event(
+            "rag.overridden",
+            "2024-02-01",
+            actor="hoc",
+            which="overall",
+            value="amber",
+            reason="occupation date at risk",
+        ),
+    ]
+    judged = snapshot(fold(history), BEFORE_ANY_DATE, POLICY)
+    assert judged.reasons["overall"] == "overridden: occupation date at risk"
+    assert judged.concerns() == ["overridden: occupation date at risk"]
