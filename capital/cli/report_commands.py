@@ -142,7 +142,7 @@ def run_report(
         raise fail(f"--output needs a file format: --format {files}", 2)
     with open_container(ctx, today=parse_date(today)) as container:
         principal = operator_principal(container)
-        shown = chosen_position(container, *dates)
+        shown = chosen_position(container, *dates, today)
         try:
             built = reporting.report(container, principal, kind, shown, public)
         except ReconciliationError as error:
