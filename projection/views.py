@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Sequence
 
 from sqlmodel import Session, col, select
 
-from events import Envelope, SchemeSnapshot
+from events import Envelope, EventType, SchemeSnapshot
 from events.codec import decode_stored
 from programme.board import SchemeFilter
 from programme.rag import RagPolicy, snapshot
@@ -65,6 +66,27 @@ def scheme_history(
     session: Session, scheme_id: str, as_of: dt.date | None = None
 ) -> list[Envelope]:
     return list(_events(session, as_of=as_of, scheme_id=scheme_id))
+
+
+def histories_known_on(
+    session: Session,
+    known_on: dt.date | None = None,
+    types: Sequence[EventType] | None = None,
+) -> dict[str, list[Envelope]]:
+    """Each scheme's events (of `types`, else all) recorded by the end of `known_on` (None:
+    everything), in the order they were applied: what a position known on a date, or the
+    changes between two such positions, is folded from."""
+    query = select(SchemeEvent.scheme_id, SchemeEvent.envelope_json).order_by(
+        col(SchemeEvent.seq)
+    )
+    if types is not None:
+        query = query.where(col(SchemeEvent.type).in_([kind.value for kind in types]))
+    if known_on is not None:
+        query = query.where(SchemeEvent.recorded_on <= known_on)
+    histories: dict[str, list[Envelope]] = defaultdict(list)
+    for scheme_id, text in session.exec(query):
+        histories[scheme_id].append(decode_stored(text))
+    return dict(histories)
 
 
 def known_scheme_ids(session: Session) -> set[str]:

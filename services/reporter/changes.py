@@ -15,10 +15,11 @@ from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
 
 from events import Envelope, EventType, Rag, SchemeSnapshot, SchemeStatus
+from events import payloads as p
 from programme.position import Position
 from programme.rag import RagPolicy, expected_completion, snapshot
 from programme.scheme import Amendment, SchemeState, Snag
-from services.reporter.formatting import natural_key
+from services.reporter.formatting import day, full_title, money, natural_key, signed_money
 from services.reporter.model import (
     AmountChange,
     ChangesReport,
@@ -114,7 +115,7 @@ def scheme_changes(
     judged_before = snapshot(before, since, policy) if before else None
     return SchemeChanges(
         scheme_id=after.scheme_id,
-        title=after.title,
+        title=full_title(after.title, after.description),
         added=before is None,
         status_before=before.status if before else None,
         status_after=after.status,
@@ -144,7 +145,9 @@ def scheme_changes(
 
 def who(event: Envelope) -> str | None:
     """Who made a change: the actor, and who recorded it for them when someone else did."""
-    if event.recorded_by and event.recorded_by != event.actor:
+    # An operator at the command line acting as themselves is recorded as their account.
+    themselves = (event.actor, f"operator:{event.actor}")
+    if event.recorded_by and event.recorded_by not in themselves:
         return f"{event.actor or 'unknown'} (recorded by {event.recorded_by})"
     return event.actor
 
@@ -199,9 +202,7 @@ def _milestones(
     reached = {
         "Added": (before is None, after.registered_on),
         "Started": _newly(before.actual_start if before else None, after.actual_start),
-        "Completed": _newly(
-            before.actual_completion if before else None, after.actual_completion
-        ),
+        "Completed": _newly(before.actual_completion if before else None, after.actual_completion),
         "Handed over": _newly(before.handed_over_on if before else None, after.handed_over_on),
         "Put on hold": (
             after.status is SchemeStatus.on_hold
@@ -263,17 +264,17 @@ def _completion(
 
 def _completion_what(event: Envelope) -> str:
     body = event.payload
-    if event.type is EventType.scheme_rebaselined:
-        return f"rebaselined to {getattr(body, 'baseline_completion', '')}"
-    return f"revised to {getattr(body, 'anticipated_completion', '')}"
+    if isinstance(body, p.SchemeRebaselined):
+        return f"rebaselined to {day(body.baseline_completion)}"
+    if isinstance(body, p.CompletionRevised):
+        return f"revised to {day(body.anticipated_completion)}"
+    return event.type.value
 
 
 # --- RAG ---------------------------------------------------------------------------------
 
 
-def _rag_changes(
-    before: SchemeSnapshot | None, after: SchemeSnapshot
-) -> tuple[RagChange, ...]:
+def _rag_changes(before: SchemeSnapshot | None, after: SchemeSnapshot) -> tuple[RagChange, ...]:
     if before is None:
         return ()
     return tuple(
@@ -294,10 +295,11 @@ def _rag_changes(
 
 def _budget_what(event: Envelope) -> str:
     body = event.payload
-    amount = getattr(body, "amount", ZERO)
-    if event.type is EventType.budget_transferred:
-        return f"{amount} moved from {getattr(body, 'from_source', '')} to {getattr(body, 'to_source', '')}"
-    return f"{amount} on {getattr(body, 'funding_source', '')}"
+    if isinstance(body, p.BudgetTransferred):
+        return f"{money(body.amount)} moved from {body.from_source} to {body.to_source}"
+    if isinstance(body, p.BudgetChanged):
+        return f"{signed_money(body.amount)} on {body.funding_source}"
+    return event.type.value
 
 
 def _forecast_reason(
@@ -412,13 +414,15 @@ def summary(report: ChangesReport) -> str:
     existing = [scheme for scheme in schemes if not scheme.added]
     parts = [
         _count(sum(1 for s in schemes if s.completion), "completion date", "moved"),
-        *(
-            _count(reached.count(step), "scheme", step.lower())
-            for step in MILESTONES
-        ),
+        *(_count(reached.count(step), "scheme", step.lower()) for step in MILESTONES),
         *(_count(turned.count(rag), "scheme", f"turned {rag.value}") for rag in _WORST_FIRST),
         _count(sum(1 for s in existing if s.budget.change), "budget", "changed"),
-        _count(sum(1 for s in existing if s.forecast.change), "forecast", "revised"),
+        # A forecast that only followed its budget was not revised.
+        _count(
+            sum(1 for s in existing if s.forecast.change and s.forecast_reason),
+            "forecast",
+            "revised",
+        ),
         _count(sum(len(s.snags_raised) for s in schemes), "snag", "raised"),
         _count(sum(len(s.snags_cleared) for s in schemes), "snag", "cleared"),
         _count(sum(len(s.overrides) for s in schemes), "RAG override", "set or lifted"),

@@ -148,9 +148,9 @@ class TestBetweenTwoCommittees:
             changes_between({}, K2, K1, POLICY)
 
     def test_who_names_the_person_recording_on_someone_else_s_behalf(self):
-        on_behalf = event(
-            "scheme.completed", "2024-06-30", "S-1", actor="pm.alice"
-        ).model_copy(update={"recorded_by": "operator:carol"})
+        on_behalf = event("scheme.completed", "2024-06-30", "S-1", actor="pm.alice").model_copy(
+            update={"recorded_by": "operator:carol"}
+        )
         history = [*committee_history()[:2], on_behalf]
         report = changes_between(by_scheme(history), K1, K2, POLICY)
         (completed,) = scheme(report, "S-1").milestones
@@ -190,30 +190,32 @@ def histories(draw: st.DrawFn) -> list[Envelope]:
     return events
 
 
-def _candidate(
-    draw: st.DrawFn, scheme_id: str, on: str, recorded_on: str, first: bool
-) -> Envelope:
+def _candidate(draw: st.DrawFn, scheme_id: str, on: str, recorded_on: str, first: bool) -> Envelope:
     money = st.integers(1, 200).map(lambda n: str(n * 1000))
     later = st.integers(0, 400).map(_day)
-    kind = "scheme.registered" if first else draw(
-        st.sampled_from(
-            [
-                "scheme.started",
-                "scheme.completed",
-                "scheme.handed_over",
-                "scheme.on_hold",
-                "scheme.resumed",
-                "scheme.cancelled",
-                "completion.revised",
-                "scheme.rebaselined",
-                "budget.changed",
-                "budget.transferred",
-                "forecast.revised",
-                "snagging.raised",
-                "snagging.cleared",
-                "rag.overridden",
-                "scheme.amended",
-            ]
+    kind = (
+        "scheme.registered"
+        if first
+        else draw(
+            st.sampled_from(
+                [
+                    "scheme.started",
+                    "scheme.completed",
+                    "scheme.handed_over",
+                    "scheme.on_hold",
+                    "scheme.resumed",
+                    "scheme.cancelled",
+                    "completion.revised",
+                    "scheme.rebaselined",
+                    "budget.changed",
+                    "budget.transferred",
+                    "forecast.revised",
+                    "snagging.raised",
+                    "snagging.cleared",
+                    "rag.overridden",
+                    "scheme.amended",
+                ]
+            )
         )
     )
     payloads: dict[str, Any] = {
