@@ -517,8 +517,19 @@ def reports_page(request: Request) -> Response:
     principal = viewer(request)
     typed = (request.query_params.get("as_of") or "").strip()
     as_of, error = _picked_date(typed)
+    typed_since = (request.query_params.get("since") or "").strip()
+    since, since_error = _picked_date(typed_since)
+    if since and since >= (as_of or container_of(request).settings.current_date()):
+        since, since_error = None, "The last committee must be before the date of the figures"
+    errors = {name: e for name, e in (("as_of", error), ("since", since_error)) if e}
     shown = reporting.budget_on_screen(container_of(request), principal, as_of)
     query = urlencode({"as_of": as_of.isoformat()}) if as_of else ""
+    # The changes since the last committee, up to the date of the figures.
+    period = (
+        urlencode({"from": since.isoformat(), **({"to": as_of.isoformat()} if as_of else {})})
+        if since
+        else ""
+    )
     return page(
         request,
         "reports.html",
@@ -526,8 +537,14 @@ def reports_page(request: Request) -> Response:
         chart=Markup(shown.chart_svg),
         as_of=as_of,
         typed=typed,
-        errors={"as_of": error} if error else {},
+        since=since,
+        typed_since=typed_since,
+        errors=errors,
         query=query,
+        period=period,
+        pack_query="&".join(
+            filter(None, [query, urlencode({"since": since.isoformat()}) if since else ""])
+        ),
     )
 
 
