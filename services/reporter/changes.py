@@ -409,7 +409,13 @@ def summary(report: ChangesReport) -> str:
     """The period in one sentence, the way a committee paper opens: "3 completion dates
     moved, 1 scheme added and 2 snags cleared." """
     schemes = report.schemes
-    reached = [step.what for scheme in schemes for step in scheme.milestones]
+    # A scheme added in the period is counted as added, not again as started or completed.
+    reached = [
+        step.what
+        for scheme in schemes
+        for step in scheme.milestones
+        if step.what == "Added" or not scheme.added
+    ]
     turned = [scheme.overall_rag for scheme in schemes for c in scheme.rag if c.box == "overall"]
     existing = [scheme for scheme in schemes if not scheme.added]
     parts = [

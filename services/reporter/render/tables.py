@@ -338,6 +338,7 @@ def changes_tables(report: ChangesReport) -> list[Table]:
                 _TITLE,
                 Column("registered_on", "Registered", Kind.date),
                 Column("budget", "Budget", Kind.money),
+                Column("status", "Status", Kind.status),
                 Column("expected_completion", "Expected completion", Kind.date),
                 Column("overall_rag", "RAG", Kind.rag),
             ),
@@ -347,6 +348,7 @@ def changes_tables(report: ChangesReport) -> list[Table]:
                     "title": s.title,
                     "registered_on": s.milestones[0].occurred_on,
                     "budget": s.budget.after,
+                    "status": s.status_after.value,
                     "expected_completion": s.expected_completion,
                     "overall_rag": s.overall_rag.value,
                 }
@@ -376,9 +378,8 @@ def changes_tables(report: ChangesReport) -> list[Table]:
                     "reason": step.reason,
                     "by": step.by,
                 }
-                for s in schemes
+                for s in existing
                 for step in s.milestones
-                if step.what != "Added"
             ),
         ),
         Table(

@@ -132,10 +132,10 @@ class TestBetweenTwoCommittees:
         assert [(s.snag_id, s.on) for s in s2.snags_cleared] == [("SN-1", day("2024-05-02"))]
 
     def test_the_period_reads_as_one_sentence(self, changes):
+        # S-4, added already started, counts as added only.
         assert summary(changes) == (
-            "1 completion date moved, 1 scheme added, 1 scheme started, 1 scheme put on "
-            "hold, 2 schemes turned red, 1 budget changed, 1 forecast revised and 1 snag "
-            "cleared."
+            "1 completion date moved, 1 scheme added, 1 scheme put on hold, 2 schemes "
+            "turned red, 1 budget changed, 1 forecast revised and 1 snag cleared."
         )
 
     def test_nothing_recorded_and_nothing_due_is_said_plainly(self):
