@@ -3,7 +3,10 @@ where the report must be exactly the difference of the two positions."""
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
+import json
 from collections import defaultdict
 from decimal import Decimal
 from typing import Any
@@ -18,7 +21,9 @@ from programme.rag import RagPolicy, expected_completion, snapshot
 from programme.scheme import EventRejected, SchemeState, apply
 from services.reporter.changes import PeriodError, changes_between, summary
 from services.reporter.model import SchemeChanges
+from services.reporter.render import Format, render
 from tests.builders import day, event, registered
+from tests.unit.reporter.pages import PackPage
 
 POLICY = RagPolicy()
 K1 = day("2024-03-31")
@@ -331,3 +336,33 @@ def test_the_changes_report_is_the_difference_of_the_two_positions(events, k1, l
             assert shown.forecast.change == after.effective_forecast - before.effective_forecast
     if until == since:
         assert report.schemes == ()
+
+
+class TestRendered:
+    def test_csv_has_one_line_per_change_with_plain_values(self, changes):
+        rows = list(csv.DictReader(io.StringIO(render(changes, Format.csv))))
+        moved = next(r for r in rows if r["change"] == "completion moved")
+        assert (moved["scheme_id"], moved["before"], moved["after"], moved["difference"]) == (
+            "S-1",
+            "2024-06-30",
+            "2024-08-31",
+            "62",
+        )
+        assert (moved["reason"], moved["by"]) == ("Steel delivery late", "pm.alice")
+        dfe = next(r for r in rows if r["change"] == "budget from DfE")
+        assert (dfe["before"], dfe["after"], dfe["difference"]) == ("0", "20000", "20000")
+
+    def test_html_opens_with_the_sentence_and_shows_only_sections_with_changes(self, changes):
+        page = PackPage(str(render(changes, Format.html)))
+        assert summary(changes) in page.words
+        assert "Completion dates moved" in page.words and "Snags cleared" in page.words
+        assert "Snags raised" not in page.words and "Records amended" not in page.words
+        assert "+£20,000.00" in page.words and "+62" in page.words
+
+    def test_json_carries_the_days_moved_and_exact_money(self, changes):
+        document = json.loads(render(changes, Format.json), parse_float=Decimal)
+        (s1,) = [s for s in document["schemes"] if s["scheme_id"] == "S-1"]
+        assert s1["completion"]["days"] == 62
+        assert s1["budget"] == {"name": "budget", "before": 100000, "after": 120000,
+                                "change": 20000}  # fmt: skip
+        assert document["summary"] == summary(changes)
