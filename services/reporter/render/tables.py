@@ -491,31 +491,8 @@ def changes_tables(report: ChangesReport) -> list[Table]:
                 if s.budget.change or s.forecast.change
             ),
         ),
-        Table(
-            name="Snags raised",
-            title="Snags raised",
-            columns=(
-                _SCHEME,
-                Column("snag_id", "Snag"),
-                Column("description", "Description"),
-                Column("on", "Raised", Kind.date),
-                Column("due_on", "Due", Kind.date),
-                _BY,
-            ),
-            rows=tuple(_snag_row(s.scheme_id, snag) for s in schemes for snag in s.snags_raised),
-        ),
-        Table(
-            name="Snags cleared",
-            title="Snags cleared",
-            columns=(
-                _SCHEME,
-                Column("snag_id", "Snag"),
-                Column("description", "Description"),
-                Column("on", "Cleared", Kind.date),
-                _BY,
-            ),
-            rows=tuple(_snag_row(s.scheme_id, snag) for s in schemes for snag in s.snags_cleared),
-        ),
+        _snags_table("Snags raised", "Raised", [(s, s.snags_raised) for s in schemes]),
+        _snags_table("Snags cleared", "Cleared", [(s, s.snags_cleared) for s in schemes]),
         Table(
             name="Overrides",
             title="RAG overrides set or lifted",
@@ -574,15 +551,34 @@ def _amount_row(change: AmountChange) -> dict[str, Any]:
     }
 
 
-def _snag_row(scheme_id: str, snag: SnagChange) -> dict[str, Any]:
-    return {
-        "scheme_id": scheme_id,
-        "snag_id": snag.snag_id,
-        "description": snag.description,
-        "on": snag.on,
-        "due_on": snag.due_on,
-        "by": snag.by,
-    }
+def _snags_table(
+    title: str, when: str, snags: list[tuple[SchemeChanges, tuple[SnagChange, ...]]]
+) -> Table:
+    """Snags raised or cleared: each with the day it was (`when`), and when it is due."""
+    return Table(
+        name=title,
+        title=title,
+        columns=(
+            _SCHEME,
+            Column("snag_id", "Snag"),
+            Column("description", "Description"),
+            Column("on", when, Kind.date),
+            Column("due_on", "Due", Kind.date),
+            _BY,
+        ),
+        rows=tuple(
+            {
+                "scheme_id": scheme.scheme_id,
+                "snag_id": snag.snag_id,
+                "description": snag.description,
+                "on": snag.on,
+                "due_on": snag.due_on,
+                "by": snag.by,
+            }
+            for scheme, of_scheme in snags
+            for snag in of_scheme
+        ),
+    )
 
 
 CHANGE_LINE_COLUMNS = (
