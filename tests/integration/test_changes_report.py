@@ -52,6 +52,8 @@ def programme(make_container, database_url: str) -> Container:
                snag_id="SN-7", description="Fire door closer missing"),
         # Practical completion on 31 July, told to the tracker a week later.
         update("scheme.completed", "CYPE-001", dt.date(2024, 7, 31), FIRST_UPDATES),
+        update("scheme.amended", "CYPE-002", FIRST_UPDATES, FIRST_UPDATES,
+               public_sensitivity="high", reason="A children's home: not to be published"),
     ])  # fmt: skip
     record(container, "finance.bob", [
         update("budget.changed", "CYPE-018", SECOND_UPDATES, SECOND_UPDATES,
@@ -118,6 +120,24 @@ def test_the_totals_agree_with_budget_by_source_at_both_dates(programme: Contain
         before = {row.funding_source: row.budget for row in then.rows}.get(change.name, 0)
         after = {row.funding_source: row.budget for row in now.rows}.get(change.name, 0)
         assert (change.before, change.after) == (before, after)
+
+
+def test_the_public_version_leaves_out_a_scheme_marked_sensitive(programme: Container) -> None:
+    finance = operator_as("finance.bob", programme)
+    (amended,) = scheme(changes(programme, PACK_DATE, TODAY), "CYPE-002").amendments
+    assert amended.what == "public_sensitivity: low → high"
+
+    public = reporting.changes(programme, finance, PACK_DATE, TODAY, public=True)
+    assert "CYPE-002" not in {s.scheme_id for s in public.schemes}
+    shown = reporting.report(programme, finance, ReportKind.budget_by_source, TODAY, public=True)
+    assert isinstance(shown, BudgetBySource)
+    assert public.budget_total.after == shown.total.budget
+    assert (
+        "schemes of high public sensitivity are not shown"
+        in reporting.rendered_changes(
+            programme, finance, reporting.Format.html, PACK_DATE, TODAY, public=True
+        ).content
+    )
 
 
 def test_a_later_period_leaves_out_what_was_recorded_before_it(programme: Container) -> None:
