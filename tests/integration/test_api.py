@@ -682,9 +682,10 @@ def test_the_changes_report_is_the_command_lines_and_names_a_wrong_date(
     assert exact(response.text) == exact(
         capital("report", "changes", "--from", "2024-07-28", "--format", "json")
     )
-    # The register was imported on 29 July: every scheme is new since the day before.
-    added = [s for s in response.json()["schemes"] if s["added"]]
-    assert len(added) == 41
+    # The register was imported on 29 July: every scheme is new since the day before
+    # (other tests of this module add a few of their own).
+    added = {s["scheme_id"] for s in response.json()["schemes"] if s["added"]}
+    assert {f"CYPE-{number:03d}" for number in range(1, 42)} <= added
     for params, field, message in (
         ({"from": "2024-07-29", "to": "2024-07-01"}, "from", "from 2024-07-29 is after to"),
         ({"from": "2024-07-01", "to": "2024-08-01"}, "to", "is after today (2024-07-29)"),
@@ -699,7 +700,7 @@ def test_the_changes_report_is_the_command_lines_and_names_a_wrong_date(
         headers=finance,
     )
     assert "Changes since the last committee" in pack.text
-    assert "41 schemes added" in pack.text
+    assert f"{len(added)} schemes added" in pack.text
 
 
 def test_an_unknown_report_is_422(client: TestClient, world: World) -> None:
