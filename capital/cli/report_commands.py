@@ -127,7 +127,12 @@ SinceOption = Annotated[
 ]
 
 
-@report_app.command(ReportKind.pack.value)
+@report_app.command(
+    ReportKind.pack.value,
+    help="The committee highlight pack: summary pages with charts, then one card per scheme "
+    "with its budget, funding, dates, contractor, progress and four RAG boxes; with --since, "
+    "a page of the changes since the last committee.",
+)
 def pack(
     ctx: typer.Context,
     as_of: AsOfOption = None,
@@ -139,13 +144,16 @@ def pack(
     public: PublicOption = False,
     since: SinceOption = None,
 ) -> None:
-    """The committee highlight pack: summary pages with charts, then one card per scheme
-    with its budget, funding, dates, contractor, progress and four RAG boxes; with
-    --since, a page of the changes since the last committee."""
     run_report(ctx, ReportKind.pack, as_of, today, format, output, public, _day("--since", since))
 
 
-@report_app.command(ReportKind.changes.value)
+@report_app.command(
+    ReportKind.changes.value,
+    help="What was recorded between two dates, scheme by scheme: schemes added, started, "
+    "completed, put on hold or cancelled; completion dates moved (from, to, days, why and "
+    "who); RAG changes and why; budget and forecast by funding source; snags; overrides; "
+    "amendments.",
+)
 def changes(
     ctx: typer.Context,
     since: Annotated[
@@ -164,10 +172,6 @@ def changes(
     output: OutputOption = None,
     public: PublicOption = False,
 ) -> None:
-    """What was recorded between two dates, scheme by scheme: schemes added, started,
-    completed, put on hold or cancelled; completion dates moved (from, to, days, why and
-    who); RAG changes and why; budget and forecast changes by funding source; snags;
-    overrides; amendments."""
     kind = ReportKind.changes
     check_output(kind, format, output)
     first, last = _day("--from", since), _day("--to", until)
