@@ -76,9 +76,7 @@ def histories_known_on(
     """Each scheme's events (of `types`, else all) recorded by the end of `known_on` (None:
     everything), in the order they were applied: what a position known on a date, or the
     changes between two such positions, is folded from."""
-    query = select(SchemeEvent.scheme_id, SchemeEvent.envelope_json).order_by(
-        col(SchemeEvent.seq)
-    )
+    query = select(SchemeEvent.scheme_id, SchemeEvent.envelope_json).order_by(col(SchemeEvent.seq))
     if types is not None:
         query = query.where(col(SchemeEvent.type).in_([kind.value for kind in types]))
     if known_on is not None:
