@@ -327,6 +327,11 @@ def changes_tables(report: ChangesReport) -> list[Table]:
     """Every section of the changes report, in the order a committee reads them; a section
     with nothing in it has no rows."""
     was, now = f"Known on {day(report.since)}", f"Known on {day(report.until)}"
+    money_at_both = (
+        Column("before", was, Kind.money),
+        Column("after", now, Kind.money),
+        Column("change", "Change", Kind.change),
+    )
     schemes = report.schemes
     existing = [s for s in schemes if not s.added]
     return [
@@ -435,24 +440,14 @@ def changes_tables(report: ChangesReport) -> list[Table]:
         Table(
             name="Funding",
             title="Budget by funding source",
-            columns=(
-                Column("name", "Funding source"),
-                Column("before", was, Kind.money),
-                Column("after", now, Kind.money),
-                Column("change", "Change", Kind.change),
-            ),
+            columns=(Column("name", "Funding source"), *money_at_both),
             rows=tuple(_amount_row(c) for c in report.budget_by_source),
             total=_amount_row(report.budget_total) if report.budget_by_source else None,
         ),
         Table(
             name="Totals",
             title="Programme totals",
-            columns=(
-                Column("name", ""),
-                Column("before", was, Kind.money),
-                Column("after", now, Kind.money),
-                Column("change", "Change", Kind.change),
-            ),
+            columns=(Column("name", ""), *money_at_both),
             rows=(
                 _amount_row(replace(report.budget_total, name="Budget")),
                 _amount_row(replace(report.forecast_total, name="Forecast outturn")),
