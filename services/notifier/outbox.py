@@ -33,11 +33,13 @@ import logging
 import os
 import socket
 import threading
+import time
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlmodel import col, select, update
 
 from events import AlertRaised, decode_as
@@ -224,8 +226,26 @@ class OutboxDispatcher:
             payload_json=row.payload_json,
         )
 
+    def _record_outcome(self, *where: Any, **values: Any) -> int:
+        """`_set` for what a send just found out: the database being unreachable for a
+        while (a restart) must not lose it, or a delivery we know arrived would be left
+        `sending` and later taken for one whose outcome is unknown. Tried again until
+        the claim would have expired anyway."""
+        deadline = time.monotonic() + self._policy.claim_timeout_s
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                return self._set(*where, **values)
+            except (OperationalError, InterfaceError) as error:
+                delay = min(2.0**attempt, 30.0)
+                if time.monotonic() + delay > deadline:
+                    raise
+                log.error("cannot record a delivery's outcome, retry in %gs: %s", delay, error)
+                time.sleep(delay)
+
     def _sent(self, claim: Claim) -> None:
-        self._set(
+        self._record_outcome(
             col(AlertDelivery.id) == claim.id,
             col(AlertDelivery.claim_token) == claim.token,
             # `unknown` too: a slow send whose claim expired meanwhile did arrive.
@@ -244,7 +264,7 @@ class OutboxDispatcher:
         else:
             report.retrying += 1
             values = {"status": DeliveryStatus.pending, "next_attempt_at": retry_at}
-        self._set(
+        self._record_outcome(
             col(AlertDelivery.id) == claim.id,
             col(AlertDelivery.claim_token) == claim.token,
             claim_token=None,

@@ -149,8 +149,8 @@ class KafkaDeployment:
         """How many workers the role's consumer group has now."""
         admin = KafkaAdminClient(bootstrap_servers=self.bootstrap)
         try:
-            [group] = admin.describe_consumer_groups([f"{self.app_id}-{role}"])
-            return len(group.members)
+            group = f"{self.app_id}-{role}"
+            return len(admin.describe_groups([group])[group]["members"])
         finally:
             admin.close()
 

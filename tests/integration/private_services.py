@@ -78,14 +78,19 @@ class PrivateServices:
     def database(self) -> Iterator[str]:
         """A fresh database on this server, dropped afterwards."""
         name = f"t_{uuid.uuid4().hex[:12]}"
-        admin = create_engine(self.postgres_server_url, isolation_level="AUTOCOMMIT")
-        with admin.connect() as connection:
-            connection.execute(text(f'CREATE DATABASE "{name}"'))
+        self._admin(f'CREATE DATABASE "{name}"')
         try:
             yield self.postgres_server_url.rpartition("/")[0] + f"/{name}"
         finally:
+            self._admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+    def _admin(self, statement: str) -> None:
+        # A connection of its own each time: the server may have restarted meanwhile.
+        admin = create_engine(self.postgres_server_url, isolation_level="AUTOCOMMIT")
+        try:
             with admin.connect() as connection:
-                connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+                connection.execute(text(statement))
+        finally:
             admin.dispose()
 
 

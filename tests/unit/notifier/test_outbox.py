@@ -7,6 +7,7 @@ import threading
 import time
 
 import pytest
+from sqlalchemy.exc import OperationalError
 from sqlmodel import select
 
 from events import topics
@@ -400,3 +401,30 @@ def test_the_delivery_loop_sends_when_woken_and_keeps_going_after_a_failed_pass(
     finally:
         loop.stop(wait_s=10)
     assert passes == [1, 2, 3]
+
+
+def test_a_delivery_sent_while_the_database_restarts_is_recorded_as_sent_once_it_is_back(
+    build_notifier: BuildNotifier,
+    track,
+    email: FakeNotifier,
+    sessions: SessionFactory,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    notifier = build_notifier(subscribers=[HEAD])
+    raise_slippage(notifier, track)
+    outbox = notifier.outbox
+    real_set = outbox._set
+    restarting = [OperationalError("UPDATE", {}, Exception("the database is starting up"))]
+
+    def set_after_restart(*where: object, **values: object) -> int:
+        if values.get("status") == "sent" and restarting:
+            raise restarting.pop()
+        return real_set(*where, **values)
+
+    monkeypatch.setattr(outbox, "_set", set_after_restart)
+    monkeypatch.setattr("services.notifier.outbox.time.sleep", lambda seconds: None)
+
+    assert outbox.dispatch_due().sent == 1
+
+    [row] = deliveries(sessions)
+    assert (row.status, len(email.sent)) == ("sent", 1)
