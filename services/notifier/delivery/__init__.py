@@ -20,9 +20,10 @@ Content = AlertRaised | Digest
 @dataclass(frozen=True)
 class Outgoing:
     """One message to one address. `delivery_key` is stable across retries: it becomes the
-    email Message-ID and the webhook `Idempotency-Key` (and `X-Capital-Delivery`) header, so
-    a receiver can drop a duplicate when one whose outcome was unknown is sent again. `address` is an
-    email address, or a webhook's URL still sealed: the webhook sender opens it."""
+    email Message-ID and the webhook `Idempotency-Key` (and `X-Capital-Delivery`) header,
+    so a receiver can drop a duplicate when one whose outcome was unknown is sent again.
+    `address` is an email address, or a webhook's URL still sealed: the webhook sender
+    opens it."""
 
     delivery_key: str
     address: str
