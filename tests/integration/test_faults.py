@@ -202,7 +202,7 @@ def start_workers(
     deployment.start_worker("notifier", **notifier_env(relay, webhook))
 
 
-def stream(schemes: int = 30, events_per_scheme: int = 20) -> list[Envelope]:
+def stream(schemes: int = 20, events_per_scheme: int = 15) -> list[Envelope]:
     return generated_programme(schemes=schemes, events_per_scheme=events_per_scheme)
 
 
@@ -237,17 +237,21 @@ def assert_survived(
     relay: MailRelay,
     webhook: WebhookReceiver,
 ) -> None:
+    started = time.monotonic()
     deployment.wait(
         lambda: consumers_at_end(deployment), 180, "every consumer to commit its end offsets"
     )
+    print(f"\n[fault] consumers at the end offsets after {time.monotonic() - started:.1f} s")
     projection = Projection(deployment.database_url)
     assert projection.applied() == len(events)
     assert projection.states() == expected_states(events)
 
     deployment.wait(lambda: all_delivered(deployment), 120, "every delivery to be sent")
+    print(f"[fault] every delivery sent after {time.monotonic() - started:.1f} s")
     alerts = json.loads(deployment.cli("alerts", "--format", "json").stdout)
     raised = {alert["alert_id"] for alert in alerts}
     assert raised and len(raised) == len(alerts)
+    print(f"[fault] {len(events)} events, {len(raised)} alerts")
     # Each alert reached the person once and the webhook once; nothing raised twice.
     emailed = Counter(str(message["X-Capital-Alert-Id"]) for message in relay.messages)
     assert set(emailed) == raised and set(emailed.values()) == {1}
@@ -313,7 +317,7 @@ def test_postgresql_restarted_mid_stream(
 def test_one_of_three_trackers_killed_mid_stream_the_survivors_finish(
     deployment: KafkaDeployment, relay: MailRelay, webhook: WebhookReceiver
 ) -> None:
-    events = stream(schemes=45)
+    events = stream(schemes=30)
     start_workers(deployment, relay, webhook, trackers=3)
     trackers = deployment.workers[:3]
     deployment.wait(
@@ -337,8 +341,8 @@ def test_a_dead_then_slow_relay_and_a_failing_webhook_hold_up_no_partition(
 ) -> None:
     relay.down()
     webhook.mode = "failing"
-    everything = stream(schemes=40)
-    first_schemes = {e.scheme_id for e in everything[:50]}  # the ones that start first
+    everything = stream(schemes=30)
+    first_schemes = {e.scheme_id for e in everything[:40]}  # the ones that start first
     first = [e for e in everything if e.scheme_id in first_schemes]
     second = [e for e in everything if e.scheme_id not in first_schemes]
     start_workers(deployment, relay, webhook)
@@ -347,7 +351,8 @@ def test_a_dead_then_slow_relay_and_a_failing_webhook_hold_up_no_partition(
     deployment.produce_events(first)
     deployment.wait(lambda: consumers_at_end(deployment), 180, "consumers past a dead relay")
     assert relay.messages == [] and webhook.accepted() == Counter()
-    assert set(delivery_states(deployment)) == {"pending"}
+    # Queued, or an attempt in flight: none sent, none given up on.
+    assert set(delivery_states(deployment)) <= {"pending", "sending"}
 
     # Slow: the relay takes connections and never answers, the webhook answers too late.
     relay.slow()
