@@ -258,7 +258,8 @@ def assert_survived(
     assert len({message["Message-ID"] for message in relay.messages}) == len(raised)
     accepted = webhook.accepted()
     assert len(accepted) == len(raised) and set(accepted.values()) == {1}
-    published = {json.loads(value)["alert_id"] for value in deployment.read_topic(topics.ALERTS)}
+    on_topic = deployment.read_topic(topics.ALERTS, timeout_s=5)
+    published = {json.loads(value)["alert_id"] for value in on_topic}
     assert published == raised
 
 
