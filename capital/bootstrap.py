@@ -19,7 +19,7 @@ from projection.database import SessionFactory, make_engine, session_factory
 from services.notifier import handlers as notifier_handlers
 from services.notifier.delivery.email import SmtpNotifier
 from services.notifier.delivery.webhook import WebhookNotifier
-from services.notifier.outbox import DispatchReport
+from services.notifier.outbox import DeliveryLoop, DispatchReport
 from services.notifier.scheduler import build_scheduler
 from services.notifier.service import NotifierService
 from services.notifier.sweep import SweepReport
@@ -45,6 +45,8 @@ class Container:
     """The deployment's key (see `capital.keys`); None on PostgreSQL without one."""
     routes: dict[str, Handler] = field(default_factory=dict)
     _publisher: Publisher | None = None
+    delivery_loop: DeliveryLoop | None = None
+    """Set in a long-running notifier: deliveries are sent from their own thread."""
 
     @property
     def publisher(self) -> Publisher:
@@ -62,10 +64,34 @@ class Container:
         return self._publisher
 
     def close(self) -> None:
+        if self.delivery_loop is not None:
+            self.delivery_loop.stop(wait_s=self._longest_send_s())
         if self._publisher is not None:
             self._publisher.close()
         self.notifier.close()
         self.engine.dispose()
+
+    def _longest_send_s(self) -> float:
+        notifier = self.settings.notifier
+        return max(notifier.smtp.timeout_s, notifier.webhook.timeout_s)
+
+    def start_delivery_loop(self) -> DeliveryLoop:
+        """Send the outbox from a thread of its own from now on (a notifier worker), so a
+        slow or dead relay never holds up the consumer; `close` stops it."""
+        if self.delivery_loop is None:
+            self.delivery_loop = DeliveryLoop(
+                self.dispatch_outbox, self.settings.notifier.sweep.dispatch_interval_s
+            )
+            self.delivery_loop.start()
+        return self.delivery_loop
+
+    def deliveries_queued(self) -> None:
+        """New deliveries are in the outbox: wake the delivery loop where one runs; else
+        send them now (the embedded bus: `capital publish` returns with its alerts out)."""
+        if self.delivery_loop is not None:
+            self.delivery_loop.wake()
+        else:
+            self.dispatch_outbox()
 
     def dispatch_outbox(self) -> DispatchReport | None:
         """Send the deliveries that are due. A failure here loses nothing (they stay
@@ -82,16 +108,17 @@ class Container:
         report = self.notifier.sweep.run(today, again=again)
         if report.raised:
             self.publisher.send([alert_message(alert) for alert in report.raised])
-        self.dispatch_outbox()
+        self.deliveries_queued()
         return report
 
     def notifier_scheduler(self, blocking: bool = False) -> BaseScheduler:
         """The daily sweep and outbox retries on a clock, not yet started. A long-running
-        notifier (the Faust notifier worker, or `capital scheduler`) starts it."""
+        notifier (the Faust notifier worker, or `capital scheduler`) starts it. Where the
+        delivery loop runs, it does the retries."""
         return build_scheduler(
             self.settings.notifier.sweep,
             self.run_daily_sweep,
-            self.dispatch_outbox,
+            self.dispatch_outbox if self.delivery_loop is None else None,
             self.settings.today,
             blocking=blocking,
         )
@@ -152,14 +179,14 @@ def track_scheme_events(tracker: SchemeTracker) -> Handler:
 
 def notify_on_state_changes(container: Container) -> Handler:
     """Alerts for each state change, recorded with their deliveries, then sent: with the
-    in-memory bus they are out before `capital publish` returns; a Faust worker sends them
-    as it consumes, and its scheduler retries what failed."""
+    in-memory bus they are out before `capital publish` returns; a Faust worker hands them
+    to its delivery loop and goes on consuming."""
 
     def handle(raw: bytes) -> list[Message]:
         outcome = container.notifier.state_changes.handle(raw, source=topics.STATE_CHANGES)
         if isinstance(outcome, notifier_handlers.Refused):
             return [dead_letter(topics.STATE_CHANGES, raw, outcome.reason)]
-        container.dispatch_outbox()
+        container.deliveries_queued()
         return [alert_message(alert) for alert in outcome.alerts]
 
     return handle

@@ -343,6 +343,7 @@ def outbox_dispatch(ctx: typer.Context) -> None:
         f"sent {report.sent}; {report.retrying + report.deferred} waiting to retry; "
         f"{report.failed} failed"
         + (f"; {report.unknown} with an unknown outcome" if report.unknown else "")
+        + (f"; {report.resent} cut off mid-send, sent again" if report.resent else "")
     )
     _echo_outbox(counts)
     if report.failed or report.unknown:

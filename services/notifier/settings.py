@@ -49,6 +49,12 @@ class SmtpSettings(BaseModel):
     ca_file: Path | None = Field(
         None, description="CA bundle to trust for TLS, e.g. a council's internal relay CA."
     )
+    checks_message_id: bool = Field(
+        False,
+        description="The relay drops a message whose Message-ID it accepted before, so an "
+        "email whose outcome a stopped worker left unknown is sent again automatically. "
+        "Otherwise such an email waits for a person (`capital outbox retry`).",
+    )
 
     @model_validator(mode="after")
     def _consistent(self) -> SmtpSettings:
@@ -119,7 +125,10 @@ class SweepSchedule(BaseModel):
     at: dt.time = Field(dt.time(7, 0), description="Local time of the daily sweep.")
     timezone: str = "Europe/London"
     dispatch_interval_s: float = Field(
-        30.0, gt=0, description="How often a long-running notifier retries due deliveries."
+        30.0,
+        gt=0,
+        description="How often a long-running notifier looks for deliveries that came due "
+        "(retries); a delivery just queued is sent at once.",
     )
     run_lease_s: float = Field(
         1800.0,

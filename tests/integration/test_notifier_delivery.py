@@ -373,6 +373,7 @@ def test_a_webhook_answering_500_is_retried_with_the_same_delivery_id(
 
     first, second = (headers for headers, _ in hook.requests)
     assert first["x-capital-delivery"] == second["x-capital-delivery"]
+    assert first["idempotency-key"] == second["idempotency-key"] == first["x-capital-delivery"]
 
 
 def test_a_webhook_answering_404_is_failed_at_once_and_listed(
