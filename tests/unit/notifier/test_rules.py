@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from events import AlertKind, AlertRaised, Severity
+from programme.rag import RagPolicy
 from services.notifier.rules import alerts_for_change, overdue_alerts
 from tests.builders import event, registered
 from tests.unit.notifier.scenarios import RAISED_AT, last_change, snapshot_after, state_changes
@@ -15,7 +16,7 @@ def revised(on: str, to: str, reason: str = "Ground conditions", **extra: str):
 
 
 def alerts_after(*events, today: str = "2024-05-02") -> list[AlertRaised]:
-    return alerts_for_change(last_change(*events, today=today), RAISED_AT)
+    return alerts_for_change(last_change(*events, today=today), RAISED_AT, RagPolicy())
 
 
 # slippage -------------------------------------------------------------------------------
@@ -80,8 +81,8 @@ def test_a_second_identical_revision_raises_nothing() -> None:
 
     changes = state_changes(registered(), STARTED, slip, again, today="2024-05-02")
 
-    assert len(alerts_for_change(changes[2], RAISED_AT)) == 1
-    assert alerts_for_change(changes[3], RAISED_AT) == []
+    assert len(alerts_for_change(changes[2], RAISED_AT, RagPolicy())) == 1
+    assert alerts_for_change(changes[3], RAISED_AT, RagPolicy()) == []
 
 
 def test_the_first_anticipated_date_of_a_scheme_without_baseline_raises_nothing() -> None:
@@ -209,9 +210,9 @@ def test_an_override_to_amber_is_a_warning_that_gives_the_reason() -> None:
 def test_an_event_showing_a_scheme_overdue_raises_the_sweeps_overdue_alert_not_a_rag_change() -> (
     None
 ):
-    # A register imported late, with no baseline: the first anticipated date recorded
-    # becomes the baseline and has already passed.
-    past_date = revised("2024-05-01", "2024-06-30", actor="importer")
+    # A register imported on 29 July, with no baseline: the first anticipated date recorded
+    # becomes the baseline and had already passed on the day it was recorded.
+    past_date = revised("2024-07-29", "2024-06-30", actor="importer")
 
     [alert] = alerts_after(
         registered(baseline_completion=None), STARTED, past_date, today="2024-07-29"
