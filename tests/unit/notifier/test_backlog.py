@@ -8,13 +8,15 @@ import datetime as dt
 import pytest
 from sqlmodel import select
 
+from capital.application.publishing import parse_lines, publish
 from events import AlertKind, Severity, topics
 from projection.database import SessionFactory
 from services.notifier.delivery.render import plain_text
 from services.notifier.digest import Digest
 from services.notifier.handlers import Raised
 from services.notifier.store import Alert, AlertDelivery, AlertStatus
-from tests.builders import day, event, registered
+from tests.builders import day, event, operator_as, registered
+from tests.conftest import SAMPLE_PROGRAMME
 from tests.unit.notifier.conftest import BuildNotifier
 from tests.unit.notifier.fakes import FakeClock, FakeNotifier
 
@@ -178,4 +180,39 @@ def test_a_late_overdue_alert_is_held_and_a_later_date_supersedes_it(
     assert [a.kind for a in outcomes[2].superseded] == [AlertKind.overdue]
     assert [(row.alert.kind, row.delivery_status) for row in notifier.alerts()] == [
         (AlertKind.slippage, "digest")
+    ]
+
+
+def test_last_years_history_published_today_goes_to_the_digest_without_what_it_overtook(
+    container,
+) -> None:
+    """The shipped sample history (2020 to 2024, each event stamped when it happened),
+    published on 29 July 2024: old news, every alert held for the digest and judged as at
+    its own date. CYPE-002's two slips are dropped, since it completed later in the same
+    history; no overdue alert comes from the wall clock (CYPE-003 was not overdue when it
+    slipped); CYPE-028's 25-day slip is a warning, though the scheme is overdue today."""
+    numbered, errors = parse_lines(SAMPLE_PROGRAMME.read_bytes().split(b"\n"))
+    assert not errors
+    publish(container, numbered, operator_as("estates.pm", container), None)
+
+    with container.sessions() as session:
+        rows = session.exec(select(Alert).order_by(Alert.scheme_id, Alert.raised_at)).all()
+    assert [(row.scheme_id, row.kind, row.severity, row.status) for row in rows] == [
+        ("CYPE-002", "slippage", "critical", AlertStatus.superseded),
+        ("CYPE-002", "budget", "warning", AlertStatus.held),
+        ("CYPE-002", "slippage", "critical", AlertStatus.superseded),
+        ("CYPE-003", "slippage", "critical", AlertStatus.held),
+        ("CYPE-018", "slippage", "critical", AlertStatus.held),
+        ("CYPE-023", "slippage", "critical", AlertStatus.held),
+        ("CYPE-028", "slippage", "warning", AlertStatus.held),
+    ]
+    with container.sessions() as session:
+        assert session.exec(select(AlertDelivery)).all() == []
+
+    report = container.run_daily_sweep(day(TODAY))
+
+    assert len(report.released) == 5
+    # Overdue is the sweep's to say, judged today on the latest known dates.
+    assert sorted((a.scheme_id, a.kind) for a in report.raised) == [
+        (scheme, AlertKind.overdue) for scheme in ("CYPE-003", "CYPE-007", "CYPE-018", "CYPE-028")
     ]
