@@ -389,7 +389,9 @@ def _outcome(
         )
         if alert["cause_event_id"] == event_id
     ]
-    return {"pending": False, "event": event, "alerts": raised}
+    held = [alert for alert in raised if alert["delivery_status"] == "digest"]
+    at_once = [alert for alert in raised if alert not in held]
+    return {"pending": False, "event": event, "alerts": at_once, "digest": held}
 
 
 @router.get("/schemes/{scheme_id}/record/{slug}")

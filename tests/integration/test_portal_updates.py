@@ -53,3 +53,20 @@ def test_a_date_in_the_future_is_refused_next_to_the_date(seeded):
     assert refused.status_code == 400
     assert "The date 2024-08-01 is in the future (today is 2024-07-29)" in refused.text
     assert 'id="occurred_on-error"' in refused.text
+
+
+def test_a_slip_recorded_weeks_after_it_happened_is_for_the_digest_and_says_so(seeded):
+    browser, csrf = signed_in(seeded, PEOPLE.project_manager)
+
+    weeks_ago = {"occurred_on-day": "1", "occurred_on-month": "7", "occurred_on-year": "2024"}
+    late = browser.post(
+        f"/schemes/{PM_SCHEME}/record/completion-revised",
+        data={**weeks_ago, "anticipated_completion-day": "28", "anticipated_completion-month":
+              "2", "anticipated_completion-year": "2025", "reason": "Steel delivery moved",
+              "csrf_token": csrf},
+    )  # fmt: skip
+
+    assert "Anticipated completion revised" in late.text
+    assert "will read it in the next daily digest" in late.text
+    assert "CYPE-PM-01 slipped 70 days" in late.text
+    assert "The head of capital was alerted" not in late.text
