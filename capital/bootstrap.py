@@ -11,7 +11,7 @@ from sqlalchemy.engine import Engine
 
 from capital.keys import deployment_key
 from capital.migrations import prepare_schema
-from capital.settings import Settings, now_utc
+from capital.settings import Settings
 from capital.transports import Handler, Message, Publisher, dead_letter
 from capital.transports.memory import InMemoryBus
 from events import AlertRaised, encode, topics
@@ -106,8 +106,9 @@ class Container:
         """What the scheduler runs at 07:00: overdue alerts and digests, published to the
         alerts topic and sent."""
         report = self.notifier.sweep.run(today, again=again)
-        if report.raised:
-            self.publisher.send([alert_message(alert) for alert in report.raised])
+        raised = [*report.raised, *report.released]
+        if raised:
+            self.publisher.send([alert_message(alert) for alert in raised])
         self.deliveries_queued()
         return report
 
@@ -147,7 +148,9 @@ def bootstrap(settings: Settings, publisher: Publisher | None = None) -> Contain
                 settings.notifier.webhook, vault, portal_url=settings.web.base_url
             ),
         },
-        now=now_utc,
+        # The deployment's clock, so a fixed CAPITAL_TODAY stamps alerts, digests and
+        # deliveries on that date too.
+        now=settings.local_now,
         vault=vault,
     )
     container = Container(

@@ -201,9 +201,15 @@ def sweep_command(
         )
         typer.echo(f"{day} was swept already{when}; use --again to sweep it again.")
         return
+    late = (
+        f" {len(report.released)} late alert(s) held for the digest raised with it."
+        if report.released
+        else ""
+    )
     typer.echo(
         f"Swept {day}: {len(report.raised)} overdue alert(s) raised, "
         f"{report.already_overdue} already raised before, {report.digests_queued} digest(s) queued."
+        + late
     )
     for alert in report.raised:
         typer.echo(f"  {alert.subject}")

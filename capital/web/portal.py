@@ -389,7 +389,9 @@ def _outcome(
         )
         if alert["cause_event_id"] == event_id
     ]
-    return {"pending": False, "event": event, "alerts": raised}
+    held = [alert for alert in raised if alert["delivery_status"] == "digest"]
+    at_once = [alert for alert in raised if alert not in held]
+    return {"pending": False, "event": event, "alerts": at_once, "digest": held}
 
 
 @router.get("/schemes/{scheme_id}/record/{slug}")
@@ -529,7 +531,13 @@ def reports_page(request: Request) -> Response:
         since, errors["since"] = None, "The last committee must be before the date of the figures"
     on_screen = reporting.budget_on_screen(container, principal, shown)
     query = urlencode({name: day.isoformat() for name, day in dates.items()})
-    period = urlencode({"from": since.isoformat(), "to": until.isoformat()}) if since else ""
+    period = (
+        urlencode(
+            {"from": since.isoformat(), **({"to": until.isoformat()} if shown.known_on else {})}
+        )
+        if since
+        else ""
+    )
     return page(
         request,
         "reports.html",

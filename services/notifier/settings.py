@@ -8,6 +8,7 @@
     CAPITAL_NOTIFIER__SMTP__PASSWORD=...            (a secret: never in the repository)
     CAPITAL_NOTIFIER__WEBHOOK__HMAC_SECRET=...      (a secret too)
     CAPITAL_NOTIFIER__SWEEP__AT=07:00
+    CAPITAL_NOTIFIER__LATE_AFTER_DAYS=7
     CAPITAL_NOTIFIER__SUBSCRIBERS='[{"email": "head.of.capital@council.gov.uk"}]'
 
 They live here rather than in `capital/` because the notifier reads them and services never
@@ -198,6 +199,14 @@ class NotifierSettings(BaseModel):
     retry: RetryPolicy = Field(default_factory=RetryPolicy)
     sweep: SweepSchedule = Field(default_factory=SweepSchedule)
     subscribers: list[SubscriberSetting] = Field(default_factory=list)
+    late_after_days: int = Field(
+        7,
+        ge=0,
+        description="An event that reaches the notifier more than this many days after it "
+        "happened (recorded late, or published or imported from an old history) raises its "
+        "alerts in the next digest instead of at once; one a later event of the same scheme "
+        "supersedes before then is never raised.",
+    )
 
     def configured_recipients(self, sealer: Sealer) -> list[Recipient]:
         """Subscribers from settings, webhook URLs included; they cannot be removed with

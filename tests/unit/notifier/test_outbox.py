@@ -29,9 +29,10 @@ CHANNEL = {"webhook_url": "https://hooks.example.org/capital"}
 
 
 def slip(scheme_id: str = "S-1"):
+    """Logged the day before the notifier's clock: news, sent at once."""
     return event(
         "completion.revised",
-        "2024-05-01",
+        "2024-07-28",
         scheme_id,
         anticipated_completion="2024-09-30",
         reason="Steel delayed",
@@ -40,7 +41,7 @@ def slip(scheme_id: str = "S-1"):
 
 def raise_slippage(notifier: NotifierService, track, *scheme_ids: str) -> None:
     for scheme_id in scheme_ids or ("S-1",):
-        _, change = track(registered(scheme_id), slip(scheme_id), today="2024-05-01")
+        _, change = track(registered(scheme_id), slip(scheme_id), today="2024-07-28")
         notifier.state_changes.handle(change, topics.STATE_CHANGES)
 
 
