@@ -5,8 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from apscheduler.schedulers.base import BaseScheduler
 from sqlalchemy.engine import Engine
 
 from capital.keys import deployment_key
@@ -20,18 +20,32 @@ from services.notifier import handlers as notifier_handlers
 from services.notifier.delivery.email import SmtpNotifier
 from services.notifier.delivery.webhook import WebhookNotifier
 from services.notifier.outbox import DispatchReport
-from services.notifier.scheduler import build_scheduler
 from services.notifier.service import NotifierService
 from services.notifier.sweep import SweepReport
 from services.notifier.vault import AddressVault
 from services.tracker.handlers import Applied, Duplicate, Refused, SchemeTracker
 
+if TYPE_CHECKING:
+    from apscheduler.schedulers.base import BaseScheduler
+
 log = logging.getLogger(__name__)
+
+OUTBOX_RECHECK = dt.timedelta(seconds=30)
+"""While nothing is known to be due, the longest a process goes between looks at the
+outbox: another process may have queued or requeued a delivery meanwhile."""
 
 WORKER_TOPICS: dict[str, tuple[str, ...]] = {
     "tracker": (topics.SCHEME_EVENTS,),
     "notifier": (topics.STATE_CHANGES,),
 }
+
+
+def consumer_groups(settings: Settings) -> dict[str, tuple[str, ...]]:
+    """Each worker role's consumer group and the topics (as named on the broker) it reads."""
+    return {
+        settings.kafka_group(role): tuple(settings.kafka_topic(name) for name in names)
+        for role, names in WORKER_TOPICS.items()
+    }
 
 
 @dataclass
@@ -45,6 +59,7 @@ class Container:
     """The deployment's key (see `capital.keys`); None on PostgreSQL without one."""
     routes: dict[str, Handler] = field(default_factory=dict)
     _publisher: Publisher | None = None
+    _next_outbox_look: dt.datetime | None = field(default=None, init=False)
 
     @property
     def publisher(self) -> Publisher:
@@ -76,6 +91,21 @@ class Container:
             log.exception("dispatching the outbox failed; deliveries stay queued")
             return None
 
+    def dispatch_outbox_when_due(self, queued: bool) -> None:
+        """Send what is due after a state change, without asking the database after every
+        event when nothing is: at once when this change `queued` deliveries, else only
+        once a retry (or a stale claim) falls due, or `OUTBOX_RECHECK` has passed."""
+        now = now_utc()
+        if not queued and self._next_outbox_look is not None and now < self._next_outbox_look:
+            return
+        self.dispatch_outbox()
+        try:
+            due = self.notifier.outbox.next_due()
+        except Exception:
+            log.exception("reading when the outbox is next due failed; looking again soon")
+            due = None
+        self._next_outbox_look = min(due or now + OUTBOX_RECHECK, now + OUTBOX_RECHECK)
+
     def run_daily_sweep(self, today: dt.date, again: bool = False) -> SweepReport:
         """What the scheduler runs at 07:00: overdue alerts and digests, published to the
         alerts topic and sent."""
@@ -88,6 +118,8 @@ class Container:
     def notifier_scheduler(self, blocking: bool = False) -> BaseScheduler:
         """The daily sweep and outbox retries on a clock, not yet started. A long-running
         notifier (the Faust notifier worker, or `capital scheduler`) starts it."""
+        from services.notifier.scheduler import build_scheduler  # APScheduler: only here
+
         return build_scheduler(
             self.settings.notifier.sweep,
             self.run_daily_sweep,
@@ -159,7 +191,7 @@ def notify_on_state_changes(container: Container) -> Handler:
         outcome = container.notifier.state_changes.handle(raw, source=topics.STATE_CHANGES)
         if isinstance(outcome, notifier_handlers.Refused):
             return [dead_letter(topics.STATE_CHANGES, raw, outcome.reason)]
-        container.dispatch_outbox()
+        container.dispatch_outbox_when_due(queued=bool(outcome.alerts))
         return [alert_message(alert) for alert in outcome.alerts]
 
     return handle

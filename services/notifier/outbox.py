@@ -28,7 +28,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlmodel import col, select, update
+from sqlmodel import col, func, select, update
 
 from events import AlertRaised, decode_as
 from projection.database import SessionFactory, transaction
@@ -67,6 +67,19 @@ class DispatchReport:
         self.failed += other.failed
         self.deferred += other.deferred
         self.unknown += other.unknown
+
+
+@dataclass(frozen=True)
+class Backlog:
+    """What the outbox holds that is not sent: for operators (`capital status`)."""
+
+    due: int
+    """Pending and due now: a dispatcher would send them on its next pass."""
+    waiting: int
+    """Pending, to be retried later (their endpoint failed)."""
+    sending: int
+    failed: int
+    unknown: int
 
 
 @dataclass(frozen=True)
@@ -116,6 +129,55 @@ class OutboxDispatcher:
             total.add(report)
             if report.sent + report.retrying + report.failed < self._policy.batch_size:
                 return total
+
+    def backlog(self) -> Backlog:
+        now = self._now()
+        with self._sessions() as session:
+            rows = session.exec(
+                select(
+                    AlertDelivery.status,
+                    col(AlertDelivery.next_attempt_at) <= now,
+                    func.count(),
+                )
+                .where(
+                    col(AlertDelivery.status).not_in(
+                        [DeliveryStatus.sent, DeliveryStatus.cancelled]
+                    )
+                )
+                .group_by(col(AlertDelivery.status), col(AlertDelivery.next_attempt_at) <= now)
+            ).all()
+        counts: dict[tuple[str, bool], int] = {(str(s), bool(d)): n for s, d, n in rows}
+
+        def of(status: DeliveryStatus, due: bool | None = None) -> int:
+            return sum(
+                n for (s, d), n in counts.items() if s == status and (due is None or d == due)
+            )
+
+        return Backlog(
+            due=of(DeliveryStatus.pending, True),
+            waiting=of(DeliveryStatus.pending, False),
+            sending=of(DeliveryStatus.sending),
+            failed=of(DeliveryStatus.failed),
+            unknown=of(DeliveryStatus.unknown),
+        )
+
+    def next_due(self) -> dt.datetime | None:
+        """When a pass would next find work: the earliest retry of a pending delivery, or
+        the moment the oldest claim in flight expires (to be marked `unknown`); None when
+        there is neither."""
+        with self._sessions() as session:
+            retry = session.exec(
+                select(func.min(AlertDelivery.next_attempt_at)).where(
+                    AlertDelivery.status == DeliveryStatus.pending
+                )
+            ).one()
+            claimed = session.exec(
+                select(func.min(AlertDelivery.claimed_at)).where(
+                    AlertDelivery.status == DeliveryStatus.sending
+                )
+            ).one()
+        expiry = claimed + dt.timedelta(seconds=self._policy.claim_timeout_s) if claimed else None
+        return min((when for when in (retry, expiry) if when is not None), default=None)
 
     def _pass(self) -> DispatchReport:
         report = DispatchReport()

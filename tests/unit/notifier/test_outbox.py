@@ -318,3 +318,25 @@ def test_deliveries_to_someone_who_unsubscribed_are_never_sent_again(
     assert {d.status for d in deliveries(sessions)} == {"failed", "cancelled"}
     assert notifier.outbox.dispatch_due().sent == 0 and email.sent == []
     assert requeues(sessions) == []
+
+
+def test_the_outbox_says_when_it_is_next_due(
+    build_notifier: BuildNotifier,
+    track,
+    email: FakeNotifier,
+    clock: FakeClock,
+    sessions: SessionFactory,
+) -> None:
+    notifier = build_notifier(subscribers=[HEAD])
+    assert notifier.outbox.next_due() is None
+    email.failures = [smtp_down()]
+    raise_slippage(notifier, track)
+    assert notifier.outbox.next_due() == clock()  # queued: due now
+
+    notifier.outbox.dispatch_due()
+    [row] = deliveries(sessions)
+    assert notifier.outbox.next_due() == row.next_attempt_at > clock()
+
+    clock.current = row.next_attempt_at
+    notifier.outbox.dispatch_due()
+    assert notifier.outbox.next_due() is None
