@@ -28,6 +28,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import case
 from sqlmodel import col, func, select, update
 
 from events import AlertRaised, decode_as
@@ -131,34 +132,25 @@ class OutboxDispatcher:
                 return total
 
     def backlog(self) -> Backlog:
-        now = self._now()
+        due_now = case((col(AlertDelivery.next_attempt_at) <= self._now(), 1), else_=0)
         with self._sessions() as session:
             rows = session.exec(
-                select(
-                    AlertDelivery.status,
-                    col(AlertDelivery.next_attempt_at) <= now,
-                    func.count(),
-                )
+                select(AlertDelivery.status, func.count(), func.sum(due_now))
                 .where(
                     col(AlertDelivery.status).not_in(
                         [DeliveryStatus.sent, DeliveryStatus.cancelled]
                     )
                 )
-                .group_by(col(AlertDelivery.status), col(AlertDelivery.next_attempt_at) <= now)
+                .group_by(col(AlertDelivery.status))
             ).all()
-        counts: dict[tuple[str, bool], int] = {(str(s), bool(d)): n for s, d, n in rows}
-
-        def of(status: DeliveryStatus, due: bool | None = None) -> int:
-            return sum(
-                n for (s, d), n in counts.items() if s == status and (due is None or d == due)
-            )
-
+        counts = {str(status): (int(count), int(due or 0)) for status, count, due in rows}
+        pending, due = counts.get(DeliveryStatus.pending, (0, 0))
         return Backlog(
-            due=of(DeliveryStatus.pending, True),
-            waiting=of(DeliveryStatus.pending, False),
-            sending=of(DeliveryStatus.sending),
-            failed=of(DeliveryStatus.failed),
-            unknown=of(DeliveryStatus.unknown),
+            due=due,
+            waiting=pending - due,
+            sending=counts.get(DeliveryStatus.sending, (0, 0))[0],
+            failed=counts.get(DeliveryStatus.failed, (0, 0))[0],
+            unknown=counts.get(DeliveryStatus.unknown, (0, 0))[0],
         )
 
     def next_due(self) -> dt.datetime | None:

@@ -340,3 +340,21 @@ def test_the_outbox_says_when_it_is_next_due(
     clock.current = row.next_attempt_at
     notifier.outbox.dispatch_due()
     assert notifier.outbox.next_due() is None
+
+
+def test_the_backlog_counts_what_is_due_waiting_and_failed(
+    build_notifier: BuildNotifier,
+    track,
+    email: FakeNotifier,
+    clock: FakeClock,
+    sessions: SessionFactory,
+) -> None:
+    notifier = build_notifier(subscribers=[HEAD, DEPUTY])
+    raise_slippage(notifier, track)
+    assert (notifier.outbox.backlog().due, notifier.outbox.backlog().waiting) == (2, 0)
+
+    email.failures = [smtp_down()]
+    notifier.outbox.dispatch_due()  # the first fails; the second waits with it
+
+    backlog = notifier.outbox.backlog()
+    assert (backlog.due, backlog.waiting, backlog.failed, backlog.unknown) == (0, 2, 0, 0)
