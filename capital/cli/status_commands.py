@@ -3,19 +3,13 @@
 from __future__ import annotations
 
 import dataclasses
-from enum import StrEnum
 from typing import Annotated, Any
 
 import typer
 
 from capital.application.status import Status, deployment_status
 from capital.cli.context import open_container, operator_principal
-from capital.cli.output import print_table, to_json
-
-
-class StatusFormat(StrEnum):
-    table = "table"
-    json = "json"
+from capital.cli.output import ReportFormat, print_table, to_json
 
 
 def register(app: typer.Typer) -> None:
@@ -25,13 +19,13 @@ def register(app: typer.Typer) -> None:
 def status_command(
     ctx: typer.Context,
     latest: Annotated[int, typer.Option(help="How many of the latest dead letters to show.")] = 5,
-    format: Annotated[StatusFormat, typer.Option("--format")] = StatusFormat.table,
+    format: Annotated[ReportFormat, typer.Option("--format")] = ReportFormat.table,
 ) -> None:
     """For operators: consumer lag per group and partition (Kafka), dead letters (how many,
     the latest few) and the notifier's outbox backlog (due, waiting, failed, unknown)."""
     with open_container(ctx) as container:
         status = deployment_status(container, operator_principal(container), latest)
-    if format is StatusFormat.json:
+    if format is ReportFormat.json:
         typer.echo(to_json(status_json(status)))
         return
     print_status(status)

@@ -14,8 +14,11 @@ from projection.database import make_engine
 pytestmark = pytest.mark.postgres
 
 
-def _drop_pooled_connection(engine, postgres_url: str) -> None:
-    """The server ends the one connection in the engine's pool, as a restart would."""
+@pytest.fixture
+def engine_with_a_dropped_connection(postgres_url, monkeypatch):
+    """An engine whose one pooled connection the server has ended, as a restart would;
+    `idle_before_ping(seconds)` sets how long it must sit idle to be pinged."""
+    engine = make_engine(postgres_url)
     with engine.connect() as connection:
         pid = connection.execute(text("SELECT pg_backend_pid()")).scalar_one()
     other = make_engine(postgres_url)
@@ -23,28 +26,25 @@ def _drop_pooled_connection(engine, postgres_url: str) -> None:
         connection.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
     other.dispose()
 
+    def idle_before_ping(seconds: float):
+        monkeypatch.setattr(database, "IDLE_BEFORE_PING_S", seconds)
+        return engine
 
-def test_a_connection_dropped_while_idle_is_replaced_before_use(postgres_url, monkeypatch):
-    monkeypatch.setattr(database, "IDLE_BEFORE_PING_S", 0.0)
-    engine = make_engine(postgres_url)
-    try:
-        _drop_pooled_connection(engine, postgres_url)
-        with engine.connect() as connection:
-            assert connection.execute(text("SELECT 1")).scalar_one() == 1
-    finally:
-        engine.dispose()
+    yield idle_before_ping
+    engine.dispose()
 
 
-def test_a_connection_reused_at_once_is_not_pinged(postgres_url, monkeypatch):
-    monkeypatch.setattr(database, "IDLE_BEFORE_PING_S", 3600.0)
-    engine = make_engine(postgres_url)
-    try:
-        _drop_pooled_connection(engine, postgres_url)
-        # Not pinged, so the first statement meets the dropped connection; the pool is
-        # then invalidated and the next attempt (the worker's retry) reconnects.
-        with pytest.raises(OperationalError), engine.connect() as connection:
-            connection.execute(text("SELECT 1"))
-        with engine.connect() as connection:
-            assert connection.execute(text("SELECT 1")).scalar_one() == 1
-    finally:
-        engine.dispose()
+def test_a_connection_dropped_while_idle_is_replaced_before_use(engine_with_a_dropped_connection):
+    engine = engine_with_a_dropped_connection(0.0)
+    with engine.connect() as connection:
+        assert connection.execute(text("SELECT 1")).scalar_one() == 1
+
+
+def test_a_connection_reused_at_once_is_not_pinged(engine_with_a_dropped_connection):
+    engine = engine_with_a_dropped_connection(3600.0)
+    # Not pinged, so the first statement meets the dropped connection; the pool is then
+    # invalidated and the next attempt (the worker's retry) reconnects.
+    with pytest.raises(OperationalError), engine.connect() as connection:
+        connection.execute(text("SELECT 1"))
+    with engine.connect() as connection:
+        assert connection.execute(text("SELECT 1")).scalar_one() == 1
