@@ -16,10 +16,9 @@ from capital.migrations import declared_head, head_revision
 
 def test_the_index_names_every_command_each_area_registers_and_no_other():
     registered = {
-        name: area
+        name: module
         for module in {area.module for area in COMMANDS.values()}
         for name in load_area(module)
-        for area in [module]
     }
     assert registered == {name: area.module for name, area in COMMANDS.items()}
 
