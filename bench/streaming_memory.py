@@ -98,7 +98,7 @@ def main() -> None:
                     f"{seconds:8.1f}  {summary}"
                 )
     smallest, largest = min(args.sizes), max(args.sizes)
-    for label in checkouts:
+    for label in checkouts if largest > smallest else []:
         grown = peaks[label, largest] - peaks[label, smallest]
         print(
             f"{label}: peak grows {grown / 1024:.1f} MB from {smallest:,} to {largest:,} "
