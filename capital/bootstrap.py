@@ -5,8 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from apscheduler.schedulers.base import BaseScheduler
 from sqlalchemy.engine import Engine
 
 from capital.keys import deployment_key
@@ -20,18 +20,32 @@ from services.notifier import handlers as notifier_handlers
 from services.notifier.delivery.email import SmtpNotifier
 from services.notifier.delivery.webhook import WebhookNotifier
 from services.notifier.outbox import DeliveryLoop, DispatchReport
-from services.notifier.scheduler import build_scheduler
 from services.notifier.service import NotifierService
 from services.notifier.sweep import SweepReport
 from services.notifier.vault import AddressVault
 from services.tracker.handlers import Applied, Duplicate, Refused, SchemeTracker
 
+if TYPE_CHECKING:
+    from apscheduler.schedulers.base import BaseScheduler
+
 log = logging.getLogger(__name__)
+
+OUTBOX_RECHECK = dt.timedelta(seconds=30)
+"""While nothing is known to be due, the longest a process goes between looks at the
+outbox: another process may have queued or requeued a delivery meanwhile."""
 
 WORKER_TOPICS: dict[str, tuple[str, ...]] = {
     "tracker": (topics.SCHEME_EVENTS,),
     "notifier": (topics.STATE_CHANGES,),
 }
+
+
+def consumer_groups(settings: Settings) -> dict[str, tuple[str, ...]]:
+    """Each worker role's consumer group and the topics (as named on the broker) it reads."""
+    return {
+        settings.kafka_group(role): tuple(settings.kafka_topic(name) for name in names)
+        for role, names in WORKER_TOPICS.items()
+    }
 
 
 @dataclass
@@ -47,6 +61,7 @@ class Container:
     _publisher: Publisher | None = None
     delivery_loop: DeliveryLoop | None = None
     """Set in a long-running notifier: deliveries are sent from their own thread."""
+    _next_outbox_look: dt.datetime | None = field(default=None, init=False)
 
     @property
     def publisher(self) -> Publisher:
@@ -85,13 +100,15 @@ class Container:
             self.delivery_loop.start()
         return self.delivery_loop
 
-    def deliveries_queued(self) -> None:
-        """New deliveries are in the outbox: wake the delivery loop where one runs; else
-        send them now (the embedded bus: `capital publish` returns with its alerts out)."""
+    def deliveries_queued(self, queued: bool = True) -> None:
+        """A state change was recorded, which `queued` deliveries or not: wake the delivery
+        loop where one runs; else send what is due now (the embedded bus: `capital
+        publish` returns with its alerts out), asking the database only when it may be."""
         if self.delivery_loop is not None:
-            self.delivery_loop.wake()
+            if queued:
+                self.delivery_loop.wake()
         else:
-            self.dispatch_outbox()
+            self.dispatch_outbox_when_due(queued)
 
     def dispatch_outbox(self) -> DispatchReport | None:
         """Send the deliveries that are due. A failure here loses nothing (they stay
@@ -101,6 +118,21 @@ class Container:
         except Exception:
             log.exception("dispatching the outbox failed; deliveries stay queued")
             return None
+
+    def dispatch_outbox_when_due(self, queued: bool) -> None:
+        """Send what is due after a state change, without asking the database after every
+        event when nothing is: at once when this change `queued` deliveries, else only
+        once a retry (or a stale claim) falls due, or `OUTBOX_RECHECK` has passed."""
+        now = self.settings.local_now()  # the outbox keeps the deployment's clock
+        if not queued and self._next_outbox_look is not None and now < self._next_outbox_look:
+            return
+        self.dispatch_outbox()
+        try:
+            due = self.notifier.outbox.next_due()
+        except Exception:
+            log.exception("reading when the outbox is next due failed; looking again soon")
+            due = None
+        self._next_outbox_look = min(due or now + OUTBOX_RECHECK, now + OUTBOX_RECHECK)
 
     def run_daily_sweep(self, today: dt.date, again: bool = False) -> SweepReport:
         """What the scheduler runs at 07:00: overdue alerts and digests, published to the
@@ -116,6 +148,8 @@ class Container:
         """The daily sweep and outbox retries on a clock, not yet started. A long-running
         notifier (the Faust notifier worker, or `capital scheduler`) starts it. Where the
         delivery loop runs, it does the retries."""
+        from services.notifier.scheduler import build_scheduler  # APScheduler: only here
+
         return build_scheduler(
             self.settings.notifier.sweep,
             self.run_daily_sweep,
@@ -189,7 +223,7 @@ def notify_on_state_changes(container: Container) -> Handler:
         outcome = container.notifier.state_changes.handle(raw, source=topics.STATE_CHANGES)
         if isinstance(outcome, notifier_handlers.Refused):
             return [dead_letter(topics.STATE_CHANGES, raw, outcome.reason)]
-        container.deliveries_queued()
+        container.deliveries_queued(queued=bool(outcome.alerts))
         return [alert_message(alert) for alert in outcome.alerts]
 
     return handle

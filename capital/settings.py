@@ -166,6 +166,10 @@ class Settings(BaseSettings):
     def kafka_topic(self, name: str) -> str:
         return f"{self.kafka_topic_prefix}{name}"
 
+    def kafka_group(self, role: str) -> str:
+        """The consumer group of a worker role (Faust's app id is its group id)."""
+        return f"{self.kafka_app_id}-{role}"
+
     def current_date(self) -> dt.date:
         return self.local_now().date()
 

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import event, text
 from sqlalchemy.engine import Engine, make_url
-from sqlalchemy.exc import ArgumentError
+from sqlalchemy.exc import ArgumentError, DisconnectionError
 from sqlmodel import Session, create_engine
 
 SessionFactory = Callable[[], Session]
+
+IDLE_BEFORE_PING_S = 5.0
+"""A pooled connection unused for this long is pinged before it is handed out again."""
 
 
 def make_engine(url: str) -> Engine:
@@ -29,7 +33,33 @@ def make_engine(url: str) -> Engine:
             cursor.close()
 
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    engine = create_engine(url)
+    _ping_when_idle(engine)
+    return engine
+
+
+def _ping_when_idle(engine: Engine) -> None:
+    """Ping a pooled connection before reuse only when it has been idle: the server may
+    have dropped it (restart, idle timeout) while nobody used it. A worker taking events
+    back to back reuses its connection at once and is not made to pay a round trip per
+    transaction (SQLAlchemy's `pool_pre_ping` pings at every checkout); if the database
+    goes away mid-stream, the statement fails, the pool is invalidated, and the worker's
+    retry reconnects."""
+
+    @event.listens_for(engine, "checkin")
+    def _checked_in(_dbapi_connection: Any, record: Any) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _checked_out(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        idle_since = record.info.get("idle_since")
+        if idle_since is None or time.monotonic() - idle_since < IDLE_BEFORE_PING_S:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except Exception as error:
+            # The pool discards this connection and checks out a new one.
+            raise DisconnectionError(f"pooled connection went away while idle: {error}") from error
 
 
 def shown_url(url: str) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 
-from sqlmodel import Session, select
+from sqlmodel import Session, func, select
 
 from projection.tables import DeadLetter
 
@@ -51,3 +51,7 @@ def record_dead_letter(
         )
     )
     return True
+
+
+def dead_letter_count(session: Session) -> int:
+    return int(session.exec(select(func.count()).select_from(DeadLetter)).one())

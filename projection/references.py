@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import importlib
 from collections import defaultdict
 from collections.abc import Iterable
 
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, select
 
 from programme.reference import ReferenceKind, ReferenceList, ReferenceLists
@@ -56,6 +56,9 @@ def seed_names(
     ]
     if not rows:
         return
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    # The dialect's own INSERT ... ON CONFLICT, imported here: loading both dialects'
+    # modules costs every process a tenth of a second, and only seeding needs one.
+    name = "postgresql" if session.get_bind().dialect.name == "postgresql" else "sqlite"
+    dialect = importlib.import_module(f"sqlalchemy.dialects.{name}")
     statement = dialect.insert(ReferenceName).values(rows)
     session.execute(statement.on_conflict_do_nothing(index_elements=["kind", "name"]))

@@ -8,6 +8,7 @@ issued. A token reads `cap.<id>.<secret>`: the id finds the row, the secret prov
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import hmac
 import logging
@@ -38,9 +39,15 @@ log = logging.getLogger(__name__)
 TOKEN_PREFIX = "cap"
 MIN_PASSWORD_LENGTH = 12
 _hasher = PasswordHash.recommended()
-# Verifying against this when the account does not exist takes as long as a real check,
-# so the time taken does not tell which email addresses have accounts.
-_NO_ACCOUNT_HASH = _hasher.hash(secrets.token_urlsafe(16))
+
+
+@functools.cache
+def _no_account_hash() -> str:
+    """Verifying against this when the account does not exist takes as long as a real
+    check, so the time taken does not tell which email addresses have accounts. Made on
+    the first sign-in, not at import: hashing takes a tenth of a second every command
+    would pay."""
+    return _hasher.hash(secrets.token_urlsafe(16))
 
 
 class SignInRefused(Exception):
@@ -350,7 +357,7 @@ def sign_in(
     with transaction(sessions) as session:
         account = session.get(UserAccount, name)
         stored = account.password_hash if account else None
-        valid = _verify(password[:1024], stored or _NO_ACCOUNT_HASH) and stored is not None
+        valid = _verify(password[:1024], stored or _no_account_hash()) and stored is not None
         if account is None or not valid:
             throttle.failed(keys, at)
             # The name as typed may be a password typed into the wrong field: only a known

@@ -17,7 +17,7 @@ from typing import Any
 from sqlmodel import Session
 
 from capital.application.principal import Principal, refuse_types
-from capital.application.publishing import publish
+from capital.application.publishing import publish_in_chunks
 from capital.bootstrap import Container
 from capital.settings import now_utc
 from programme.reference import ReferenceKind, ReferenceList, ReferenceLists, names_in
@@ -107,7 +107,7 @@ def import_register(
         seed_names(session, named, principal.name, now_utc())
     # The plan is made against what the tracker holds, so a repeated fact is already left
     # out: the quick-repeat check is for commands typed twice.
-    report = publish(container, numbered, principal, wait_seconds, again=True)
+    report = publish_in_chunks(container, numbered, principal, wait_seconds, again=True)
     result.pending = report.pending
     sent = {str(event.event_id) for event in report.published}
     refused = _refused_after_sending(container, sent) if report.errors else set()

@@ -9,8 +9,9 @@ when it does not name its actor, and marks who really sent it when it does.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 import simplejson
@@ -54,27 +55,88 @@ class PublishReport:
         return not self.errors and not self.pending
 
 
+CHUNK_EVENTS = 1_000
+"""How many lines of a stream are checked and published together: memory stays that of
+one chunk however long the input is."""
+
+
 def parse_lines(
     lines: Iterable[str | bytes],
 ) -> tuple[list[tuple[int, Envelope]], list[LineError]]:
     events: list[tuple[int, Envelope]] = []
     errors: list[LineError] = []
     for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        if isinstance(line, bytes):
-            try:
-                line = line.decode("utf-8")
-            except UnicodeDecodeError as error:
-                errors.append(
-                    LineError(number, f"not UTF-8 text: {error.reason} at byte {error.start}")
-                )
-                continue
-        try:
-            events.append((number, decode_envelope(line)))
-        except DecodeError as error:
-            errors.append(LineError(number, error.reason))
+        parsed = _parse_line(number, line)
+        if isinstance(parsed, LineError):
+            errors.append(parsed)
+        elif parsed is not None:
+            events.append((number, parsed))
     return events, errors
+
+
+def _parse_line(number: int, line: str | bytes) -> Envelope | LineError | None:
+    """The envelope on one line, why it is not one, or None for a blank line."""
+    if not line.strip():
+        return None
+    if isinstance(line, bytes):
+        try:
+            line = line.decode("utf-8")
+        except UnicodeDecodeError as error:
+            return LineError(number, f"not UTF-8 text: {error.reason} at byte {error.start}")
+    try:
+        return decode_envelope(line)
+    except DecodeError as error:
+        return LineError(number, error.reason)
+
+
+@dataclass
+class StreamReport:
+    """What became of a stream of lines, in counts: the refused lines themselves went to
+    the caller as they were found."""
+
+    published: int = 0
+    refused_lines: int = 0
+    pending: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return not self.refused_lines and not self.pending
+
+
+PublishChunk = Callable[[list[tuple[int, Envelope]]], PublishReport]
+
+
+def publish_lines(
+    lines: Iterable[str | bytes],
+    publish_chunk: PublishChunk,
+    on_errors: Callable[[list[LineError]], None],
+    chunk_size: int = CHUNK_EVENTS,
+) -> StreamReport:
+    """Publish a stream of JSON Lines a chunk at a time through `publish_chunk` (`publish`
+    with its checks and refusals, or the service's API): each chunk is read, checked and
+    sent before the next is read, so memory does not grow with the stream. The refused
+    lines of each chunk go to `on_errors` in line order, as they are found."""
+    report = StreamReport()
+    numbered_lines = enumerate(lines, start=1)
+    while chunk := list(itertools.islice(numbered_lines, chunk_size)):
+        numbered: list[tuple[int, Envelope]] = []
+        errors: list[LineError] = []
+        for number, line in chunk:
+            parsed = _parse_line(number, line)
+            if isinstance(parsed, LineError):
+                errors.append(parsed)
+            elif parsed is not None:
+                numbered.append((number, parsed))
+        if numbered:
+            sent = publish_chunk(numbered)
+            report.published += len(sent.published)
+            report.pending += len(sent.pending)
+            errors.extend(sent.errors)
+        if errors:
+            errors.sort(key=lambda e: e.line)
+            report.refused_lines += len({e.line for e in errors})
+            on_errors(errors)
+    return report
 
 
 def publish(
@@ -84,17 +146,20 @@ def publish(
     wait_seconds: float | None = None,
     *,
     again: bool = False,
+    registered: set[str] | None = None,
 ) -> PublishReport:
     """Publish valid events; refuse those for unknown schemes, names not on the
     deployment's lists, and (unless `again`) a change the same user recorded moments
     before. With the in-memory bus the tracker has run when this returns; with Kafka,
-    `wait_seconds` waits for it."""
+    `wait_seconds` waits for it. `registered`: the schemes registered by earlier chunks of
+    the same stream, which the tracker may not have applied yet; this call's
+    registrations are added to it."""
     report = PublishReport()
     today = container.settings.current_date()
     recorded_at = container.settings.local_now()
     window = dt.timedelta(minutes=container.settings.repeat_window_minutes)
     with container.sessions() as session:
-        known = known_scheme_ids(session)
+        known = known_scheme_ids(session) | (registered or set())
         stored = stored_events(session, [str(event.event_id) for _, event in numbered])
         names = reference_lists(session)
         checked = not again and window > dt.timedelta(0)
@@ -120,6 +185,8 @@ def publish(
             continue
         if event.type is EventType.scheme_registered:
             known.add(event.scheme_id)
+            if registered is not None:
+                registered.add(event.scheme_id)
         elif scheme_id is None:
             report.errors.append(LineError(number, unknown_scheme(event.scheme_id, known)))
             continue
@@ -142,6 +209,34 @@ def publish(
     report.published = [e for e in report.published if str(e.event_id) not in refused]
     report.errors.sort(key=lambda e: e.line)
     return report
+
+
+def publish_in_chunks(
+    container: Container,
+    numbered: list[tuple[int, Envelope]],
+    principal: Principal,
+    wait_seconds: float | None = None,
+    *,
+    again: bool = False,
+    chunk_size: int = CHUNK_EVENTS,
+) -> PublishReport:
+    """`publish`, a chunk of events at a time (the checks read what each chunk names, and
+    the bus takes one chunk's messages at once), with the reports joined."""
+    joined = PublishReport()
+    registered: set[str] = set()
+    for start in range(0, len(numbered), chunk_size):
+        report = publish(
+            container,
+            numbered[start : start + chunk_size],
+            principal,
+            wait_seconds,
+            again=again,
+            registered=registered,
+        )
+        joined.published.extend(report.published)
+        joined.errors.extend(report.errors)
+        joined.pending.extend(report.pending)
+    return joined
 
 
 def _not_acceptable(event: Envelope, today: dt.date, stored: dict[str, Envelope]) -> str | None:

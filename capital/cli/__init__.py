@@ -2,6 +2,10 @@
 
 Global options come before the command (`capital --database-url URL schemes`) or from
 `CAPITAL_*` environment variables.
+
+Each area's commands live in their own module and are imported only when one of them runs
+(`COMMANDS` below is the index): `capital scheme ID` does not pay for Kafka, Alembic's
+autogenerate, openpyxl or the HTTP client, and `capital --help` imports none of them.
 """
 
 from __future__ import annotations
@@ -11,20 +15,40 @@ from typing import Annotated
 
 import typer
 
-from capital.cli import (
-    alert_commands,
-    db_commands,
-    demo,
-    events_commands,
-    import_commands,
-    kafka_commands,
-    login_commands,
-    reference_commands,
-    report_commands,
-    scheme_commands,
-    serve_commands,
-    user_commands,
-)
+from capital.cli.lazy import Area, LazyCommands
+
+COMMANDS: dict[str, Area] = {
+    "schemes": Area("scheme_commands", "The programme board: every scheme and its RAG."),
+    "scheme": Area("scheme_commands", "One scheme: its state, RAG and full history."),
+    "snags": Area("scheme_commands", "Snags across the programme, the longest overdue first."),
+    "publish": Area("events_commands", "Publish event envelopes from a JSON Lines file."),
+    "log": Area("events_commands", "Log one event from flags (`capital log --help`)."),
+    "dead-letters": Area("events_commands", "Events the tracker refused, with the reason."),
+    "status": Area("status_commands", "For operators: consumer lag, dead letters, outbox."),
+    "worker": Area("kafka_commands", "Run a Faust worker on Kafka until SIGTERM."),
+    "import-register": Area("import_commands", "Import a scheme register (CSV or Excel)."),
+    "demo": Area("demo", "A real council's register imported and shown as of July 2024."),
+    "sweep": Area("alert_commands", "Run the daily sweep once: overdue alerts, then digests."),
+    "scheduler": Area("alert_commands", "Run the notifier's clock: daily sweep, retries."),
+    "serve": Area("serve_commands", "Serve the JSON API and the portal for signed-in users."),
+    "login": Area("login_commands", "Sign in to a deployed service: publish through its API."),
+    "logout": Area("login_commands", "Forget the stored sign-in: work on the database again."),
+    "events": Area("events_commands", "The event contract: schemas, AsyncAPI, types."),
+    "topics": Area("kafka_commands", "Kafka topics."),
+    "report": Area("report_commands", "Finance and committee reports."),
+    "alerts": Area("alert_commands", "Alerts raised about schemes: list them, acknowledge."),
+    "subscribers": Area("alert_commands", "Who receives alerts, and which."),
+    "outbox": Area("alert_commands", "Deliveries of alerts and digests."),
+    "users": Area("user_commands", "Users, their roles and their API tokens."),
+    "db": Area("db_commands", "The database schema: upgrade it, or show its revision."),
+    "funding-sources": Area("reference_commands", "The deployment's funding sources."),
+    "programmes": Area("reference_commands", "The deployment's programmes."),
+}
+
+
+class CapitalCommands(LazyCommands):
+    areas = COMMANDS
+
 
 app = typer.Typer(
     name="capital",
@@ -34,6 +58,7 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
+    cls=CapitalCommands,
 )
 
 
@@ -69,20 +94,6 @@ def configure(
     # kafka-python logs its own retries and slow polls; the command reports what failed.
     logging.getLogger("kafka").setLevel(logging.INFO if verbose else logging.CRITICAL)
     ctx.obj = {k: v for k, v in overrides.items() if v is not None}
-
-
-scheme_commands.register(app)
-events_commands.register(app)
-kafka_commands.register(app)
-report_commands.register(app)
-import_commands.register(app)
-demo.register(app)
-alert_commands.register(app)
-user_commands.register(app)
-serve_commands.register(app)
-login_commands.register(app)
-db_commands.register(app)
-reference_commands.register(app)
 
 
 def main() -> None:

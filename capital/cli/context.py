@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 import getpass
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Annotated, Any
 
 import typer
-from kafka.errors import KafkaError
 from pydantic import ValidationError
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
@@ -117,8 +117,17 @@ def exit_on_unreachable(settings: Settings) -> Iterator[None]:
         raise fail(f"database {shown_url(settings.database_url)}: {reason}", 2) from None
     except SchemaRefused as error:
         raise fail(str(error), 2) from None
-    except KafkaError as error:
+    except Exception as error:
+        if not _is_kafka_error(error):
+            raise
         raise fail(f"Kafka at {settings.kafka_bootstrap}: {error}", 2) from None
+
+
+def _is_kafka_error(error: Exception) -> bool:
+    # Only a command that loaded kafka-python can raise its errors: the others need not
+    # import it (a tenth of a second) to know an error is not one.
+    kafka_errors = sys.modules.get("kafka.errors")
+    return kafka_errors is not None and isinstance(error, kafka_errors.KafkaError)
 
 
 def fail(message: str, code: int = 1) -> typer.Exit:

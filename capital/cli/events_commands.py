@@ -7,7 +7,8 @@ import functools
 import inspect
 import json
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
@@ -15,7 +16,15 @@ from typing import Annotated, Any
 import typer
 from pydantic import ValidationError
 
-from capital.application.publishing import PublishReport, parse_lines, publish, refused_events
+from capital.application.publishing import (
+    LineError,
+    PublishChunk,
+    PublishReport,
+    StreamReport,
+    publish,
+    publish_lines,
+    refused_events,
+)
 from capital.cli.context import (
     fail,
     open_container,
@@ -79,52 +88,75 @@ def publish_command(
     """Publish event envelopes. Bad lines are reported by number; every valid line is
     still published; the exit status is 1 if anything was refused."""
     if file == "-":
-        raw = sys.stdin.buffer.read()
+        report = _publish_stream(ctx, sys.stdin.buffer, "stdin", timeout if wait else None, again)
     else:
         path = Path(file)
         if not path.is_file():
             raise fail(f"no such file: {file}", 2)
-        raw = path.read_bytes()
-    numbered, errors = parse_lines(raw.removeprefix(b"\xef\xbb\xbf").split(b"\n"))
-    report = _publish(ctx, numbered, timeout if wait else None, again)
-    report.errors = sorted([*errors, *report.errors], key=lambda e: e.line)
-    _print_report(report, file)
-
-
-def _publish(
-    ctx: typer.Context,
-    numbered: list[tuple[int, Envelope]],
-    wait_seconds: float | None,
-    again: bool = False,
-) -> PublishReport:
-    """Through the service's API as the signed-in user after `capital login`; else to the
-    database, as the operator."""
-    login = signed_in(ctx)
-    if login is not None:
-        try:
-            return publish_remote(login, numbered, again=again)
-        except RemoteError as error:
-            raise fail(str(error), 3) from None
-    with open_container(ctx) as container:
-        return publish(
-            container, numbered, operator_principal(container), wait_seconds, again=again
-        )
-
-
-def _print_report(report: PublishReport, source: str) -> None:
-    name = "stdin" if source == "-" else source
-    for error in report.errors:
-        typer.secho(f"{name}:{error.line}: {error.reason}", err=True, fg="red")
-    refused = {e.line for e in report.errors}
-    typer.echo(f"published {len(report.published)} event(s); refused {len(refused)} line(s)")
+        with path.open("rb") as lines:
+            report = _publish_stream(ctx, lines, file, timeout if wait else None, again)
+    typer.echo(f"published {report.published} event(s); refused {report.refused_lines} line(s)")
     if report.pending:
         typer.secho(
-            f"{len(report.pending)} event(s) not yet processed by the tracker",
-            err=True,
-            fg="yellow",
+            f"{report.pending} event(s) not yet processed by the tracker", err=True, fg="yellow"
         )
     if not report.ok:
         raise typer.Exit(1)
+
+
+def _publish_stream(
+    ctx: typer.Context,
+    lines: Iterable[bytes],
+    name: str,
+    wait_seconds: float | None,
+    again: bool,
+) -> StreamReport:
+    """Read, check and publish a chunk of lines at a time, reporting refused lines as
+    they are found: memory stays flat however long the file."""
+
+    def report_errors(errors: list[LineError]) -> None:
+        for error in errors:
+            typer.secho(f"{name}:{error.line}: {error.reason}", err=True, fg="red")
+
+    stream = _without_byte_order_mark(line.removesuffix(b"\n") for line in lines)
+    with _publisher(ctx, wait_seconds, again) as publish_chunk:
+        return publish_lines(stream, publish_chunk, report_errors)
+
+
+@contextmanager
+def _publisher(
+    ctx: typer.Context, wait_seconds: float | None, again: bool
+) -> Iterator[PublishChunk]:
+    """Publishing for this command: through the service's API as the signed-in user after
+    `capital login`; else to the database, as the operator."""
+    login = signed_in(ctx)
+    if login is not None:
+
+        def through_the_api(numbered: list[tuple[int, Envelope]]) -> PublishReport:
+            try:
+                return publish_remote(login, numbered, again=again)
+            except RemoteError as error:
+                raise fail(str(error), 3) from None
+
+        yield through_the_api
+        return
+    with open_container(ctx) as container:
+        principal = operator_principal(container)
+        registered: set[str] = set()  # by earlier chunks of the same stream
+
+        def to_the_database(numbered: list[tuple[int, Envelope]]) -> PublishReport:
+            return publish(
+                container, numbered, principal, wait_seconds, again=again, registered=registered
+            )
+
+        yield to_the_database
+
+
+def _without_byte_order_mark(lines: Iterator[bytes]) -> Iterator[bytes]:
+    first = next(lines, None)
+    if first is not None:
+        yield first.removeprefix(b"\xef\xbb\xbf")
+        yield from lines
 
 
 def log_command(
@@ -163,7 +195,8 @@ def log_command(
         event = new_event(kind, scheme, occurred_on or settings_from(ctx).current_date(), payload)
     except ValidationError as error:
         raise fail(f"{kind.value}: {_as_flags(error)}", 2) from None
-    report = _publish(ctx, [(1, event)], 120.0 if wait else None, again)
+    with _publisher(ctx, 120.0 if wait else None, again) as publish_chunk:
+        report = publish_chunk([(1, event)])
     for refusal in report.errors:
         typer.secho(f"refused: {refusal.reason}", err=True, fg="red")
     if not report.ok:

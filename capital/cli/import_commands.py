@@ -6,7 +6,6 @@ by row.
 
 from __future__ import annotations
 
-from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -21,17 +20,12 @@ from capital.cli.context import (
     parse_date,
     settings_from,
 )
-from capital.cli.output import to_json
+from capital.cli.output import ReportFormat, to_json
 from capital.settings import now_utc
 from services.importer import Finding, RegisterFileError, Severity
 
 WAIT_SECONDS = 120.0
 _SEVERITY_COLOUR = {Severity.error: "red", Severity.warning: "yellow", Severity.note: "cyan"}
-
-
-class ReportFormat(StrEnum):
-    table = "table"
-    json = "json"
 
 
 def register(app: typer.Typer) -> None:

@@ -32,6 +32,13 @@ class Format(StrEnum):
     csv = "csv"
 
 
+class ReportFormat(StrEnum):
+    """For a report that is not one table (an import, the status): read, or for machines."""
+
+    table = "table"
+    json = "json"
+
+
 def emit(rows: list[dict[str, Any]], fmt: Format, columns: list[str], title: str = "") -> None:
     if fmt is Format.json:
         print(to_json(rows))

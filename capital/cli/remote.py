@@ -8,12 +8,13 @@ import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
-
-import httpx
+from typing import TYPE_CHECKING, Any
 
 from capital.application.publishing import LineError, PublishReport
 from events import Envelope
+
+if TYPE_CHECKING:
+    import httpx
 
 BATCH = 500
 
@@ -29,6 +30,8 @@ class Login:
     token: str
 
     def client(self) -> httpx.Client:
+        import httpx  # only a signed-in command talks to the service: the rest need not load it
+
         return httpx.Client(
             base_url=self.url,
             headers={"Authorization": f"Bearer {self.token}"},
@@ -74,6 +77,8 @@ def forget_login() -> bool:
 
 def request_token(url: str, email: str, password: str, days: int) -> Login:
     """Sign in to the service and get an API token for this machine."""
+    import httpx
+
     try:
         response = httpx.post(
             f"{url.rstrip('/')}/api/auth/token",
@@ -93,6 +98,8 @@ def publish_remote(
 ) -> PublishReport:
     """Publish through POST /api/events in batches; refusals come back by line. `again`
     confirms changes identical to ones recorded minutes before."""
+    import httpx
+
     report = PublishReport()
     with login.client() as client:
         for start in range(0, len(numbered), BATCH):

@@ -12,20 +12,22 @@ the repository root only points developers' `alembic` command at it.
 
 from __future__ import annotations
 
+import ast
 import functools
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from alembic.util import CommandError
 from sqlalchemy import Connection, Engine, MetaData, create_engine, inspect, text
 from sqlmodel import SQLModel
 
 from capital.keys import deployment_key
 from projection.database import shown_url
+
+# Alembic is imported where a revision is read or applied: loading it takes longer than
+# most commands, which only need to see that the database is at the head already.
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 MIGRATIONS = Path(__file__).resolve().parent
 BASELINE = "0001"
@@ -74,6 +76,8 @@ def alembic_config(connection: Connection | None = None, secret_key: str | None 
     """Alembic configured from code, not from an ini file in the working directory. With a
     connection the migrations run on it, inside the caller's transaction. The deployment's
     secret key goes to the revisions that encrypt data already stored (0003)."""
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     if connection is not None:
@@ -83,6 +87,8 @@ def alembic_config(connection: Connection | None = None, secret_key: str | None 
 
 
 def head_revision() -> str:
+    from alembic.script import ScriptDirectory
+
     head = ScriptDirectory.from_config(alembic_config()).get_current_head()
     if head is None:
         raise RuntimeError(f"no migration in {MIGRATIONS / 'versions'}")
@@ -99,6 +105,9 @@ def upgrade_schema(engine: Engine, secret_key: str | None = None) -> SchemaUpgra
     """Bring the database to the newest revision, in one transaction. Processes that start
     together take turns: an advisory lock on PostgreSQL, a write lock on SQLite. Without a
     `secret_key` a SQLite database's own key file is used (`capital.keys`)."""
+    from alembic import command
+    from alembic.util import CommandError
+
     head = head_revision()
     if current_revision(engine) == head:
         # The usual start: nothing to do, and no lock that would wait behind a writer.
@@ -124,6 +133,9 @@ def upgrade_schema(engine: Engine, secret_key: str | None = None) -> SchemaUpgra
 def prepare_schema(engine: Engine, upgrade: bool, secret_key: str | None = None) -> None:
     """What a starting process does: upgrade the database, or (PostgreSQL with `upgrade`
     false, where upgrades are a deployment step) refuse one that is not at the head."""
+    head = declared_head()
+    if head is not None and _recorded_revision(engine) == head:
+        return  # the usual start: Alembic need not even be loaded
     if upgrade or engine.dialect.name == "sqlite":
         upgrade_schema(engine, secret_key)
         return
@@ -148,7 +160,47 @@ def _lock_schema(connection: Connection) -> None:
         # changed while we waited.
 
 
+@functools.cache
+def declared_head() -> str | None:
+    """The head revision read from the revision files themselves (their `revision` and
+    `down_revision` assignments), without loading Alembic; None when that is not one
+    plain chain (a merge, a branch), and Alembic must decide."""
+    revisions: dict[str, object] = {}
+    for path in (MIGRATIONS / "versions").glob("*.py"):
+        declared = {
+            target.id: node.value
+            for node in ast.parse(path.read_text(encoding="utf-8")).body
+            if isinstance(node, ast.AnnAssign | ast.Assign)
+            for target in (node.targets if isinstance(node, ast.Assign) else [node.target])
+            if isinstance(target, ast.Name) and target.id in ("revision", "down_revision")
+            if node.value is not None
+        }
+        if "revision" not in declared:
+            continue
+        try:
+            revision = ast.literal_eval(declared["revision"])
+            down = ast.literal_eval(declared.get("down_revision", ast.Constant(None)))
+        except ValueError:
+            return None
+        revisions[revision] = down
+    if not all(isinstance(down, str | None) for down in revisions.values()):
+        return None
+    heads = set(revisions) - set(revisions.values())
+    return heads.pop() if len(heads) == 1 else None
+
+
+def _recorded_revision(engine: Engine) -> str | None:
+    """The revision the database records, read with plain SQL (None without a history)."""
+    with engine.connect() as connection:
+        if not inspect(connection).has_table(VERSION_TABLE):
+            return None
+        rows = connection.execute(text(f"SELECT version_num FROM {VERSION_TABLE}")).all()
+    return rows[0][0] if len(rows) == 1 else None
+
+
 def _current(connection: Connection) -> str | None:
+    from alembic.runtime.migration import MigrationContext
+
     return MigrationContext.configure(connection).get_current_revision()
 
 
@@ -187,6 +239,8 @@ def _is_release_0_1_0(connection: Connection, shown: str) -> bool:
 def _baseline_tables() -> dict[str, frozenset[str]]:
     """Each table of the baseline revision and its columns, read from the revision itself
     applied to a scratch in-memory database, so there is no second copy of the schema."""
+    from alembic import command
+
     scratch = create_engine("sqlite://")
     try:
         with scratch.begin() as connection:

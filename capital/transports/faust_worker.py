@@ -22,6 +22,7 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
 from capital.settings import Settings
 from capital.transports import Handler, Message, dead_letter
+from capital.transports.worker_progress import report_progress
 from events import topics
 
 log = logging.getLogger(__name__)
@@ -33,7 +34,7 @@ def build_app(settings: Settings, routes: dict[str, Handler], name: str) -> faus
     datadir = settings.worker_data_dir / name
     datadir.mkdir(parents=True, exist_ok=True)
     app = faust.App(
-        f"{settings.kafka_app_id}-{name}",
+        settings.kafka_group(name),
         broker=f"kafka://{settings.kafka_bootstrap}",
         store="memory://",
         topic_partitions=settings.kafka_partitions,
@@ -53,6 +54,12 @@ def build_app(settings: Settings, routes: dict[str, Handler], name: str) -> faus
     }
     for topic_name, handler in routes.items():
         _add_agent(app, outgoing, topic_name, handler)
+    report_progress(
+        app,
+        settings.kafka_bootstrap,
+        settings.kafka_group(name),
+        [settings.kafka_topic(topic_name) for topic_name in routes],
+    )
     return app
 
 

@@ -15,8 +15,9 @@ from capital.transports import Handler, Message
 class InMemoryBus:
     def __init__(self, routes: dict[str, Handler]) -> None:
         self._routes = routes
-        # The latest messages, for tests and diagnostics; bounded, as a server runs for long.
-        self.delivered: deque[Message] = deque(maxlen=10_000)
+        # The latest messages, for tests and diagnostics; bounded, as a server runs for long
+        # and a publish may stream millions (a state change carries a whole snapshot).
+        self.delivered: deque[Message] = deque(maxlen=1_000)
         self._lock = threading.Lock()
 
     def send(self, messages: list[Message]) -> None:

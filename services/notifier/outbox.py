@@ -39,8 +39,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import case
 from sqlalchemy.exc import InterfaceError, OperationalError
-from sqlmodel import col, select, update
+from sqlmodel import col, func, select, update
 
 from events import AlertRaised, decode_as
 from projection.database import SessionFactory, transaction
@@ -90,6 +91,19 @@ class DispatchReport:
 
 
 @dataclass(frozen=True)
+class Backlog:
+    """What the outbox holds that is not sent: for operators (`capital status`)."""
+
+    due: int
+    """Pending and due now: a dispatcher would send them on its next pass."""
+    waiting: int
+    """Pending, to be retried later (their endpoint failed)."""
+    sending: int
+    failed: int
+    unknown: int
+
+
+@dataclass(frozen=True)
 class Claim:
     id: int
     token: str
@@ -136,6 +150,46 @@ class OutboxDispatcher:
             total.add(report)
             if report.sent + report.retrying + report.failed < self._policy.batch_size:
                 return total
+
+    def backlog(self) -> Backlog:
+        due_now = case((col(AlertDelivery.next_attempt_at) <= self._now(), 1), else_=0)
+        with self._sessions() as session:
+            rows = session.exec(
+                select(AlertDelivery.status, func.count(), func.sum(due_now))
+                .where(
+                    col(AlertDelivery.status).not_in(
+                        [DeliveryStatus.sent, DeliveryStatus.cancelled]
+                    )
+                )
+                .group_by(col(AlertDelivery.status))
+            ).all()
+        counts = {str(status): (int(count), int(due or 0)) for status, count, due in rows}
+        pending, due = counts.get(DeliveryStatus.pending, (0, 0))
+        return Backlog(
+            due=due,
+            waiting=pending - due,
+            sending=counts.get(DeliveryStatus.sending, (0, 0))[0],
+            failed=counts.get(DeliveryStatus.failed, (0, 0))[0],
+            unknown=counts.get(DeliveryStatus.unknown, (0, 0))[0],
+        )
+
+    def next_due(self) -> dt.datetime | None:
+        """When a pass would next find work: the earliest retry of a pending delivery, or
+        the moment the oldest claim in flight expires (to be marked `unknown`); None when
+        there is neither."""
+        with self._sessions() as session:
+            retry = session.exec(
+                select(func.min(AlertDelivery.next_attempt_at)).where(
+                    AlertDelivery.status == DeliveryStatus.pending
+                )
+            ).one()
+            claimed = session.exec(
+                select(func.min(AlertDelivery.claimed_at)).where(
+                    AlertDelivery.status == DeliveryStatus.sending
+                )
+            ).one()
+        expiry = claimed + dt.timedelta(seconds=self._policy.claim_timeout_s) if claimed else None
+        return min((when for when in (retry, expiry) if when is not None), default=None)
 
     def _pass(self) -> DispatchReport:
         report = DispatchReport()

@@ -7,16 +7,18 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
-from functools import partial
+from functools import cache, partial
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import quote
-
-from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from events import AlertRaised, Severity
 from services.notifier.delivery import Content
 from services.notifier.digest import Digest
 from services.notifier.rules import RAG_BOXES, long_date, pounds
+
+if TYPE_CHECKING:
+    from jinja2 import Environment
 
 COLOURS = {Severity.critical: "#B3261E", Severity.warning: "#C77700", Severity.info: "#1F6FB2"}
 DIGEST_COLOUR = "#34495E"
@@ -46,16 +48,24 @@ _LABELS = {
 _MONEY = {"budget", "forecast_outturn", "previous_forecast_outturn", "overspend"}
 _RAG_KEYS = {f"{prefix}{box}_rag" for box in RAG_BOXES for prefix in ("", "previous_")}
 
-_TEMPLATES = Environment(
-    loader=FileSystemLoader(Path(__file__).parent / "templates"),
-    autoescape=lambda name: bool(name and name.endswith(".html.j2")),
-    undefined=StrictUndefined,
-    trim_blocks=True,
-    lstrip_blocks=True,
-    keep_trailing_newline=True,
-)
-_TEMPLATES.filters["long_date"] = long_date
-_TEMPLATES.filters["pounds"] = pounds
+
+@cache
+def _templates() -> Environment:
+    """Made when the first message is rendered: most processes that wire up a notifier
+    (every command) never render one, and need not load Jinja."""
+    from jinja2 import Environment, FileSystemLoader, StrictUndefined
+
+    templates = Environment(
+        loader=FileSystemLoader(Path(__file__).parent / "templates"),
+        autoescape=lambda name: bool(name and name.endswith(".html.j2")),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    templates.filters["long_date"] = long_date
+    templates.filters["pounds"] = pounds
+    return templates
 
 
 def facts(alert: AlertRaised) -> list[tuple[str, str]]:
@@ -115,9 +125,9 @@ def html(content: Content, portal_url: str | None = None) -> str:
 def _render(content: Content, kind: str, portal_url: str | None) -> str:
     link: Callable[[str], str | None] = partial(scheme_page, portal_url)
     if isinstance(content, Digest):
-        template = _TEMPLATES.get_template(f"digest.{kind}.j2")
+        template = _templates().get_template(f"digest.{kind}.j2")
         return template.render(digest=content, colour=DIGEST_COLOUR, facts=facts, link=link)
-    template = _TEMPLATES.get_template(f"alert.{kind}.j2")
+    template = _templates().get_template(f"alert.{kind}.j2")
     return template.render(
         alert=content, facts=facts(content), colour=colour_of(content), link=link
     )

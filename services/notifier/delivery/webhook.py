@@ -24,10 +24,7 @@ import json
 import logging
 import time
 from collections.abc import Callable
-from typing import Any
-
-import httpx
-from jinja2 import Environment, StrictUndefined, TemplateError
+from typing import TYPE_CHECKING, Any
 
 from events import AlertRaised
 from services.notifier.delivery import Content, DeliveryFailed, Outgoing
@@ -42,6 +39,10 @@ from services.notifier.digest import Digest
 from services.notifier.settings import WebhookSettings
 from services.notifier.subscriptions import masked
 from services.notifier.vault import AddressVault, CannotOpen
+
+if TYPE_CHECKING:
+    import httpx
+    from jinja2 import Template
 
 TIMESTAMP_HEADER = "X-Capital-Timestamp"
 DELIVERY_HEADER = "X-Capital-Delivery"
@@ -97,11 +98,7 @@ class WebhookNotifier:
         self._portal_url = portal_url
         self._client = client  # made on first use: most processes never post a webhook
         self._clock = clock
-        self._template = (
-            Environment(undefined=StrictUndefined, autoescape=False).from_string(settings.template)
-            if settings.template
-            else None
-        )
+        self._template = _custom_template(settings.template) if settings.template else None
 
     def body(self, content: Content) -> bytes:
         preset = _PRESETS[self._settings.format]
@@ -109,6 +106,9 @@ class WebhookNotifier:
         return json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
     def send(self, outgoing: Outgoing) -> None:
+        # Imported here: every command builds a notifier, few ever post a webhook.
+        import httpx
+
         body = self.body(outgoing.content)
         headers = {
             "Content-Type": "application/json; charset=utf-8",
@@ -172,6 +172,8 @@ class WebhookNotifier:
             ),
             "colour": colour_of(content),
         }
+        from jinja2 import TemplateError
+
         try:
             return json.loads(self._template.render(context))
         except (TemplateError, ValueError) as error:
@@ -179,6 +181,13 @@ class WebhookNotifier:
             raise DeliveryFailed(
                 f"webhook template did not render JSON: {error}", permanent=True
             ) from None
+
+
+def _custom_template(source: str) -> Template:
+    # Jinja is loaded only by a deployment that configures its own webhook body.
+    from jinja2 import Environment, StrictUndefined
+
+    return Environment(undefined=StrictUndefined, autoescape=False).from_string(source)
 
 
 def generic(content: Content, portal_url: str | None = None) -> dict[str, Any]:

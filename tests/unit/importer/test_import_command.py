@@ -210,14 +210,14 @@ def test_the_summary_leaves_out_events_the_tracker_refused_after_sending(
     its completion.revised; CYPE-002's is published and counted."""
     july = write_register(tmp_path / "july.csv", row(), row(ref="CYPE-002"))
     assert capital("import-register", str(july), "--recorded-on", "2024-07-29").exit_code == 0
-    real_publish = importing.publish
+    real_publish = importing.publish_in_chunks
 
     def cancelled_first(container, numbered, principal, wait_seconds=None, **options):
         cancel = event("scheme.cancelled", "2024-08-01", "CYPE-018", reason="Withdrawn")
         real_publish(container, [(1, cancel)], principal)
         return real_publish(container, numbered, principal, wait_seconds, **options)
 
-    monkeypatch.setattr(importing, "publish", cancelled_first)
+    monkeypatch.setattr(importing, "publish_in_chunks", cancelled_first)
     august = write_register(
         tmp_path / "august.csv",
         row(anticipated_completion="10/02/2023"),

@@ -429,3 +429,43 @@ def test_a_delivery_sent_while_the_database_restarts_is_recorded_as_sent_once_it
 
     [row] = deliveries(sessions)
     assert (row.status, len(email.sent)) == ("sent", 1)
+
+
+def test_the_outbox_says_when_it_is_next_due(
+    build_notifier: BuildNotifier,
+    track,
+    email: FakeNotifier,
+    clock: FakeClock,
+    sessions: SessionFactory,
+) -> None:
+    notifier = build_notifier(subscribers=[HEAD])
+    assert notifier.outbox.next_due() is None
+    email.failures = [smtp_down()]
+    raise_slippage(notifier, track)
+    assert notifier.outbox.next_due() == clock()  # queued: due now
+
+    notifier.outbox.dispatch_due()
+    [row] = deliveries(sessions)
+    assert notifier.outbox.next_due() == row.next_attempt_at > clock()
+
+    clock.current = row.next_attempt_at
+    notifier.outbox.dispatch_due()
+    assert notifier.outbox.next_due() is None
+
+
+def test_the_backlog_counts_what_is_due_waiting_and_failed(
+    build_notifier: BuildNotifier,
+    track,
+    email: FakeNotifier,
+    clock: FakeClock,
+    sessions: SessionFactory,
+) -> None:
+    notifier = build_notifier(subscribers=[HEAD, DEPUTY])
+    raise_slippage(notifier, track)
+    assert (notifier.outbox.backlog().due, notifier.outbox.backlog().waiting) == (2, 0)
+
+    email.failures = [smtp_down()]
+    notifier.outbox.dispatch_due()  # the first fails; the second waits with it
+
+    backlog = notifier.outbox.backlog()
+    assert (backlog.due, backlog.waiting, backlog.failed, backlog.unknown) == (0, 2, 0, 0)
