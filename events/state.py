@@ -53,7 +53,8 @@ class SchemeSnapshot(BaseModel):
     expected_completion: dt.date | None = None
     """When the scheme is expected to complete: the anticipated date, else the baseline."""
     expected_is_baseline: bool = False
-    """No anticipated date has been revised yet: the expected completion is the baseline."""
+    """The expected completion is the baseline: no anticipated date, or one equal to it (a
+    register states the date of a scheme that has not moved)."""
     days_overdue: int = 0
     """Days past the expected completion on `evaluated_on`, while not complete."""
     reasons: dict[str, str] = {}

@@ -168,18 +168,28 @@ def print_table(rows: list[dict[str, Any]], columns: list[str], title: str = "")
     Console(width=width).print(fitted_rich_table(title, specs, texts, markup, width))
 
 
-_FREE_TEXT = {"title", "message", "reason", "raw", "payload", "description", "note"}
+_FREE_TEXT = {"title", "message", "reason", "raw", "payload", "description", "note", "why"}
 _KEEP = [
     "budget",
     "slippage_days",
     "status",
     "anticipated_completion",
+    "expected_completion",
     "budget_rag",
     "programme_rag",
     "overall_rag",
+    "why",
 ]
 """Columns a narrow table keeps longest, least important first; any other goes before."""
-_NUMERIC = {"budget", "forecast_outturn", "variance", "slippage_days", "open_snags", "schemes"}
+_NUMERIC = {
+    "budget",
+    "forecast_outturn",
+    "variance",
+    "slippage_days",
+    "days_overdue",
+    "open_snags",
+    "schemes",
+}
 
 
 def _cell(value: Any) -> str:

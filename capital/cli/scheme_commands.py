@@ -56,7 +56,51 @@ def schemes_command(
     title = f"Programme board, {shown.position.describe()}"
     if wanted.describe():
         title += f" · {wanted.describe()}"
-    emit(shown.rows, format, BOARD_COLUMNS, title)
+    emit_board(shown.rows, format, title)
+
+
+BOARD_TABLE_COLUMNS = [
+    "scheme_id",
+    "title",
+    "status",
+    "baseline_completion",
+    "expected_completion",
+    "actual_completion",
+    "slippage_days",
+    "days_overdue",
+    "programme_rag",
+    "budget_rag",
+    "overall_rag",
+    "why",
+    "budget",
+    "forecast_outturn",
+    "open_snags",
+    "overrides",
+]
+"""The board as a person reads it: the expected completion marked when it is the baseline,
+and why each red or amber scheme is so. Scripts get every column (`BOARD_COLUMNS`)."""
+
+
+def emit_board(rows: list[dict[str, Any]], format: Format, title: str) -> None:
+    if format is not Format.table:
+        emit(rows, format, BOARD_COLUMNS, title)
+        return
+    shown = [
+        {
+            **row,
+            "expected_completion": _marked_expected(row),
+            "why": "; ".join(row["concerns"]),
+        }
+        for row in rows
+    ]
+    emit(shown, format, BOARD_TABLE_COLUMNS, title)
+
+
+def _marked_expected(row: dict[str, Any]) -> str | None:
+    expected = row["expected_completion"]
+    if expected is None:
+        return None
+    return f"{expected} (baseline)" if row["expected_is_baseline"] else str(expected)
 
 
 def snags_command(
