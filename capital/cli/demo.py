@@ -105,7 +105,9 @@ def import_shipped_register(run: DemoRun) -> None:
 
 def print_programme_board(run: DemoRun) -> None:
     shown = board(run.container, run.principal, as_of=run.today, today=run.today)
-    emit_board(shown.rows, Format.table, f"Programme board, judged on {run.today} as known that day")
+    emit_board(
+        shown.rows, Format.table, f"Programme board, judged on {run.today} as known that day"
+    )
 
 
 def run_morning_sweep(run: DemoRun) -> None:

@@ -590,7 +590,9 @@ def slippage_report(
                 title=state.title,
                 status=state.status,
                 baseline_completion=state.baseline_completion,
-                anticipated_completion=state.anticipated_completion,
+                # A scheme never revised is expected on its baseline, however it was
+                # registered (a register states that date as the anticipated one).
+                anticipated_completion=snap.expected_completion,
                 actual_completion=state.actual_completion,
                 slippage_days=snap.slippage_days,
                 overdue_days=snap.days_overdue,

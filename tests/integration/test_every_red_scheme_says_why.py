@@ -141,17 +141,11 @@ def test_the_command_line_board_shows_why_and_marks_the_baseline(capital) -> Non
     assert "2023-01-06 " in revised and "2023-01-06 (baseline)" not in revised
 
 
-def test_the_api_row_is_the_command_lines_and_says_why(
-    deployment: Container, capital
-) -> None:
+def test_the_api_row_is_the_command_lines_and_says_why(deployment: Container, capital) -> None:
     admin = accounts.operator(deployment.sessions, "tests", PEOPLE.admin)
-    issued = accounts.issue_token(
-        deployment.sessions, admin, PEOPLE.finance, dt.timedelta(hours=1)
-    )
+    issued = accounts.issue_token(deployment.sessions, admin, PEOPLE.finance, dt.timedelta(hours=1))
     with TestClient(create_app(deployment)) as client:
-        response = client.get(
-            "/api/schemes", headers={"Authorization": f"Bearer {issued.token}"}
-        )
+        response = client.get("/api/schemes", headers={"Authorization": f"Bearer {issued.token}"})
         record = client.get(
             f"/api/schemes/{OVERDUE}", headers={"Authorization": f"Bearer {issued.token}"}
         ).json()["scheme"]

@@ -260,7 +260,7 @@ def test_the_digest_says_why_each_red_scheme_is_red_even_with_no_slip(
     text, page = plain_text(digest), html(digest)
     assert "S-4 Kitchen refit: overdue by 29 days. Programme red" in text
     assert "expected completion 30 Jun 2024 (baseline)" in text
-    assert "<td style=\"padding: 4px 12px 4px 0;\">overdue by 29 days</td>" in page
+    assert '<td style="padding: 4px 12px 4px 0;">overdue by 29 days</td>' in page
     assert "S-1 Roof renewal: overdue by 19 days. Programme red" in text
 
 
