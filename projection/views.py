@@ -1,4 +1,4 @@
-"""Read side of the projection: scheme states now or as known on a past date."""
+"""Read side of the projection: scheme states now or in a position on both time axes."""
 
 from __future__ import annotations
 
@@ -10,24 +10,25 @@ from sqlmodel import Session, col, select
 from events import Envelope, SchemeSnapshot
 from events.codec import decode_stored
 from programme.board import SchemeFilter
+from programme.position import Position
 from programme.rag import RagPolicy, snapshot
 from programme.scheme import SchemeState, fold, load_state
 from projection.tables import DeadLetter, Scheme, SchemeEvent
 
 
-def scheme_states(session: Session, as_of: dt.date | None = None) -> list[SchemeState]:
-    """Every scheme's state now, or as known at the end of `as_of` (events recorded on or
-    before it, folded in the order they were applied)."""
-    if as_of is None:
+def scheme_states(session: Session, position: Position | None = None) -> list[SchemeState]:
+    """Every scheme's state now, or in `position`: its events that occurred by the as-at
+    date and were recorded by the known-on date, folded in the order they were applied."""
+    if position is None or position.is_now:
         rows = session.exec(select(Scheme).order_by(Scheme.scheme_id)).all()
         return [stored_state(session, row) for row in rows]
     by_scheme: dict[str, list[Envelope]] = defaultdict(list)
-    for event in _events(session, as_of=as_of):
+    for event in _events(session, position):
         by_scheme[event.scheme_id].append(event)
     return [
         state
         for scheme_id in sorted(by_scheme)
-        if (state := fold(by_scheme[scheme_id])) is not None
+        if (state := position.fold(by_scheme[scheme_id])) is not None
     ]
 
 
@@ -42,29 +43,33 @@ def stored_state(session: Session, row: Scheme) -> SchemeState:
 
 def scheme_snapshots(
     session: Session,
-    today: dt.date,
+    position: Position,
     policy: RagPolicy,
-    as_of: dt.date | None = None,
     wanted: SchemeFilter | None = None,
 ) -> list[SchemeSnapshot]:
-    """The board: every scheme (or those `wanted` picks) judged on `today`."""
-    judged = [(state, snapshot(state, today, policy)) for state in scheme_states(session, as_of)]
+    """The board: every scheme (or those `wanted` picks) in `position`, judged on its
+    judging date."""
+    judged = [
+        (state, snapshot(state, position.judged_on, policy))
+        for state in scheme_states(session, position)
+    ]
     return [shown for state, shown in judged if wanted is None or wanted.matches(state, shown)]
 
 
 def scheme_state(
-    session: Session, scheme_id: str, as_of: dt.date | None = None
+    session: Session, scheme_id: str, position: Position | None = None
 ) -> SchemeState | None:
-    if as_of is None:
+    if position is None or position.is_now:
         row = session.get(Scheme, scheme_id)
         return stored_state(session, row) if row else None
-    return fold(_events(session, as_of=as_of, scheme_id=scheme_id))
+    return position.fold(_events(session, position, scheme_id))
 
 
 def scheme_history(
-    session: Session, scheme_id: str, as_of: dt.date | None = None
+    session: Session, scheme_id: str, position: Position | None = None
 ) -> list[Envelope]:
-    return list(_events(session, as_of=as_of, scheme_id=scheme_id))
+    """The scheme's events in `position` (all, when None), in the order they were applied."""
+    return _events(session, position, scheme_id)
 
 
 def known_scheme_ids(session: Session) -> set[str]:
@@ -119,11 +124,13 @@ def dead_letters(session: Session, limit: int = 100) -> list[DeadLetter]:
 
 
 def _events(
-    session: Session, as_of: dt.date | None = None, scheme_id: str | None = None
+    session: Session, position: Position | None = None, scheme_id: str | None = None
 ) -> list[Envelope]:
     query = select(SchemeEvent.envelope_json).order_by(col(SchemeEvent.seq))
-    if as_of is not None:
-        query = query.where(SchemeEvent.recorded_on <= as_of)
+    if position is not None and position.known_on is not None:
+        query = query.where(SchemeEvent.recorded_on <= position.known_on)
+    if position is not None and position.as_at is not None:
+        query = query.where(SchemeEvent.occurred_on <= position.as_at)
     if scheme_id is not None:
         query = query.where(SchemeEvent.scheme_id == scheme_id)
     return [decode_stored(text) for text in session.exec(query)]

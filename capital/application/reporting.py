@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass
 
 from capital.application.errors import InvalidInput
+from capital.application.positions import position
 from capital.application.principal import Operation, Principal, require
 from capital.bootstrap import Container
+from programme.position import Position
 from services.reporter.model import BudgetBySource, Report, ReportKind, ReportScope
 from services.reporter.queries import ReconciliationError, build_report
 from services.reporter.render import FORMATS, Format, PdfUnavailable, render
@@ -48,25 +49,26 @@ def report(
     container: Container,
     principal: Principal,
     kind: ReportKind,
-    as_of: dt.date | None = None,
+    shown: Position | None = None,
     public: bool = False,
-    today: dt.date | None = None,
 ) -> Report:
-    """The report's figures, as known at the end of `as_of`, judged on `today` (else as on
-    `as_of`). ReconciliationError when the totals do not add up (never printed wrong)."""
+    """The report's figures in the position `shown` (by default: now), judged on its
+    judging date. ReconciliationError when the totals do not add up (never printed
+    wrong)."""
     require(principal, Operation.view_programme)
-    judged_on = today or container.settings.judging_date(as_of)
+    shown = shown or position(container)
     with container.sessions() as session:
         return build_report(
             kind,
             session,
             ReportScope(
-                as_of=as_of,
+                as_at=shown.as_at,
+                known_on=shown.known_on,
                 public=public,
                 printed_on=container.settings.current_date(),
                 committee=container.settings.committee_name,
             ),
-            judged_on,
+            shown.judged_on,
             container.settings.rag,
         )
 
@@ -76,15 +78,14 @@ def rendered_report(
     principal: Principal,
     kind: ReportKind,
     fmt: Format,
-    as_of: dt.date | None = None,
+    shown: Position | None = None,
     public: bool = False,
-    today: dt.date | None = None,
 ) -> RenderedReport:
     """The report in a file format (not the terminal table)."""
     if fmt not in FORMATS[kind] or fmt is Format.table:
         allowed = ", ".join(f.value for f in FORMATS[kind] if f is not Format.table)
         raise UnsupportedFormat(f"the {kind.value} report comes as {allowed}, not {fmt.value}")
-    built = report(container, principal, kind, as_of, public, today)
+    built = report(container, principal, kind, shown, public)
     return RenderedReport(kind, fmt, render(built, fmt))
 
 
@@ -97,8 +98,8 @@ class BudgetOnScreen:
 
 
 def budget_on_screen(
-    container: Container, principal: Principal, as_of: dt.date | None = None
+    container: Container, principal: Principal, shown: Position | None = None
 ) -> BudgetOnScreen:
-    built = report(container, principal, ReportKind.budget_by_source, as_of)
+    built = report(container, principal, ReportKind.budget_by_source, shown)
     assert isinstance(built, BudgetBySource)
     return BudgetOnScreen(built, budget_by_source_chart(built.rows))

@@ -1,7 +1,9 @@
 """`capital report budget-by-source|programme|slippage|pack`: finance and committee reports.
 
-Every report takes `--as-of D` (what was known at the end of D), `--today D` (the date RAG
-is judged on: D of `--as-of` unless given), `--format`, `--output FILE` and `--public`
+Every report takes the position it shows: `--as-at D` (as the programme stood on D: the
+events that occurred by then), `--known-on K` (only what had been recorded by the end of
+K), `--as-of D` (both: what a committee saw on D), and `--today D` (the date RAG is judged
+on: the as-at date unless given), `--format`, `--output FILE` and `--public`
 (leave out schemes of high public sensitivity). XLSX and PDF are binary and need
 `--output`; the other formats print to the terminal unless `--output` is given.
 """
@@ -19,8 +21,11 @@ from rich.table import Table as RichTable
 
 from capital.application import reporting
 from capital.cli.context import (
+    AsAtOption,
     AsOfOption,
+    KnownOnOption,
     TodayOption,
+    chosen_position,
     fail,
     open_container,
     operator_principal,
@@ -69,13 +74,15 @@ def _report_command(kind: ReportKind, default: Format, summary: str) -> Callable
 
     def command(
         ctx: typer.Context,
+        as_at: AsAtOption = None,
+        known_on: KnownOnOption = None,
         as_of: AsOfOption = None,
         today: TodayOption = None,
         format: Format = default,
         output: OutputOption = None,
         public: PublicOption = False,
     ) -> None:
-        run_report(ctx, kind, as_of, today, format, output, public)
+        run_report(ctx, kind, (as_at, known_on, as_of), today, format, output, public)
 
     # The annotations are strings evaluated in this module; the --format help names this
     # report's formats, so it is set as an object here.
@@ -119,7 +126,7 @@ for _kind, _default, _summary in REPORT_COMMANDS:
 def run_report(
     ctx: typer.Context,
     kind: ReportKind,
-    as_of: str | None,
+    dates: tuple[str | None, str | None, str | None],
     today: str | None,
     fmt: Format,
     output: Path | None,
@@ -135,8 +142,9 @@ def run_report(
         raise fail(f"--output needs a file format: --format {files}", 2)
     with open_container(ctx, today=parse_date(today)) as container:
         principal = operator_principal(container)
+        shown = chosen_position(container, *dates)
         try:
-            built = reporting.report(container, principal, kind, parse_date(as_of), public)
+            built = reporting.report(container, principal, kind, shown, public)
         except ReconciliationError as error:
             raise fail(f"the {kind.value} report does not reconcile: {error}") from None
     if fmt is Format.table:

@@ -29,7 +29,7 @@ from capital.api.security import (
     csrf_token,
     set_session_cookie,
 )
-from capital.application import accounts, alerting, reporting, schemes
+from capital.application import accounts, alerting, positions, reporting, schemes
 from capital.application.principal import (
     AccessDenied,
     Operation,
@@ -515,20 +515,25 @@ def acknowledge(request: Request, sent: PostedForm) -> Response:
 @router.get("/reports")
 def reports_page(request: Request) -> Response:
     principal = viewer(request)
-    typed = (request.query_params.get("as_of") or "").strip()
-    as_of, error = _picked_date(typed)
-    shown = reporting.budget_on_screen(container_of(request), principal, as_of)
-    query = urlencode({"as_of": as_of.isoformat()}) if as_of else ""
+    container = container_of(request)
+    typed = {name: (request.query_params.get(name) or "").strip() for name in POSITION_DATES}
+    picked = {name: _picked_date(text) for name, text in typed.items()}
+    errors = {name: error for name, (_, error) in picked.items() if error}
+    dates = {name: day for name, (day, _) in picked.items() if day}
+    shown = reporting.budget_on_screen(container, principal, positions.position(container, **dates))
     return page(
         request,
         "reports.html",
         report=shown.report,
         chart=Markup(shown.chart_svg),
-        as_of=as_of,
         typed=typed,
-        errors={"as_of": error} if error else {},
-        query=query,
+        errors=errors,
+        query=urlencode({name: day.isoformat() for name, day in dates.items()}),
     )
+
+
+# The two dates of a position a reader may pick (programme.position).
+POSITION_DATES = ("as_at", "known_on")
 
 
 def _picked_date(typed: str) -> tuple[dt.date | None, str | None]:

@@ -36,6 +36,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, update
 
 from events import AlertRaised, SchemeSnapshot
+from programme.position import Position
 from programme.rag import RagPolicy
 from projection.database import SessionFactory, transaction
 from projection.views import scheme_snapshots
@@ -104,7 +105,7 @@ class DailySweep:
             return SweepReport(today, ran=False, previous_run=self.last_run(today))
         now = self._now()
         with self._sessions() as session:
-            snapshots = scheme_snapshots(session, today, self._policy)
+            snapshots = scheme_snapshots(session, Position(today), self._policy)
         recorded = record_once(
             self._sessions, overdue_alerts(snapshots, now), self._recipients, now
         )

@@ -1,7 +1,8 @@
 """What each report holds. Money is `Decimal` pounds, dates are `datetime.date`.
 
-Every report says which position it shows (`as_of`: events recorded on or before that date,
-None for everything recorded) and, when RAG is involved, the date it was judged on.
+Every report says which position it shows on the two time axes (`as_at`: events that
+occurred on or before that date; `known_on`: events recorded on or before it; None for
+everything) and, when RAG is involved, the date it was judged on.
 """
 
 from __future__ import annotations
@@ -10,9 +11,11 @@ import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
+from typing import Any
 
 from events import Rag, SchemeStatus
 from events.payloads import PublicSensitivity
+from programme.position import Position, long_date
 
 TOTAL = "Total"
 
@@ -26,19 +29,40 @@ class ReportKind(StrEnum):
 
 @dataclass(frozen=True)
 class ReportScope:
-    """Which position a report shows and for whom. `printed_on` dates a report of
-    everything recorded (no `as_of`): the day it was made. `committee` is who a pack is
-    for (its cover)."""
+    """Which position a report shows and for whom. `printed_on` is the day it was made:
+    the position's dates when none is given. `committee` is who a pack is for (its
+    cover)."""
 
-    as_of: dt.date | None = None
+    as_at: dt.date | None = None
+    known_on: dt.date | None = None
     public: bool = False
     printed_on: dt.date | None = None
     committee: str | None = None
 
+    @classmethod
+    def as_of(cls, day: dt.date, **scope: Any) -> ReportScope:
+        """What a committee saw on `day`: as at that day, as known that day."""
+        return cls(as_at=day, known_on=day, **scope)
+
+    def position(self, judged_on: dt.date) -> Position:
+        return Position(judged_on, as_at=self.as_at, known_on=self.known_on)
+
     @property
     def position_date(self) -> dt.date | None:
-        """The date of the position shown: `as_of`, else the day the report was made."""
-        return self.as_of or self.printed_on
+        """The date of the position shown: `as_at`, else the day the report was made."""
+        return self.as_at or self.printed_on
+
+    @property
+    def known_date(self) -> dt.date | None:
+        """The date the position is as known on: `known_on`, else the day it was made."""
+        return self.known_on or self.printed_on
+
+    def describe(self) -> str:
+        """ "Position at 31 Mar 2024, as known on 29 Jul 2024"."""
+        at, known = self.position_date, self.known_date
+        if at is None or known is None:
+            return "Position by everything recorded"
+        return f"Position at {long_date(at)}, as known on {long_date(known)}"
 
 
 # --- budget by source -------------------------------------------------------------------

@@ -6,7 +6,9 @@ slippage and pack
 reports judge each scheme with the RAG rules (`programme.rag`), so they fold scheme states
 (`projection.views.scheme_states`) and work on them with pure functions.
 
-`--as-of D` means: only events recorded on or before D count, exactly as the fold does.
+A position (`ReportScope.as_at`, `known_on`) means: only events that occurred by the as-at
+date and were recorded by the known-on date count, exactly as the fold does
+(`programme.position.Position.fold`).
 """
 
 from __future__ import annotations
@@ -130,7 +132,7 @@ def budget_by_source(session: Session, scope: ReportScope) -> BudgetBySource:
 
 
 def _allocation(scope: ReportScope, hidden: set[str]) -> Any:
-    """One row per scheme and funding source known at `scope.as_of` (its budget and its
+    """One row per scheme and funding source in the scope's position (its budget and its
     share of the scheme's variance, in pence, shares fractional) plus one row per scheme
     (its figures, and the budget its lines do not account for, as Unallocated). Schemes
     in `hidden` are left out.
@@ -269,9 +271,13 @@ def _pence(amount: ColumnElement[Any]) -> ColumnElement[int]:
 
 
 def _known(table: Any, scope: ReportScope) -> ColumnElement[bool]:
-    if scope.as_of is None:
-        return true()
-    return table.c.recorded_on <= scope.as_of
+    """The rows of events in the position: occurred by `as_at`, recorded by `known_on`."""
+    condition: ColumnElement[bool] = true()
+    if scope.known_on is not None:
+        condition = and_(condition, table.c.recorded_on <= scope.known_on)
+    if scope.as_at is not None:
+        condition = and_(condition, table.c.occurred_on <= scope.as_at)
+    return condition
 
 
 def _source_figures(
@@ -364,10 +370,10 @@ _HISTORY_TYPES = (
 )
 
 
-def report_states(session: Session, scope: ReportScope) -> list[SchemeState]:
-    """Every scheme as known at `scope.as_of`; a public report leaves out schemes of high
+def report_states(session: Session, scope: ReportScope, judged_on: dt.date) -> list[SchemeState]:
+    """Every scheme in the scope's position; a public report leaves out schemes of high
     public sensitivity."""
-    states = scheme_states(session, scope.as_of)
+    states = scheme_states(session, scope.position(judged_on))
     if scope.public:
         hidden = hidden_from_public(session, scope)
         states = [s for s in states if s.scheme_id not in hidden]
@@ -379,11 +385,11 @@ def hidden_from_public(session: Session, scope: ReportScope) -> set[str]:
     position's date by everything recorded now. A scheme amended to high sensitivity is
     hidden from every position on or after the day the amendment took effect, even one
     printed as known before the amendment was recorded."""
-    histories = _histories(session, _SENSITIVITY_TYPES, known_on=None)
+    histories = _histories(session, _SENSITIVITY_TYPES, None)
     return {
         scheme_id
         for scheme_id, history in histories.items()
-        if public_sensitivity_on(history, scope.as_of) is PublicSensitivity.high
+        if public_sensitivity_on(history, scope.as_at) is PublicSensitivity.high
     }
 
 
@@ -393,22 +399,22 @@ _SENSITIVITY_TYPES = (EventType.scheme_registered, EventType.scheme_amended)
 def report_histories(session: Session, scope: ReportScope) -> dict[str, list[Envelope]]:
     """Registrations, rebaselines, completion revisions, budget changes and transfers per
     scheme, in the order they were applied."""
-    return _histories(session, _HISTORY_TYPES, known_on=scope.as_of)
+    return _histories(session, _HISTORY_TYPES, scope)
 
 
 def _histories(
-    session: Session, types: Sequence[EventType], known_on: dt.date | None
+    session: Session, types: Sequence[EventType], scope: ReportScope | None
 ) -> dict[str, list[Envelope]]:
-    """Each scheme's events of `types` recorded by the end of `known_on` (None: all), in
-    the order they were applied."""
+    """Each scheme's events of `types` in the scope's position (None: all), in the order
+    they were applied."""
     event = _EVENT
     query = (
         select(event.c.scheme_id, event.c.envelope_json)
         .where(event.c.type.in_([kind.value for kind in types]))
         .order_by(event.c.seq)
     )
-    if known_on is not None:
-        query = query.where(event.c.recorded_on <= known_on)
+    if scope is not None:
+        query = query.where(_known(event, scope))
     histories: dict[str, list[Envelope]] = defaultdict(list)
     for scheme_id, text in session.execute(query):
         histories[scheme_id].append(decode_stored(text))
@@ -717,14 +723,18 @@ def committee_pack(
 def build_programme(
     session: Session, scope: ReportScope, judged_on: dt.date, policy: RagPolicy
 ) -> ProgrammeReport:
-    return programme_report(report_states(session, scope), scope, judged_on, policy)
+    return programme_report(report_states(session, scope, judged_on), scope, judged_on, policy)
 
 
 def build_slippage(
     session: Session, scope: ReportScope, judged_on: dt.date, policy: RagPolicy
 ) -> SlippageReport:
     return slippage_report(
-        report_states(session, scope), report_histories(session, scope), scope, judged_on, policy
+        report_states(session, scope, judged_on),
+        report_histories(session, scope),
+        scope,
+        judged_on,
+        policy,
     )
 
 
@@ -732,7 +742,7 @@ def build_pack(
     session: Session, scope: ReportScope, judged_on: dt.date, policy: RagPolicy
 ) -> CommitteePack:
     return committee_pack(
-        report_states(session, scope),
+        report_states(session, scope, judged_on),
         report_histories(session, scope),
         budget_by_source(session, scope),
         judged_on,

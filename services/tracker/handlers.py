@@ -199,6 +199,7 @@ def _version_row(state: SchemeState, event: Envelope, seq: int) -> SchemeVersion
         scheme_id=state.scheme_id,
         seq=seq,
         event_type=event.type.value,
+        occurred_on=event.occurred_on,
         recorded_on=event.recorded_on,
         status=state.status.value,
         baseline_completion=state.baseline_completion,
@@ -237,6 +238,7 @@ def _funding_movements(
             kind=kind,
             amount=line.amount,
             approved_on=line.approved_on,
+            occurred_on=event.occurred_on,
             recorded_on=event.recorded_on,
         )
         for line in lines

@@ -18,6 +18,7 @@ from capital.application.importing import ImportResult, RegisterDateError, impor
 from capital.cli.demo import register_path
 from events import Rag, SchemeSnapshot
 from programme.permissions import Role
+from programme.position import Position
 from projection.tables import SchemeEvent
 from projection.views import scheme_snapshots, scheme_state
 from services.importer import Kind, RegisterFileError, Severity
@@ -42,7 +43,8 @@ def run_import(container, path: Path = REGISTER, recorded_on: dt.date = PACK_DAT
 
 def board(container, as_of: dt.date | None = None) -> dict[str, SchemeSnapshot]:
     with container.sessions() as session:
-        snapshots = scheme_snapshots(session, PACK_DATE, container.settings.rag, as_of)
+        shown = Position.as_of(as_of) if as_of else Position(PACK_DATE)
+        snapshots = scheme_snapshots(session, shown, container.settings.rag)
     return {snapshot.scheme_id: snapshot for snapshot in snapshots}
 
 

@@ -67,7 +67,10 @@ def render(report: Report, fmt: Format) -> str | bytes:
 
 def _about(report: Report) -> list[tuple[str, Any]]:
     """The position's date as a date a spreadsheet can use, and how to read the figures."""
-    about: list[tuple[str, Any]] = [("Position date", report.scope.position_date)]
+    about: list[tuple[str, Any]] = [
+        ("Position at", report.scope.position_date),
+        ("As known on", report.scope.known_date),
+    ]
     if not isinstance(report, BudgetBySource):
         about.append(("RAG judged on", report.judged_on))
     if isinstance(report, BudgetBySource):

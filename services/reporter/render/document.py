@@ -50,7 +50,12 @@ def dumps(value: Any) -> str:
 
 
 def _heading(name: str, scope: ReportScope, judged_on: dt.date | None = None) -> dict[str, Any]:
-    heading: dict[str, Any] = {"report": name, "as_of": scope.as_of}
+    heading: dict[str, Any] = {
+        "report": name,
+        "position": scope.describe(),
+        "as_at": scope.position_date,
+        "known_on": scope.known_date,
+    }
     if judged_on is not None:
         heading["judged_on"] = judged_on
     heading["public"] = scope.public

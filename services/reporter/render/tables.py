@@ -19,7 +19,6 @@ from services.reporter.model import (
     ProgrammeReport,
     RagBreakdown,
     Report,
-    ReportScope,
     SlippageReport,
     SourceFigures,
 )
@@ -90,20 +89,12 @@ def report_title(report: Report) -> str:
 
 def report_subtitle(report: Report) -> str:
     """Which position the report shows and the date RAG was judged on."""
-    parts = [_position(report.scope)]
+    parts = [report.scope.describe()]
     if not isinstance(report, BudgetBySource):
         parts.append(f"RAG judged on {day(report.judged_on)}")
     if report.scope.public:
         parts.append("public version: schemes of high public sensitivity are not shown")
     return "; ".join(parts)
-
-
-def _position(scope: ReportScope) -> str:
-    if scope.as_of is not None:
-        return f"Position as known at the end of {day(scope.as_of)}"
-    if scope.printed_on is not None:
-        return f"Position as recorded on {day(scope.printed_on)}"
-    return "Position as recorded"
 
 
 def tables(report: Report) -> list[Table]:
