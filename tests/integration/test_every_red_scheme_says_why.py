@@ -188,7 +188,7 @@ def test_the_portal_scheme_page_says_why_and_where_red_starts(deployment: Contai
 
 def programme_report(container: Container) -> ProgrammeReport:
     principal = accounts.operator(container.sessions, "tests", PEOPLE.head_of_capital)
-    built = reporting.report(container, principal, ReportKind.programme, today=TODAY)
+    built = reporting.report(container, principal, ReportKind.programme)
     assert isinstance(built, ProgrammeReport)
     return built
 
@@ -213,7 +213,7 @@ def test_the_programme_report_gives_every_red_and_amber_scheme_a_reason(
 
 def test_the_pack_card_of_a_red_scheme_says_why(deployment: Container) -> None:
     principal = accounts.operator(deployment.sessions, "tests", PEOPLE.head_of_capital)
-    pack = reporting.report(deployment, principal, ReportKind.pack, today=TODAY)
+    pack = reporting.report(deployment, principal, ReportKind.pack)
     assert isinstance(pack, CommitteePack)
     page = str(render(pack, Format.html))
 
