@@ -168,7 +168,7 @@ def print_table(rows: list[dict[str, Any]], columns: list[str], title: str = "")
     Console(width=width).print(fitted_rich_table(title, specs, texts, markup, width))
 
 
-_FREE_TEXT = {"title", "message", "reason", "raw", "payload", "description", "note", "why"}
+_FREE_TEXT = {"title", "message", "reason", "raw", "payload", "description", "note"}
 _KEEP = [
     "budget",
     "slippage_days",

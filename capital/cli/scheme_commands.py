@@ -66,22 +66,9 @@ def schemes_command(
 
 
 BOARD_TABLE_COLUMNS = [
-    "scheme_id",
-    "title",
-    "status",
-    "baseline_completion",
-    "expected_completion",
-    "actual_completion",
-    "slippage_days",
-    "days_overdue",
-    "programme_rag",
-    "budget_rag",
-    "overall_rag",
-    "why",
-    "budget",
-    "forecast_outturn",
-    "open_snags",
-    "overrides",
+    "why" if column == "concerns" else column
+    for column in BOARD_COLUMNS
+    if column not in ("anticipated_completion", "expected_is_baseline")
 ]
 """The board as a person reads it: the expected completion marked when it is the baseline,
 and why each red or amber scheme is so. Scripts get every column (`BOARD_COLUMNS`)."""
