@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from events import AlertKind, AlertRaised, Severity
+import json
+
+from events import AlertKind, AlertRaised, SchemeStateChanged, Severity
+from events.codec import decode_as
 from services.notifier.rules import alerts_for_change, overdue_alerts
-from tests.builders import event, registered
+from tests.builders import day, event, registered
 from tests.unit.notifier.scenarios import RAISED_AT, last_change, snapshot_after, state_changes
 
 STARTED = event("scheme.started", "2024-02-01")
@@ -222,6 +225,25 @@ def test_an_event_showing_a_scheme_overdue_raises_the_sweeps_overdue_alert_not_a
     assert alert.subject == "[RED] S-1 overdue: completion was due 30 Jun 2024 (29 days ago)"
     assert alert.cause_event_id == past_date.event_id
     assert alert.details["previous_programme_rag"] == "green"
+
+
+def test_a_state_change_stored_before_snapshots_carried_derived_dates_still_alerts() -> None:
+    # The tracker re-sends the stored message when an event is delivered again.
+    past_date = revised("2024-05-01", "2024-06-30", actor="importer")
+    change = last_change(registered(baseline_completion=None), STARTED, past_date,
+                         today="2024-07-29")  # fmt: skip
+    stored = json.loads(change.model_dump_json())
+    for snapshot in (stored["previous"], stored["current"]):
+        for derived in ("expected_completion", "expected_is_baseline", "days_overdue", "reasons"):
+            del snapshot[derived]
+
+    older = decode_as(SchemeStateChanged, json.dumps(stored), stored=True)
+
+    assert (older.current.expected_completion, older.current.days_overdue) == (
+        day("2024-06-30"),
+        29,
+    )
+    assert alerts_for_change(older, RAISED_AT) == alerts_for_change(change, RAISED_AT)
 
 
 def test_a_rag_that_improves_raises_nothing() -> None:
