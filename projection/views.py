@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Sequence
+from typing import Any
 
 from sqlmodel import Session, col, select
 
-from events import Envelope, SchemeSnapshot
+from events import Envelope, EventType, SchemeSnapshot
 from events.codec import decode_stored
 from programme.board import SchemeFilter
 from programme.position import Position
@@ -72,6 +74,24 @@ def scheme_history(
     return _events(session, position, scheme_id)
 
 
+def scheme_histories(
+    session: Session,
+    known_on: dt.date | None = None,
+    as_at: dt.date | None = None,
+    types: Sequence[EventType] | None = None,
+) -> dict[str, list[Envelope]]:
+    """Each scheme's events (of `types`, else all) recorded by the end of `known_on` and
+    occurred by `as_at` (None: everything), in the order they were applied: what a
+    position, or the changes between two positions, is folded from."""
+    query = select(SchemeEvent.scheme_id, SchemeEvent.envelope_json).order_by(col(SchemeEvent.seq))
+    if types is not None:
+        query = query.where(col(SchemeEvent.type).in_([kind.value for kind in types]))
+    histories: dict[str, list[Envelope]] = defaultdict(list)
+    for scheme_id, text in session.exec(_in_position(query, known_on, as_at)):
+        histories[scheme_id].append(decode_stored(text))
+    return dict(histories)
+
+
 def known_scheme_ids(session: Session) -> set[str]:
     return set(session.exec(select(Scheme.scheme_id)).all())
 
@@ -127,10 +147,17 @@ def _events(
     session: Session, position: Position | None = None, scheme_id: str | None = None
 ) -> list[Envelope]:
     query = select(SchemeEvent.envelope_json).order_by(col(SchemeEvent.seq))
-    if position is not None and position.known_on is not None:
-        query = query.where(SchemeEvent.recorded_on <= position.known_on)
-    if position is not None and position.as_at is not None:
-        query = query.where(SchemeEvent.occurred_on <= position.as_at)
+    if position is not None:
+        query = _in_position(query, position.known_on, position.as_at)
     if scheme_id is not None:
         query = query.where(SchemeEvent.scheme_id == scheme_id)
     return [decode_stored(text) for text in session.exec(query)]
+
+
+def _in_position(query: Any, known_on: dt.date | None, as_at: dt.date | None) -> Any:
+    """`query` kept to events recorded by the end of `known_on` and occurred by `as_at`."""
+    if known_on is not None:
+        query = query.where(SchemeEvent.recorded_on <= known_on)
+    if as_at is not None:
+        query = query.where(SchemeEvent.occurred_on <= as_at)
+    return query

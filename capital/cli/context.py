@@ -62,13 +62,17 @@ KnownOnOption = Annotated[
 
 
 def chosen_position(
-    container: Container, as_at: str | None, known_on: str | None, as_of: str | None
+    container: Container,
+    as_at: str | None,
+    known_on: str | None,
+    as_of: str | None,
+    today: str | None,
 ) -> Position:
-    """The position the reader's `--as-at`, `--known-on` and `--as-of` pick."""
+    """The position the reader's `--as-at`, `--known-on` and `--as-of` pick, judged on
+    `--today` when given."""
+    dates = (parse_date(text) for text in (as_at, known_on, as_of, today))
     try:
-        return positions.position(
-            container, parse_date(as_at), parse_date(known_on), parse_date(as_of)
-        )
+        return positions.position(container, *dates)
     except InvalidInput as error:
         raise fail(f"--{error.field.replace('_', '-')}: {error}", 2) from None
 

@@ -57,7 +57,7 @@ def schemes_command(
     narrow it (all must hold; text is matched without regard to case)."""
     wanted = SchemeFilter(rag, status, programme, funding_source, project_manager)
     with open_container(ctx, today=parse_date(today)) as container:
-        position = chosen_position(container, as_at, known_on, as_of)
+        position = chosen_position(container, as_at, known_on, as_of, today)
         shown = board(container, operator_principal(container), position, wanted)
     title = f"Programme board {shown.position.about()}"
     if wanted.describe():
@@ -137,7 +137,7 @@ def scheme_command(
 ) -> None:
     """One scheme: its state, RAG (with any override and its reason) and full history."""
     with open_container(ctx, today=parse_date(today)) as container, exit_on_refusal(UnknownScheme):
-        position = chosen_position(container, as_at, known_on, as_of)
+        position = chosen_position(container, as_at, known_on, as_of, today)
         record = scheme_record(container, operator_principal(container), scheme_id, position)
     details, events = record.scheme, record.history
     if format is SchemeFormat.json:

@@ -25,6 +25,7 @@ class ReportKind(StrEnum):
     programme = "programme"
     slippage = "slippage"
     pack = "pack"
+    changes = "changes"
 
 
 @dataclass(frozen=True)
@@ -38,6 +39,8 @@ class ReportScope:
     public: bool = False
     printed_on: dt.date | None = None
     committee: str | None = None
+    since: dt.date | None = None
+    """The last committee's date: a pack with it has a page of what was recorded since."""
 
     @classmethod
     def as_of(cls, day: dt.date, **scope: Any) -> ReportScope:
@@ -278,9 +281,138 @@ class CommitteePack:
     cards: tuple[SchemeCard, ...]
     budget_by_source: BudgetBySource
     rag_totals: dict[str, RagCounts]
+    changes: ChangesReport | None = None
 
 
-Report = BudgetBySource | ProgrammeReport | SlippageReport | CommitteePack
+# --- changes between two record dates -------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """A change to one scheme recorded in the period: what it was, when it happened,
+    why, and who said so (the actor, and who recorded it on their behalf)."""
+
+    what: str
+    occurred_on: dt.date | None
+    reason: str | None = None
+    by: str | None = None
+
+
+@dataclass(frozen=True)
+class CompletionMove:
+    """The expected completion (anticipated, else baseline) known at the start of the
+    period and at its end, and the revisions recorded in between."""
+
+    before: dt.date | None
+    after: dt.date | None
+    revisions: tuple[Recorded, ...] = ()
+
+    @property
+    def days(self) -> int | None:
+        if self.before is None or self.after is None:
+            return None
+        return (self.after - self.before).days
+
+
+@dataclass(frozen=True)
+class RagChange:
+    """One RAG box judged differently: before on the first date, after on the second,
+    each with the reason the rules (or an override) gave."""
+
+    box: str  # programme, budget, overall
+    before: Rag
+    after: Rag
+    before_reason: str
+    after_reason: str
+
+
+@dataclass(frozen=True)
+class AmountChange:
+    """A sum of money at the start and at the end of the period (a funding source's
+    budget, or a scheme's budget or forecast outturn)."""
+
+    name: str
+    before: Decimal
+    after: Decimal
+
+    @property
+    def change(self) -> Decimal:
+        return self.after - self.before
+
+
+@dataclass(frozen=True)
+class SnagChange:
+    snag_id: str
+    description: str
+    on: dt.date | None
+    due_on: dt.date | None = None
+    by: str | None = None
+
+
+@dataclass(frozen=True)
+class OverrideChange:
+    box: str
+    before: Rag | None
+    after: Rag | None  # None: the override was lifted
+    reason: str | None
+    by: str | None
+
+
+@dataclass(frozen=True)
+class SchemeChanges:
+    """Everything that changed for one scheme between the two positions."""
+
+    scheme_id: str
+    title: str
+    added: bool
+    status_before: SchemeStatus | None
+    status_after: SchemeStatus
+    milestones: tuple[Recorded, ...]
+    completion: CompletionMove | None
+    expected_completion: dt.date | None
+    rag: tuple[RagChange, ...]
+    overall_rag: Rag
+    budget: AmountChange
+    forecast: AmountChange
+    budget_reasons: tuple[Recorded, ...]
+    forecast_reason: Recorded | None
+    snags_raised: tuple[SnagChange, ...]
+    snags_cleared: tuple[SnagChange, ...]
+    overrides: tuple[OverrideChange, ...]
+    amendments: tuple[Recorded, ...]
+
+    @property
+    def changed(self) -> bool:
+        return bool(
+            self.added
+            or self.milestones
+            or self.completion
+            or self.rag
+            or self.budget.change
+            or self.forecast.change
+            or self.snags_raised
+            or self.snags_cleared
+            or self.overrides
+            or self.amendments
+        )
+
+
+@dataclass(frozen=True)
+class ChangesReport:
+    """What was recorded after the end of `since` up to the end of `until`: the
+    difference between the programme as known on the two dates, scheme by scheme, each
+    judged on its own date."""
+
+    since: dt.date
+    until: dt.date
+    public: bool
+    schemes: tuple[SchemeChanges, ...]
+    budget_by_source: tuple[AmountChange, ...]
+    budget_total: AmountChange
+    forecast_total: AmountChange
+
+
+Report = BudgetBySource | ProgrammeReport | SlippageReport | CommitteePack | ChangesReport
 
 
 def report_kind(report: Report) -> ReportKind:
@@ -292,4 +424,6 @@ def report_kind(report: Report) -> ReportKind:
         return ReportKind.slippage
     if isinstance(report, CommitteePack):
         return ReportKind.pack
+    if isinstance(report, ChangesReport):
+        return ReportKind.changes
     raise TypeError(f"not a report: {report!r}")

@@ -14,7 +14,7 @@ date and were recorded by the known-on date count, exactly as the fold does
 from __future__ import annotations
 
 import datetime as dt
-from collections import Counter, defaultdict
+from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from decimal import ROUND_FLOOR, Decimal
 from typing import Any
@@ -39,7 +39,6 @@ from sqlmodel import Session
 
 from events import Envelope, EventType, Rag, SchemeSnapshot, SchemeStatus
 from events import payloads as p
-from events.codec import decode_stored
 from events.payloads import PublicSensitivity
 from programme.rag import RagPolicy, over_budget, snapshot
 from programme.scheme import (
@@ -48,13 +47,15 @@ from programme.scheme import (
     SchemeState,
     public_sensitivity_on,
 )
-from projection.tables import FundingMovement, SchemeEvent, SchemeVersion
-from projection.views import scheme_states
-from services.reporter.formatting import day, money, natural_key, percent, sentence
+from projection.tables import FundingMovement, SchemeVersion
+from projection.views import scheme_histories, scheme_states
+from services.reporter.changes import changes_between, check_period
+from services.reporter.formatting import day, full_title, money, natural_key, percent, sentence
 from services.reporter.model import (
     TOTAL,
     BudgetBySource,
     BudgetChange,
+    ChangesReport,
     CommitteePack,
     CompletionRevision,
     FundingApproval,
@@ -78,7 +79,6 @@ NO_PROGRAMME = "No programme"
 
 _VERSION = SchemeVersion.__table__  # type: ignore[attr-defined]
 _MOVEMENT = FundingMovement.__table__  # type: ignore[attr-defined]
-_EVENT = SchemeEvent.__table__  # type: ignore[attr-defined]
 
 # Pro rata shares are fractions of a penny until the final rounding: exact NUMERIC on
 # PostgreSQL; SQLite has no decimal type, and integer division would truncate there.
@@ -385,7 +385,7 @@ def hidden_from_public(session: Session, scope: ReportScope) -> set[str]:
     position's date by everything recorded now. A scheme amended to high sensitivity is
     hidden from every position on or after the day the amendment took effect, even one
     printed as known before the amendment was recorded."""
-    histories = _histories(session, _SENSITIVITY_TYPES, None)
+    histories = scheme_histories(session, types=_SENSITIVITY_TYPES)
     return {
         scheme_id
         for scheme_id, history in histories.items()
@@ -399,26 +399,7 @@ _SENSITIVITY_TYPES = (EventType.scheme_registered, EventType.scheme_amended)
 def report_histories(session: Session, scope: ReportScope) -> dict[str, list[Envelope]]:
     """Registrations, rebaselines, completion revisions, budget changes and transfers per
     scheme, in the order they were applied."""
-    return _histories(session, _HISTORY_TYPES, scope)
-
-
-def _histories(
-    session: Session, types: Sequence[EventType], scope: ReportScope | None
-) -> dict[str, list[Envelope]]:
-    """Each scheme's events of `types` in the scope's position (None: all), in the order
-    they were applied."""
-    event = _EVENT
-    query = (
-        select(event.c.scheme_id, event.c.envelope_json)
-        .where(event.c.type.in_([kind.value for kind in types]))
-        .order_by(event.c.seq)
-    )
-    if scope is not None:
-        query = query.where(_known(event, scope))
-    histories: dict[str, list[Envelope]] = defaultdict(list)
-    for scheme_id, text in session.execute(query):
-        histories[scheme_id].append(decode_stored(text))
-    return histories
+    return scheme_histories(session, scope.known_on, scope.as_at, _HISTORY_TYPES)
 
 
 # --- programme ---------------------------------------------------------------------------
@@ -619,15 +600,6 @@ def _worst_first(row: SlippageRow) -> tuple[bool, int, tuple[Any, ...]]:
 # --- the committee highlight pack ---------------------------------------------------------
 
 
-def full_title(state: SchemeState) -> str:
-    """The scheme's title in full: a register without a title column names a scheme by a
-    shortened description (ending "…"), which a committee paper prints whole."""
-    shortened = state.title.removesuffix("…")
-    if shortened != state.title and (state.description or "").startswith(shortened):
-        return (state.description or "").removesuffix(".")
-    return state.title
-
-
 def budget_changes(history: Iterable[Envelope]) -> tuple[BudgetChange, ...]:
     """Budget changes and transfers in the order recorded; a transfer is a change on each
     of its two sources."""
@@ -655,7 +627,7 @@ def scheme_card(
 ) -> SchemeCard:
     return SchemeCard(
         scheme_id=state.scheme_id,
-        title=full_title(state),
+        title=full_title(state.title, state.description),
         description=state.description,
         programme=state.programme,
         status=state.status,
@@ -704,6 +676,7 @@ def committee_pack(
     funding: BudgetBySource,
     judged_on: dt.date,
     policy: RagPolicy,
+    changes: ChangesReport | None = None,
 ) -> CommitteePack:
     judged = [(state, snapshot(state, judged_on, policy)) for state in states]
     return CommitteePack(
@@ -714,6 +687,7 @@ def committee_pack(
         ),
         budget_by_source=funding,
         rag_totals=rag_totals([snap for _, snap in judged]),
+        changes=changes,
     )
 
 
@@ -741,20 +715,45 @@ def build_slippage(
 def build_pack(
     session: Session, scope: ReportScope, judged_on: dt.date, policy: RagPolicy
 ) -> CommitteePack:
+    """The pack; with `scope.since` (the last committee) it has a page of the changes
+    recorded since then up to the date its position is as known on."""
+    until = scope.known_date or judged_on
+    changes = (
+        build_changes(session, scope.since, until, policy, scope.public)
+        if scope.since is not None
+        else None
+    )
     return committee_pack(
         report_states(session, scope, judged_on),
         report_histories(session, scope),
         budget_by_source(session, scope),
         judged_on,
         policy,
+        changes,
     )
+
+
+def build_changes(
+    session: Session, since: dt.date, until: dt.date, policy: RagPolicy, public: bool = False
+) -> ChangesReport:
+    """What was recorded after the end of `since` up to the end of `until`. A public
+    report leaves out the schemes a public position on `until` leaves out."""
+    check_period(since, until)
+    histories = scheme_histories(session, until)
+    if public:
+        hidden = hidden_from_public(session, ReportScope.as_of(until, public=True))
+        histories = {key: events for key, events in histories.items() if key not in hidden}
+    return changes_between(histories, since, until, policy, public)
 
 
 def build_report(
     kind: ReportKind, session: Session, scope: ReportScope, judged_on: dt.date, policy: RagPolicy
 ) -> Report:
-    """Any report by kind, as the command line and the portal ask for it. Budget by
-    source has no RAG in it, so it ignores the judging date and policy."""
+    """Any report of a position by kind, as the command line and the portal ask for it.
+    Budget by source has no RAG in it, so it ignores the judging date and policy. The
+    changes report is between two positions: `build_changes`."""
+    if kind is ReportKind.changes:
+        raise ValueError("the changes report is between two dates: use build_changes")
     if kind is ReportKind.budget_by_source:
         return budget_by_source(session, scope)
     builders: dict[ReportKind, Callable[..., Report]] = {

@@ -123,12 +123,16 @@ class SchemeTracker:
             before = stored_state(session, row) if row else None
             today = self._today()
             after = admit(before, event, self._latest_recorded_at(), today)
+            # Both snapshots are judged as at the event's own date (never after today), so
+            # the message says what the event changed then: an old history published now
+            # is not judged overdue by the wall clock. The daily sweep judges today.
+            judged_on = min(event.occurred_on, today)
             change = SchemeStateChanged(
                 message_id=SchemeStateChanged.message_id_for(event.event_id),
                 scheme_id=event.scheme_id,
                 cause=event,
-                previous=snapshot(before, today, self._policy) if before else None,
-                current=snapshot(after, today, self._policy),
+                previous=snapshot(before, judged_on, self._policy) if before else None,
+                current=snapshot(after, judged_on, self._policy),
             )
             stored = SchemeEvent(
                 event_id=str(event.event_id),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Response
 from fastapi.concurrency import run_in_threadpool
@@ -94,34 +94,70 @@ def get_scheme(
     )
 
 
-@router.get(
-    "/api/reports/{kind}",
-    responses={
-        200: {
-            "content": {media: {} for media in reporting.MEDIA_TYPES.values()},
-            "description": "The report in the format asked for.",
-        }
-    },
-)
+_REPORT_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {
+        "content": {media: {} for media in reporting.MEDIA_TYPES.values()},
+        "description": "The report in the format asked for.",
+    }
+}
+Public = Annotated[bool, Query(description="Leave out schemes of high public sensitivity.")]
+
+
+# Declared before /api/reports/{kind}, which would otherwise take "changes" as a kind.
+@router.get("/api/reports/changes", responses=_REPORT_RESPONSES)
+async def get_changes(
+    container: ContainerDep,
+    principal: CurrentPrincipal,
+    since: Annotated[
+        dt.date,
+        Query(alias="from", description="Changes recorded after the end of this date."),
+    ],
+    until: Annotated[
+        dt.date | None,
+        Query(alias="to", description="... up to the end of this date; today if not given."),
+    ] = None,
+    format: Format = Format.json,
+    public: Public = False,
+) -> Response:
+    """What was recorded between two dates, scheme by scheme (`capital report changes`),
+    as JSON, CSV, HTML or PDF."""
+    try:
+        rendered = await run_in_threadpool(
+            reporting.rendered_changes, container, principal, format, since, until, public
+        )
+    except PdfUnavailable as error:
+        raise HTTPException(503, f"the changes report cannot be made: {error}") from None
+    return _download(rendered)
+
+
+@router.get("/api/reports/{kind}", responses=_REPORT_RESPONSES)
 async def get_report(
     kind: ReportKind,
     container: ContainerDep,
     principal: CurrentPrincipal,
     shown: ShownPosition,
     format: Format = Format.json,
-    public: Annotated[
-        bool, Query(description="Leave out schemes of high public sensitivity.")
-    ] = False,
+    public: Public = False,
+    since: Annotated[
+        dt.date | None,
+        Query(description="The pack only: the last committee's date, for a page of changes."),
+    ] = None,
 ) -> Response:
     """Budget by funding source, programme, slippage, or the committee pack, as JSON, CSV,
     XLSX, HTML or PDF (which formats each report comes in: 422 says)."""
     try:
         rendered = await run_in_threadpool(
-            reporting.rendered_report, container, principal, kind, format, shown, public
+            reporting.rendered_report, container, principal, kind, format, shown, public, since
         )
     except (ReconciliationError, PdfUnavailable) as error:
         raise HTTPException(503, f"the {kind.value} report cannot be made: {error}") from None
-    disposition = "inline" if format in (Format.json, Format.html) else "attachment"
+    return _download(rendered)
+
+
+def _download(rendered: reporting.RenderedReport) -> Response:
+    """JSON and HTML open in the browser; the other formats are saved."""
+    inline = rendered.format in (Format.json, Format.html)
+    disposition = "inline" if inline else "attachment"
     return Response(
         rendered.content,
         media_type=rendered.media_type,
