@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from events import AlertKind, AlertRaised, SchemeStateChanged, Severity
+from events import AlertKind, AlertRaised, SchemeSnapshot, Severity
 from events.codec import decode_as
 from programme.rag import RagPolicy
 from services.notifier.rules import alerts_for_change, arrived_late, overdue_alerts, superseded
@@ -228,25 +228,23 @@ def test_an_event_showing_a_scheme_overdue_raises_the_sweeps_overdue_alert_not_a
     assert alert.details["previous_programme_rag"] == "green"
 
 
-def test_a_state_change_stored_before_snapshots_carried_derived_dates_still_alerts() -> None:
-    # The tracker re-sends the stored message when an event is delivered again.
+def test_a_snapshot_stored_before_snapshots_carried_derived_dates_still_alerts() -> None:
+    # The tracker re-sends a stored state change when an event is delivered again.
     past_date = revised("2024-05-01", "2024-06-30", actor="importer")
-    change = last_change(registered(baseline_completion=None), STARTED, past_date,
-                         today="2024-07-29")  # fmt: skip
-    stored = json.loads(change.model_dump_json())
-    for snapshot in (stored["previous"], stored["current"]):
-        for derived in ("expected_completion", "expected_is_baseline", "days_overdue", "reasons"):
-            del snapshot[derived]
+    judged = snapshot_after(registered(baseline_completion=None), STARTED, past_date,
+                            today="2024-07-29")  # fmt: skip
+    stored = json.loads(judged.model_dump_json())
+    for derived in ("expected_completion", "expected_is_baseline", "days_overdue", "reasons"):
+        del stored[derived]
 
-    older = decode_as(SchemeStateChanged, json.dumps(stored), stored=True)
+    older = decode_as(SchemeSnapshot, json.dumps(stored), stored=True)
 
-    assert (older.current.expected_completion, older.current.days_overdue) == (
+    assert (older.expected_completion, older.expected_is_baseline, older.days_overdue) == (
         day("2024-06-30"),
+        True,
         29,
     )
-    assert alerts_for_change(older, RAISED_AT, RagPolicy()) == alerts_for_change(
-        change, RAISED_AT, RagPolicy()
-    )
+    assert overdue_alerts([older], RAISED_AT) == overdue_alerts([judged], RAISED_AT)
 
 
 def test_a_rag_that_improves_raises_nothing() -> None:
