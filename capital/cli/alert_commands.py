@@ -108,7 +108,7 @@ def alerts_command(
         rows = alerting.alerts(
             container,
             operator_principal(container),
-            alerting.AlertQuery(scheme, parse_date(since), unacknowledged),
+            alerting.AlertQuery(scheme, parse_date(since, "--since"), unacknowledged),
         )
     if format is Format.table:
         rows = [_for_table(row) for row in rows]
@@ -186,7 +186,7 @@ def sweep_command(
     What the scheduler runs at 07:00: raise overdue alerts, queue each subscriber's
     digest, then send what is due. A date after today is refused: its sweep would claim
     that date, and the real sweep on the day would find it taken."""
-    with open_container(ctx, today=parse_date(today)) as container:
+    with open_container(ctx, today=parse_date(today, "--today")) as container:
         principal = authorised(container, Operation.run_sweep)
         day = container.settings.current_date()
         with exit_on_refusal(alerting.FutureSweep):

@@ -21,17 +21,20 @@ from capital.bootstrap import Container, bootstrap
 from capital.cli.remote import Login, stored_login
 from capital.migrations import SchemaRefused
 from capital.settings import Settings
+from events.values import parse_day
 from programme.position import Position
 from projection.database import shown_url
 
 
-def parse_date(value: str | None) -> dt.date | None:
+def parse_date(value: str | None, flag: str = "date") -> dt.date | None:
+    """A date flag as people type it: 2024-03-31, 31/03/2024 or 31 March 2024; exit
+    status 2 naming the flag when it is not one."""
     if value is None:
         return None
     try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise typer.BadParameter(f"{value!r} is not a date (use YYYY-MM-DD)") from None
+        return parse_day(value)
+    except ValueError as error:
+        raise fail(f"{flag}: {error}", 2) from None
 
 
 TodayOption = Annotated[
@@ -70,7 +73,11 @@ def chosen_position(
 ) -> Position:
     """The position the reader's `--as-at`, `--known-on` and `--as-of` pick, judged on
     `--today` when given."""
-    dates = (parse_date(text) for text in (as_at, known_on, as_of, today))
+    flags = ("--as-at", "--known-on", "--as-of", "--today")
+    dates = (
+        parse_date(text, flag)
+        for text, flag in zip((as_at, known_on, as_of, today), flags, strict=True)
+    )
     try:
         return positions.position(container, *dates)
     except InvalidInput as error:

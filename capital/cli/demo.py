@@ -70,7 +70,7 @@ def demo_command(
     """Import a real council's capital register (41 schemes from its July 2024 committee
     pack) as recorded on --today, track it on the in-memory bus and show the programme as
     it stood that day."""
-    day = parse_date(today) or dt.date.fromisoformat(PACK_DATE)
+    day = parse_date(today, "--today") or dt.date.fromisoformat(PACK_DATE)
     settings = settings_from(ctx, bus="memory", today=day)
     if fresh and settings.database_url.startswith("sqlite:///"):
         Path(settings.database_url.removeprefix("sqlite:///")).unlink(missing_ok=True)

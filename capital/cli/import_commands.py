@@ -65,7 +65,7 @@ def import_register_command(
     importing the same register again creates nothing, a later one only what changed.
     Reports row by row what was used, assumed and refused; exit status 1 if any row was
     refused (the other rows are still imported), 2 if the file cannot be used at all."""
-    register_date = parse_date(recorded_on)
+    register_date = parse_date(recorded_on, "--recorded-on")
     if register_date is not None:
         today = settings_from(ctx).current_date()
         if register_date > today:

@@ -39,7 +39,6 @@ from capital.cli.context import (
 )
 from capital.cli.output import TableColumn, fitted_rich_table, terminal_width
 from events import Rag
-from events.values import parse_day
 from services.reporter.changes import summary
 from services.reporter.model import ChangesReport, Report, ReportKind
 from services.reporter.queries import ReconciliationError
@@ -153,7 +152,7 @@ def pack(
     public: PublicOption = False,
     since: SinceOption = None,
 ) -> None:
-    since_day = _day("--since", since)
+    since_day = parse_date(since, "--since")
     dates = (as_at, known_on, as_of)
     run_report(ctx, ReportKind.pack, dates, today, format, output, public, since_day)
 
@@ -185,7 +184,7 @@ def changes(
 ) -> None:
     kind = ReportKind.changes
     check_output(kind, format, output)
-    first, last = _day("--from", since), _day("--to", until)
+    first, last = parse_date(since, "--from"), parse_date(until, "--to")
     assert first is not None
     if last is not None and first > last:
         raise fail(f"--from {first.isoformat()} is after --to {last.isoformat()}", 2)
@@ -194,16 +193,6 @@ def changes(
         with exit_on_refusal(InvalidInput):
             built = reporting.changes(container, principal, first, last, public)
     show(built, kind, format, output)
-
-
-def _day(flag: str, text: str | None) -> dt.date | None:
-    """A date as people type it into a flag; exit 2 naming the flag when it is not one."""
-    if text is None:
-        return None
-    try:
-        return parse_day(text)
-    except ValueError as error:
-        raise fail(f"{flag}: {error}", 2) from None
 
 
 def run_report(
@@ -217,7 +206,7 @@ def run_report(
     since: dt.date | None = None,
 ) -> None:
     check_output(kind, fmt, output)
-    with open_container(ctx, today=parse_date(today)) as container:
+    with open_container(ctx, today=parse_date(today, "--today")) as container:
         principal = operator_principal(container)
         shown = chosen_position(container, *dates, today)
         try:

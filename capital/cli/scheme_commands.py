@@ -56,7 +56,7 @@ def schemes_command(
     """The programme board: every scheme with its dates, slippage and RAG; the filters
     narrow it (all must hold; text is matched without regard to case)."""
     wanted = SchemeFilter(rag, status, programme, funding_source, project_manager)
-    with open_container(ctx, today=parse_date(today)) as container:
+    with open_container(ctx, today=parse_date(today, "--today")) as container:
         position = chosen_position(container, as_at, known_on, as_of, today)
         shown = board(container, operator_principal(container), position, wanted)
     title = f"Programme board {shown.position.about()}"
@@ -107,7 +107,7 @@ def snags_command(
     format: Annotated[Format, typer.Option("--format")] = Format.table,
 ) -> None:
     """Snags across the programme, the longest overdue first."""
-    with open_container(ctx, today=parse_date(today)) as container:
+    with open_container(ctx, today=parse_date(today, "--today")) as container:
         on = container.settings.current_date()
         with exit_on_refusal(UnknownScheme):
             found = snags(
@@ -136,7 +136,10 @@ def scheme_command(
     format: Annotated[SchemeFormat, typer.Option("--format")] = SchemeFormat.table,
 ) -> None:
     """One scheme: its state, RAG (with any override and its reason) and full history."""
-    with open_container(ctx, today=parse_date(today)) as container, exit_on_refusal(UnknownScheme):
+    with (
+        open_container(ctx, today=parse_date(today, "--today")) as container,
+        exit_on_refusal(UnknownScheme),
+    ):
         position = chosen_position(container, as_at, known_on, as_of, today)
         record = scheme_record(container, operator_principal(container), scheme_id, position)
     details, events = record.scheme, record.history

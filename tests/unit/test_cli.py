@@ -179,9 +179,12 @@ def test_an_unknown_scheme_is_a_clear_error(capital):
 
 
 def test_a_bad_date_option_is_a_clear_error(capital):
-    result = CliRunner().invoke(app, ["schemes", "--today", "31/07/2024"])
+    result = CliRunner().invoke(app, ["schemes", "--today", "31/02/2024"])
     assert result.exit_code == 2
-    assert "is not a date" in result.output
+    assert "--today" in result.output and "31/02/2024" in result.output
+    # A date as people type it is one.
+    typed = CliRunner().invoke(app, ["schemes", "--as-at", "31/03/2024", "--format", "json"])
+    assert typed.exit_code == 0, typed.output
 
 
 def test_a_past_board_is_judged_as_on_that_date_unless_told_otherwise(capital):
