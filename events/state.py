@@ -6,8 +6,9 @@ import datetime as dt
 import uuid
 from decimal import Decimal
 from enum import StrEnum
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, model_validator
 
 from events.envelope import Envelope
 from events.payloads import PublicSensitivity, Rag
@@ -53,13 +54,36 @@ class SchemeSnapshot(BaseModel):
     expected_completion: dt.date | None = None
     """When the scheme is expected to complete: the anticipated date, else the baseline."""
     expected_is_baseline: bool = False
-    """No anticipated date has been revised yet: the expected completion is the baseline."""
+    """The expected completion is the baseline: no anticipated date, or one equal to it (a
+    register states the date of a scheme that has not moved)."""
     days_overdue: int = 0
     """Days past the expected completion on `evaluated_on`, while not complete."""
     reasons: dict[str, str] = {}
     """Why each RAG box (programme, budget, overall) is the colour it is, in a few words:
     "overdue by 150 days", "slipped 29 days", "forecast 5.0% over budget",
     "overridden: occupation date at risk"."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _derived_values_of_an_older_message(cls, data: Any) -> Any:
+        """A state change stored before snapshots carried their derived dates (the tracker
+        re-sends it when the same event is delivered again) gets them from its own fields,
+        so every reader finds them: the expected completion and how overdue it was then.
+        Snapshots made since (`programme.rag.snapshot`) carry them and are left alone."""
+        if not isinstance(data, dict) or "expected_completion" in data:
+            return data
+        anticipated = _day(data.get("anticipated_completion"))
+        baseline = _day(data.get("baseline_completion"))
+        evaluated_on, expected = _day(data.get("evaluated_on")), anticipated or baseline
+        late = 0
+        if data.get("overdue") is True and expected is not None and evaluated_on is not None:
+            late = (evaluated_on - expected).days
+        return {
+            **data,
+            "expected_completion": expected,
+            "expected_is_baseline": baseline is not None and anticipated in (None, baseline),
+            "days_overdue": late,
+        }
 
     def concerns(self) -> list[str]:
         """The reasons behind every box that is not green, each said once: why the scheme
@@ -70,6 +94,10 @@ class SchemeSnapshot(BaseModel):
             if getattr(self, f"{box}_rag") is not Rag.green and reason and reason not in said:
                 said.append(reason)
         return said
+
+
+def _day(value: Any) -> dt.date | None:
+    return dt.date.fromisoformat(value) if isinstance(value, str) else value
 
 
 class SchemeStateChanged(BaseModel):

@@ -42,6 +42,14 @@ def expected_completion(state: SchemeState) -> dt.date | None:
     return state.anticipated_completion or state.baseline_completion
 
 
+def expected_is_baseline(state: SchemeState) -> bool:
+    """The expected completion is the baseline: no other date has been given. A register
+    states the anticipated date of a scheme that has not moved as its baseline; events
+    leave it unset; both are the same scheme, never revised."""
+    baseline = state.baseline_completion
+    return baseline is not None and state.anticipated_completion in (None, baseline)
+
+
 def slippage_days(state: SchemeState) -> int | None:
     """(actual completion if complete, else anticipated completion) - baseline."""
     end = state.actual_completion or expected_completion(state)
@@ -83,15 +91,6 @@ def budget_rag(state: SchemeState, policy: RagPolicy) -> Rag:
         return Rag.green
     allowed = budget * (Decimal(100) + policy.budget_amber_max_overspend_percent) / Decimal(100)
     return Rag.amber if forecast <= allowed else Rag.red
-
-
-def late_by(judged: SchemeSnapshot) -> tuple[dt.date, int] | None:
-    """The expected completion an overdue judged scheme has passed, and by how many days;
-    None when it is not overdue. Every explanation of a programme RAG asks this."""
-    expected = judged.anticipated_completion or judged.baseline_completion
-    if not judged.overdue or expected is None:
-        return None
-    return expected, (judged.evaluated_on - expected).days
 
 
 def over_budget(judged: SchemeSnapshot) -> tuple[Decimal, Decimal | None] | None:
@@ -166,8 +165,7 @@ def snapshot(state: SchemeState, today: dt.date, policy: RagPolicy) -> SchemeSna
         public_sensitivity=state.public_sensitivity,
         project_manager=state.project_manager,
         expected_completion=expected_completion(state),
-        expected_is_baseline=state.anticipated_completion is None
-        and state.baseline_completion is not None,
+        expected_is_baseline=expected_is_baseline(state),
         days_overdue=days_overdue(state, today),
         reasons=reasons,
     )

@@ -19,8 +19,9 @@ from capital.bootstrap import Container
 from events import Envelope, SchemeSnapshot
 from events.payloads import SnagPriority
 from programme.board import SchemeFilter
+from programme.explain import rag_bands
 from programme.position import Position
-from programme.rag import RagPolicy, late_by, over_budget, snapshot
+from programme.rag import snapshot
 from programme.scheme import Amendment, SchemeState, Snag
 from programme.scheme_ids import match_scheme_id, unknown_scheme
 from projection.views import (
@@ -37,11 +38,15 @@ BOARD_COLUMNS = [
     "status",
     "baseline_completion",
     "anticipated_completion",
+    "expected_completion",
+    "expected_is_baseline",
     "actual_completion",
     "slippage_days",
+    "days_overdue",
     "programme_rag",
     "budget_rag",
     "overall_rag",
+    "concerns",
     "budget",
     "forecast_outturn",
     "open_snags",
@@ -78,17 +83,19 @@ def board(
     shown = shown or position(container)
     with container.sessions() as session:
         snapshots = scheme_snapshots(session, shown, container.settings.rag, where)
-    # Which RAGs are set by override rather than computed, e.g. `budget; overall`; and why
-    # each RAG is what it is.
-    rows = [
-        {
-            **snap.model_dump(),
-            "overrides": "; ".join(sorted(snap.overrides)),
-            "rag_reasons": rag_reasons(snap, container.settings.rag),
-        }
-        for snap in snapshots
-    ]
-    return Board(shown, rows)
+    return Board(shown, [board_row(snap) for snap in snapshots])
+
+
+def board_row(judged: SchemeSnapshot) -> dict[str, Any]:
+    """A scheme as the board shows it: the snapshot, with its derived dates and `reasons`
+    (why each RAG box is its colour), `concerns` (why it is red or amber: the reasons of
+    its boxes that are not green, each once; empty when green), and which RAGs are set by
+    override rather than computed, e.g. `budget; overall`."""
+    return {
+        **judged.model_dump(),
+        "concerns": judged.concerns(),
+        "overrides": "; ".join(sorted(judged.overrides)),
+    }
 
 
 def scheme_record(
@@ -109,8 +116,9 @@ def scheme_record(
         history = scheme_history(session, scheme_id, shown)
     judged = snapshot(state, shown.judged_on, container.settings.rag)
     details = {
-        **judged.model_dump(),
-        "rag_reasons": rag_reasons(judged, container.settings.rag),
+        **board_row(judged),
+        "overrides": judged.overrides,
+        "rag_bands": rag_bands(judged, container.settings.rag),
         "description": state.description,
         "programme": state.programme,
         "contractor": state.contractor,
@@ -139,46 +147,6 @@ def scheme_record(
     amended = {amendment.event_id: amendment for amendment in state.amendments}
     rows = [history_row(e, amended.get(str(e.event_id))) for e in history]
     return SchemeRecord(shown, details, rows)
-
-
-def rag_reasons(judged: SchemeSnapshot, policy: RagPolicy) -> dict[str, str]:
-    """Why each RAG box is the colour it is, in words a project manager can act on: the
-    override and its reason when one is in force, else the rule that decided it."""
-    reasons = {
-        "programme": _programme_reason(judged, policy),
-        "budget": _budget_reason(judged, policy),
-        "overall": (
-            f"the worse of programme ({judged.programme_rag}) and budget ({judged.budget_rag})"
-        ),
-    }
-    for which, why in judged.overrides.items():
-        reasons[which] = f"overridden to {getattr(judged, f'{which}_rag')}: {why}"
-    return reasons
-
-
-def _programme_reason(judged: SchemeSnapshot, policy: RagPolicy) -> str:
-    if (late := late_by(judged)) is not None:
-        expected, days = late
-        return f"overdue: expected to complete on {expected}, {days} days ago"
-    slipped = judged.slippage_days
-    if slipped is None:
-        return "no baseline completion date to judge against"
-    if slipped <= 0:
-        return "on or ahead of the baseline completion date"
-    limit = policy.amber_max_slippage_days
-    band = f"more than {limit} days is red" if slipped > limit else f"up to {limit} is amber"
-    return f"slipped {slipped} days past the baseline completion ({band})"
-
-
-def _budget_reason(judged: SchemeSnapshot, policy: RagPolicy) -> str:
-    if (overspend := over_budget(judged)) is None:
-        return "forecast outturn within budget"
-    over, share = overspend
-    if share is None:
-        return f"forecast £{over:,.0f} against no budget"
-    limit = policy.budget_amber_max_overspend_percent
-    band = f"more than {limit}% is red" if share > limit else f"up to {limit}% is amber"
-    return f"forecast {share:.1f}% over budget ({band})"
 
 
 def history_row(event: Envelope, amendment: Amendment | None = None) -> dict[str, Any]:

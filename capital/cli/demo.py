@@ -23,12 +23,13 @@ from capital.application import reporting
 from capital.application.accounts import operator
 from capital.application.importing import import_register
 from capital.application.principal import Principal
-from capital.application.schemes import BOARD_COLUMNS, board
+from capital.application.schemes import board
 from capital.bootstrap import Container
 from capital.cli.context import TodayOption, open_container, parse_date, settings_from
 from capital.cli.import_commands import summary_line
 from capital.cli.output import Format, emit
 from capital.cli.report_commands import print_tables
+from capital.cli.scheme_commands import emit_board
 from programme.position import Position
 from projection.database import shown_url
 from services.importer import KIND_SUMMARY, Severity
@@ -105,11 +106,8 @@ def import_shipped_register(run: DemoRun) -> None:
 
 def print_programme_board(run: DemoRun) -> None:
     shown = board(run.container, run.principal, Position.as_of(run.today))
-    emit(
-        shown.rows,
-        Format.table,
-        BOARD_COLUMNS,
-        f"Programme board, judged on {run.today} as known that day",
+    emit_board(
+        shown.rows, Format.table, f"Programme board, judged on {run.today} as known that day"
     )
 
 

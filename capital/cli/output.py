@@ -181,12 +181,22 @@ _KEEP = [
     "slippage_days",
     "status",
     "anticipated_completion",
+    "expected_completion",
     "budget_rag",
     "programme_rag",
     "overall_rag",
+    "why",
 ]
 """Columns a narrow table keeps longest, least important first; any other goes before."""
-_NUMERIC = {"budget", "forecast_outturn", "variance", "slippage_days", "open_snags", "schemes"}
+_NUMERIC = {
+    "budget",
+    "forecast_outturn",
+    "variance",
+    "slippage_days",
+    "days_overdue",
+    "open_snags",
+    "schemes",
+}
 
 
 def _cell(value: Any) -> str:

@@ -62,7 +62,38 @@ def schemes_command(
     title = f"Programme board {shown.position.about()}"
     if wanted.describe():
         title += f" · {wanted.describe()}"
-    emit(shown.rows, format, BOARD_COLUMNS, title)
+    emit_board(shown.rows, format, title)
+
+
+BOARD_TABLE_COLUMNS = [
+    "why" if column == "concerns" else column
+    for column in BOARD_COLUMNS
+    if column not in ("anticipated_completion", "expected_is_baseline")
+]
+"""The board as a person reads it: the expected completion marked when it is the baseline,
+and why each red or amber scheme is so. Scripts get every column (`BOARD_COLUMNS`)."""
+
+
+def emit_board(rows: list[dict[str, Any]], format: Format, title: str) -> None:
+    if format is not Format.table:
+        emit(rows, format, BOARD_COLUMNS, title)
+        return
+    shown = [
+        {
+            **row,
+            "expected_completion": _marked_expected(row),
+            "why": "; ".join(row["concerns"]),
+        }
+        for row in rows
+    ]
+    emit(shown, format, BOARD_TABLE_COLUMNS, title)
+
+
+def _marked_expected(row: dict[str, Any]) -> str | None:
+    expected = row["expected_completion"]
+    if expected is None:
+        return None
+    return f"{expected} (baseline)" if row["expected_is_baseline"] else str(expected)
 
 
 def snags_command(

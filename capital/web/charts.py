@@ -6,6 +6,8 @@ from __future__ import annotations
 import datetime as dt
 from xml.sax.saxutils import escape, quoteattr
 
+from programme.position import long_date
+
 # Narrow, so its 14px labels stay legible on a 375px phone; the page caps its width on a desk.
 WIDTH, ROW = 360, 52
 INK, BASELINE, ON_TIME, LATE = "#0b0c0c", "#505a5f", "#00703c", "#d4351c"
@@ -33,9 +35,9 @@ def completion_chart(
         return (WIDTH - 2) * (day - first).days / span + 1
 
     body = [
-        _text(0, 20, f"Baseline: {_day(baseline)}"),
+        _text(0, 20, f"Baseline: {long_date(baseline)}"),
         _bar(x(first), x(baseline), 28, BASELINE),
-        _text(0, 20 + ROW, f"{expected_label}: {_day(expected)}"),
+        _text(0, 20 + ROW, f"{expected_label}: {long_date(expected)}"),
         _bar(x(first), x(min(expected, baseline)), 28 + ROW, ON_TIME),
     ]
     if expected > baseline:
@@ -50,8 +52,8 @@ def completion_chart(
     body.append(_text(min(max(marker - 20, 0), WIDTH - 45), height - 2, "Today"))
     slip = (expected - baseline).days
     label = (
-        f"Baseline completion {_day(baseline)}; {expected_label.lower()} completion "
-        f"{_day(expected)}, "
+        f"Baseline completion {long_date(baseline)}; {expected_label.lower()} completion "
+        f"{long_date(expected)}, "
         + (f"{slip} days later" if slip > 0 else f"{-slip} days earlier" if slip else "on time")
     )
     return (
@@ -59,10 +61,6 @@ def completion_chart(
         f'viewBox="0 0 {WIDTH} {height}" font-family="arial, sans-serif" font-size="14">'
         f"<title>{escape(label)}</title>" + "".join(body) + "</svg>"
     )
-
-
-def _day(day: dt.date) -> str:
-    return f"{day.day} {day:%b %Y}"
 
 
 def _bar(left: float, right: float, y: float, colour: str) -> str:

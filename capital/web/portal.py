@@ -351,11 +351,10 @@ def scheme_page(request: Request, scheme_id: str) -> Response:
     scheme = record.scheme
     recorded = request.query_params.get("recorded")
     outcome = _outcome(container, principal, record, recorded) if recorded else None
-    expected = scheme["actual_completion"] or scheme["anticipated_completion"]
     chart = completion_chart(
         scheme["actual_start"],
         scheme["baseline_completion"],
-        expected or scheme["baseline_completion"],
+        scheme["actual_completion"] or scheme["expected_completion"],
         record.position.judged_on,
         "Actual" if scheme["actual_completion"] else "Anticipated",
     )

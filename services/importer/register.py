@@ -436,7 +436,8 @@ class _EventPlanner:
 
     def assumed_anticipated(self) -> dt.date | None:
         """A new scheme with a planned completion and neither an anticipated nor an actual
-        one has not moved: without an anticipated date it could never show as overdue."""
+        one has not moved: its anticipated date is the original, stated as a register
+        states it (the board shows it as the baseline, as for a scheme never revised)."""
         facts = self.facts
         if (
             self.recorded is not None

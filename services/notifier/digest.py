@@ -29,15 +29,25 @@ class SchemeLine(BaseModel):
     programme_rag: Rag
     budget_rag: Rag
     anticipated_completion: dt.date | None
+    expected_completion: dt.date | None = None
+    expected_is_baseline: bool = False
     slippage_days: int | None
+    days_overdue: int = 0
     budget: Decimal
     forecast_outturn: Decimal
     open_snags: int = 0
     overdue_snags: int = 0
+    concerns: list[str] = []
+    """Why the scheme is red or amber (`SchemeSnapshot.concerns`)."""
 
     @classmethod
     def of(cls, snapshot: SchemeSnapshot) -> SchemeLine:
-        return cls.model_validate(snapshot.model_dump(include=set(cls.model_fields)))
+        return cls.model_validate(
+            {
+                **snapshot.model_dump(include=set(cls.model_fields)),
+                "concerns": snapshot.concerns(),
+            }
+        )
 
 
 class Digest(BaseModel):

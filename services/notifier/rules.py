@@ -46,6 +46,7 @@ from events import (
 )
 from events import Severity as Sev
 from events.alerts import DetailValue
+from programme import position
 from programme.rag import RagPolicy, slippage_rag, worsened
 
 RAG_BOXES = ("programme", "budget", "overall")
@@ -74,8 +75,7 @@ def slippage_alert(
     if cause.type is not EventType.completion_revised or before is None:
         return None
     new_date = after.anticipated_completion
-    # Until a first revision, a scheme is expected to finish on its baseline.
-    old_date = before.anticipated_completion or before.baseline_completion
+    old_date = before.expected_completion
     if new_date is None or after.actual_completion is not None:
         return None
     if old_date is not None and new_date <= old_date:
@@ -223,17 +223,17 @@ def overdue_alert(
     snapshot: SchemeSnapshot, raised_at: dt.datetime, change: SchemeStateChanged | None = None
 ) -> AlertRaised:
     """The alert for a snapshot the tracker judged overdue on `snapshot.evaluated_on`."""
-    due = _due(snapshot)
+    due = snapshot.expected_completion
     assert snapshot.overdue and due is not None, "only overdue schemes have alerts"
     today = snapshot.evaluated_on
-    late = (today - due).days
+    late = snapshot.days_overdue
     # The tracker's programme RAG already says what overdue means here: red by default,
     # unless a person overrode it or the deployment turned `overdue_is_red` off.
     rag = snapshot.programme_rag
     scheme = snapshot.scheme_id
-    which = "anticipated completion" if snapshot.anticipated_completion else "baseline completion"
+    which = "baseline completion" if snapshot.expected_is_baseline else "anticipated completion"
     headline = f"{scheme} overdue: completion was due {long_date(due)} ({days(late)} ago)"
-    unrevised = "; no revised date has been logged" if not snapshot.anticipated_completion else ""
+    unrevised = "; no revised date has been logged" if snapshot.expected_is_baseline else ""
     message = (
         f"{headline}. {snapshot.title}: {snapshot.status.value.replace('_', ' ')}, not complete "
         f"{days(late)} after its {which}{unrevised}."
@@ -280,7 +280,7 @@ def superseded(alert: AlertRaised, later: SchemeSnapshot) -> bool:
     if alert.kind is AlertKind.slippage:
         return closed or _iso(later.anticipated_completion) != facts.get("anticipated_completion")
     if alert.kind is AlertKind.overdue:
-        return closed or _iso(_due(later)) != facts.get("expected_completion")
+        return closed or _iso(later.expected_completion) != facts.get("expected_completion")
     if alert.kind is AlertKind.budget:
         return (later.forecast_outturn, later.budget) != (
             Decimal(str(facts.get("forecast_outturn"))),
@@ -289,15 +289,10 @@ def superseded(alert: AlertRaised, later: SchemeSnapshot) -> bool:
     return any(_rag(later, box).value != facts.get(f"{box}_rag") for box in RAG_BOXES)
 
 
-def _due(snapshot: SchemeSnapshot) -> dt.date | None:
-    """The date the tracker judged lateness against (`programme.rag.expected_completion`),
-    as the snapshot carries it: the anticipated completion, else the baseline."""
-    return snapshot.anticipated_completion or snapshot.baseline_completion
-
-
 def long_date(day: dt.date | None) -> str:
-    """`6 Jan 2023`: unambiguous to a UK reader, short enough for a subject line."""
-    return f"{day.day} {day:%b %Y}" if day is not None else "not set"
+    """`6 Jan 2023` (`programme.position.long_date`): unambiguous to a UK reader, short
+    enough for a subject line; "not set" when there is no date."""
+    return position.long_date(day) if day is not None else "not set"
 
 
 def days(count: int) -> str:

@@ -41,6 +41,11 @@ def percent(part: Decimal, whole: Decimal) -> str:
     return f"{share}%"
 
 
+def sentence(text: str) -> str:
+    """Capitalised like a sentence, the rest as written: "overdue by 3 days" -> "Overdue..."."""
+    return text[:1].upper() + text[1:]
+
+
 def natural_key(text: str) -> tuple[tuple[int, int | str], ...]:
     """Sort S-2 before S-10 and CYPE-009 before CYPE-010."""
     return tuple(

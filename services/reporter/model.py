@@ -266,6 +266,12 @@ class SchemeCard:
     overall_rag: Rag
     overrides: dict[str, str] = field(default_factory=dict)
     completion_revisions: int = 0
+    expected_completion: dt.date | None = None
+    """The anticipated completion, else the baseline (`expected_is_baseline`)."""
+    expected_is_baseline: bool = False
+    days_overdue: int = 0
+    reasons: dict[str, str] = field(default_factory=dict)
+    """Why each RAG box is its colour, in a few words (the snapshot's)."""
 
 
 @dataclass(frozen=True)

@@ -40,7 +40,7 @@ from sqlmodel import Session
 from events import Envelope, EventType, Rag, SchemeSnapshot, SchemeStatus
 from events import payloads as p
 from events.payloads import PublicSensitivity
-from programme.rag import RagPolicy, days_overdue, late_by, over_budget, snapshot
+from programme.rag import RagPolicy, over_budget, snapshot
 from programme.scheme import (
     UNALLOCATED,
     FundingKind,
@@ -50,7 +50,7 @@ from programme.scheme import (
 from projection.tables import FundingMovement, SchemeVersion
 from projection.views import scheme_histories, scheme_states
 from services.reporter.changes import changes_between, check_period
-from services.reporter.formatting import day, full_title, money, natural_key, percent
+from services.reporter.formatting import day, full_title, money, natural_key, percent, sentence
 from services.reporter.model import (
     TOTAL,
     BudgetBySource,
@@ -467,14 +467,18 @@ def rag_totals(snapshots: Sequence[SchemeSnapshot]) -> dict[str, RagCounts]:
 
 
 def concern_reasons(snap: SchemeSnapshot) -> tuple[str, ...]:
-    """Why a scheme is not green, in words a committee member can act on."""
+    """Why a scheme is not green, in words a committee member can act on: the snapshot's
+    reasons (`SchemeSnapshot.concerns`) with the dates and sums behind them. Every box
+    that is not green says why, if only in the snapshot's few words."""
     reasons: list[str] = []
     if snap.programme_rag is not Rag.green:
-        reasons.extend(_programme_reasons(snap))
+        reasons.extend(_programme_reasons(snap) or [sentence(snap.reasons["programme"])])
     if snap.budget_rag is not Rag.green:
-        reasons.extend(_budget_reasons(snap))
+        reasons.extend(_budget_reasons(snap) or [sentence(snap.reasons["budget"])])
     if "overall" in snap.overrides and snap.overall_rag is not Rag.green:
         reasons.append(_override_reason("Overall", snap.overall_rag, snap.overrides["overall"]))
+    if not reasons and snap.overall_rag is not Rag.green:
+        reasons.extend(sentence(concern) for concern in snap.concerns())
     return tuple(reasons)
 
 
@@ -482,11 +486,11 @@ def _programme_reasons(snap: SchemeSnapshot) -> list[str]:
     if "programme" in snap.overrides:
         return [_override_reason("Programme", snap.programme_rag, snap.overrides["programme"])]
     reasons = []
-    late = late_by(snap)
-    if late is not None and snap.anticipated_completion is not None:
-        expected, overdue = late
+    if snap.days_overdue > 0 and snap.expected_completion is not None:
+        which = "baseline" if snap.expected_is_baseline else "anticipated"
         reasons.append(
-            f"Overdue by {overdue} days: anticipated completion {day(expected)} has passed"
+            f"Overdue by {_days(snap.days_overdue)}: {which} completion "
+            f"{day(snap.expected_completion)} has passed"
         )
     if snap.slippage_days and snap.slippage_days > 0:
         if snap.actual_completion is not None:
@@ -496,11 +500,15 @@ def _programme_reasons(snap: SchemeSnapshot) -> list[str]:
             )
         else:
             reasons.append(
-                f"Anticipated completion {day(snap.anticipated_completion)} is "
+                f"Anticipated completion {day(snap.expected_completion)} is "
                 f"{snap.slippage_days} days after the baseline of "
                 f"{day(snap.baseline_completion)}"
             )
     return reasons
+
+
+def _days(count: int) -> str:
+    return f"{count} day" if count == 1 else f"{count} days"
 
 
 def _budget_reasons(snap: SchemeSnapshot) -> list[str]:
@@ -569,10 +577,12 @@ def slippage_report(
                 title=state.title,
                 status=state.status,
                 baseline_completion=state.baseline_completion,
-                anticipated_completion=state.anticipated_completion,
+                # A scheme never revised is expected on its baseline, however it was
+                # registered (a register states that date as the anticipated one).
+                anticipated_completion=snap.expected_completion,
                 actual_completion=state.actual_completion,
                 slippage_days=snap.slippage_days,
-                overdue_days=days_overdue(state, judged_on),
+                overdue_days=snap.days_overdue,
                 programme_rag=snap.programme_rag,
                 revisions=completion_revisions(histories.get(state.scheme_id, [])),
             )
@@ -647,6 +657,10 @@ def scheme_card(
         ),
         slippage_days=snap.slippage_days,
         overdue=snap.overdue,
+        expected_completion=snap.expected_completion,
+        expected_is_baseline=snap.expected_is_baseline,
+        days_overdue=snap.days_overdue,
+        reasons=dict(snap.reasons),
         programme_rag=snap.programme_rag,
         budget_rag=snap.budget_rag,
         public_sensitivity=state.public_sensitivity,

@@ -29,6 +29,9 @@ def test_a_project_manager_on_a_phone_records_a_slip_and_sees_the_scheme_turn_re
     phone.get_by_role("link", name="Show all schemes").click()
     check_page(phone, "board")
     assert phone.locator("#board-results tbody tr").count() > 30
+    # Red with no slip: never revised, past the completion date the register gave.
+    never_revised = phone.locator("#board-results tbody tr", has_text="CYPE-010")
+    assert re.search(r"Red\s+Overdue by 303 days\s+0", never_revised.inner_text())
     phone.go_back()
     phone.get_by_role("link", name=PM_SCHEME).click()
     check_page(phone, "scheme-before")
@@ -97,6 +100,7 @@ def test_a_head_of_capital_acknowledges_the_slip_and_overrides_a_red_scheme(
     rows = desktop.locator("#board-results tbody tr")
     assert rows.count() > 1
     assert all(tag == "Red" for tag in rows.locator(".govuk-tag").all_inner_texts())
+    assert rows.locator(".app-rag-reason").count() == rows.count()
     check_page(desktop, "board-red")
 
     rows.first.get_by_role("link").click()

@@ -145,7 +145,7 @@ def rag_distribution_chart(totals: dict[str, RagCounts]) -> str:
 class _Span:
     scheme_id: str
     baseline: dt.date | None
-    expected: dt.date | None  # actual completion if complete, else anticipated
+    expected: dt.date | None  # actual completion if complete, else the expected completion
     complete: bool
     rag: Rag
 
@@ -162,7 +162,7 @@ def completion_charts(cards: Sequence[SchemeCard], judged_on: dt.date) -> list[s
         _Span(
             c.scheme_id,
             c.baseline_completion,
-            c.actual_completion or c.anticipated_completion,
+            c.actual_completion or c.expected_completion,
             c.actual_completion is not None,
             c.programme_rag,
         )

@@ -12,7 +12,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 from events import Rag
 from events.payloads import PublicSensitivity
 from services.reporter.changes import summary
-from services.reporter.formatting import day, money, month, signed_money
+from services.reporter.formatting import day, money, month, sentence, signed_money
 from services.reporter.model import (
     BudgetBySource,
     ChangesReport,
@@ -145,6 +145,7 @@ def _environment() -> Environment:
         "rag_style": rag_style,
         "sensitivity_rag": _sensitivity_rag,
         "status": lambda value: cell_text(value, Kind.status),
+        "sentence": sentence,
     }
     environment.filters.update(filters)
     return environment

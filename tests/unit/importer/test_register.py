@@ -10,10 +10,12 @@ import pytest
 
 from capital.application.importing import recorded_scheme
 from events import Envelope, EventType
+from programme import rag
 from programme import scheme as fold_rules
 from services.importer import ImportPlan, Kind, RecordedScheme, RowPlan, Severity
 from services.importer.facts import short_title
 from services.importer.register import UNALLOCATED
+from tests.builders import registered
 from tests.unit.importer.registers import GOOD_ROW, PACK_HEADINGS, plan, row
 
 
@@ -218,6 +220,32 @@ def test_without_an_anticipated_or_actual_completion_the_original_date_is_assume
     assert kinds(scheme, Severity.warning) == [Kind.anticipated_from_original]
     revised = by_type(scheme)[EventType.completion_revised].payload.model_dump()
     assert revised["anticipated_completion"] == dt.date(2022, 10, 28)
+
+
+def test_a_scheme_never_revised_reads_the_same_from_any_register_row_as_from_events():
+    """No anticipated date, one equal to the original, no original date: each is a scheme
+    expected on its baseline, as one registered by events and never revised is."""
+    judged_on = dt.date(2024, 7, 29)
+
+    def as_read(events: list[Envelope]) -> tuple[object, ...]:
+        judged = rag.snapshot(fold_rules.fold(events), judged_on, rag.RagPolicy())
+        return (
+            judged.expected_completion,
+            judged.expected_is_baseline,
+            judged.slippage_days,
+            judged.days_overdue,
+            judged.concerns(),
+        )
+
+    never_revised = (dt.date(2022, 10, 28), True, 0, 640, ["overdue by 640 days"])
+    for changes in (
+        {"anticipated_completion": ""},
+        {"anticipated_completion": "28/10/2022"},
+        {"original_completion": "", "anticipated_completion": "28/10/2022"},
+    ):
+        assert as_read(list(only_row(plan(row(**changes))).events)) == never_revised, changes
+    from_events = registered("CYPE-018", on="2022-06-01", baseline_completion="2022-10-28")
+    assert as_read([from_events]) == never_revised
 
 
 def test_sources_without_amounts_keep_their_names_and_the_budget_is_held_unallocated():

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from events import AlertKind, AlertRaised, Severity
+import json
+
+from events import AlertKind, AlertRaised, SchemeSnapshot, Severity
+from events.codec import decode_as
 from programme.rag import RagPolicy
 from services.notifier.rules import alerts_for_change, arrived_late, overdue_alerts, superseded
 from tests.builders import day, event, registered
@@ -223,6 +226,25 @@ def test_an_event_showing_a_scheme_overdue_raises_the_sweeps_overdue_alert_not_a
     assert alert.subject == "[RED] S-1 overdue: completion was due 30 Jun 2024 (29 days ago)"
     assert alert.cause_event_id == past_date.event_id
     assert alert.details["previous_programme_rag"] == "green"
+
+
+def test_a_snapshot_stored_before_snapshots_carried_derived_dates_still_alerts() -> None:
+    # The tracker re-sends a stored state change when an event is delivered again.
+    past_date = revised("2024-05-01", "2024-06-30", actor="importer")
+    judged = snapshot_after(registered(baseline_completion=None), STARTED, past_date,
+                            today="2024-07-29")  # fmt: skip
+    stored = json.loads(judged.model_dump_json())
+    for derived in ("expected_completion", "expected_is_baseline", "days_overdue", "reasons"):
+        del stored[derived]
+
+    older = decode_as(SchemeSnapshot, json.dumps(stored), stored=True)
+
+    assert (older.expected_completion, older.expected_is_baseline, older.days_overdue) == (
+        day("2024-06-30"),
+        True,
+        29,
+    )
+    assert overdue_alerts([older], RAISED_AT) == overdue_alerts([judged], RAISED_AT)
 
 
 def test_a_rag_that_improves_raises_nothing() -> None:

@@ -243,6 +243,30 @@ def test_a_digest_covers_only_the_schemes_its_subscriber_follows(
     assert digest.red == [] and [s.scheme_id for s in digest.amber] == ["S-2"]
 
 
+def test_the_digest_says_why_each_red_scheme_is_red_even_with_no_slip(
+    build_notifier: BuildNotifier, track, email: FakeNotifier
+) -> None:
+    """A scheme never revised, past its baseline: red with 0 days' slippage."""
+    never_revised = registered("S-4", baseline_completion="2024-06-30", title="Kitchen refit")
+    notifier = build_notifier(subscribers=[{"email": "head@council.gov.uk"}])
+    for change in track(never_revised, *LATE, *OVER_BUDGET, today="2024-07-29"):
+        notifier.state_changes.handle(change, topics.STATE_CHANGES)
+
+    notifier.sweep.run(day("2024-07-29"))
+    notifier.outbox.dispatch_due()
+
+    [digest] = [o.content for o in email.sent if isinstance(o.content, Digest)]
+    red = {line.scheme_id: line for line in digest.red}
+    assert red["S-4"].slippage_days == 0
+    assert red["S-4"].concerns == ["overdue by 29 days"]
+    assert [line.concerns for line in digest.amber] == [["forecast 4.0% over budget"]]
+    text, page = plain_text(digest), html(digest)
+    assert "S-4 Kitchen refit: overdue by 29 days. Programme red" in text
+    assert "expected completion 30 Jun 2024 (baseline)" in text
+    assert '<td style="padding: 4px 12px 4px 0;">overdue by 29 days</td>' in page
+    assert "S-1 Roof renewal: overdue by 19 days. Programme red" in text
+
+
 def test_no_digest_is_sent_when_there_is_nothing_to_report(
     build_notifier: BuildNotifier, track, email: FakeNotifier
 ) -> None:

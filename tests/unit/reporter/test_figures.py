@@ -83,10 +83,21 @@ class TestProgrammeReport:
             "Anticipated completion 10 Sep 2024 is 72 days after the baseline of 30 Jun 2024",
             "Forecast outturn £110,000.00 is £10,000.00 (10.0%) over the budget of £100,000.00",
         )
-        assert s3.reasons == ("Overdue by 120 days: anticipated completion 31 Mar 2024 has passed",)
+        assert s3.reasons == ("Overdue by 120 days: baseline completion 31 Mar 2024 has passed",)
         assert s10.overall_rag is Rag.amber
         assert s10.reasons == (
             "Forecast outturn £51,000.00 is £1,000.00 (2.0%) over the budget of £50,000.00",
+        )
+
+    def test_a_scheme_never_revised_and_past_its_baseline_says_it_is_overdue(self) -> None:
+        never_revised = fold([registered(baseline_completion="2024-06-30")])
+        assert never_revised is not None
+
+        (concern,) = programme_report([never_revised], SCOPE, JUDGED_ON, POLICY).concerns
+
+        assert (concern.overall_rag, concern.reasons) == (
+            Rag.red,
+            ("Overdue by 29 days: baseline completion 30 Jun 2024 has passed",),
         )
 
     def test_names_an_override_and_its_reason(self) -> None:
@@ -104,7 +115,11 @@ class TestProgrammeReport:
         )
         assert state is not None
         reasons = concern_reasons(snapshot(state, JUDGED_ON, POLICY))
-        assert reasons == ("Overall RAG set to red by override: Planning objection from residents",)
+        # The programme is red on its own too (past its baseline): both are said.
+        assert reasons == (
+            "Overdue by 29 days: baseline completion 30 Jun 2024 has passed",
+            "Overall RAG set to red by override: Planning objection from residents",
+        )
 
 
 class TestCompletionRevisions:

@@ -264,7 +264,7 @@ class TestCharts:
 
     def test_a_completion_far_in_the_future_is_drawn_at_the_axis_edge_not_a_crash(self) -> None:
         # Stored before dates were limited; the axis must not need the year 10000.
-        cards = [replace(card, anticipated_completion=dt.date.max) for card in pack().cards]
+        cards = [replace(card, expected_completion=dt.date.max) for card in pack().cards]
         (chart,) = completion_charts(cards, JUDGED_ON)
         years = [e.text for e in ElementTree.fromstring(chart).iter(f"{SVG}text")]
         assert str(JUDGED_ON.year + 10) in years
