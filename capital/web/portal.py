@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import asdict
 from decimal import Decimal
 from enum import Enum
@@ -45,6 +46,7 @@ from capital.web.charts import completion_chart
 from events import EventType, Rag, SchemeStatus, Severity, new_event
 from programme.board import SchemeFilter
 from programme.permissions import SITE_UPDATES, Role
+from programme.position import Position
 
 SIGN_IN_COOKIE = "capital_sign_in"
 Choice = TypeVar("Choice", bound=Enum)
@@ -310,7 +312,8 @@ def board_page(request: Request) -> Response:
         q=chosen("q"),
     )
     container = container_of(request)
-    shown = schemes.board(container, principal, where=where)
+    position, typed, errors = _picked_position(container, query)
+    shown = schemes.board(container, principal, position, where)
     everything = schemes.board(container, principal).rows if not mine else []
     sort, rows = board.in_order(shown.rows, query.get("sort") or "")
     counts = Counter(row["overall_rag"].value for row in rows)
@@ -325,7 +328,10 @@ def board_page(request: Request) -> Response:
         sorts=board.SORT_LABELS,
         statuses=[s.value for s in SchemeStatus],
         choices=_board_choices(everything),
-        judged_on=shown.position.judged_on,
+        position=shown.position.describe(),
+        position_query=_position_query(position),
+        typed=typed,
+        errors=errors,
     )
 
 
@@ -347,7 +353,8 @@ def _board_choices(rows: list[dict[str, Any]]) -> dict[str, list[str]]:
 def scheme_page(request: Request, scheme_id: str) -> Response:
     principal = viewer(request)
     container = container_of(request)
-    record = schemes.scheme_record(container, principal, scheme_id)
+    position, _, _ = _picked_position(container, request.query_params)
+    record = schemes.scheme_record(container, principal, scheme_id, position)
     scheme = record.scheme
     recorded = request.query_params.get("recorded")
     outcome = _outcome(container, principal, record, recorded) if recorded else None
@@ -367,7 +374,7 @@ def scheme_page(request: Request, scheme_id: str) -> Response:
         event_labels={t.value: label for t, label in EVENT_LABELS.items()},
         done_labels={f.event_type.value: f.done for f in forms.FORMS},
         outcome=outcome,
-        judged_on=record.position.judged_on,
+        position=record.position.describe(),
         chart=Markup(chart) if chart else None,
         site_updates=[f for f in updates if f.event_type in SITE_UPDATES],
         decisions=[f for f in updates if f.event_type not in SITE_UPDATES],
@@ -517,19 +524,17 @@ def acknowledge(request: Request, sent: PostedForm) -> Response:
 def reports_page(request: Request) -> Response:
     principal = viewer(request)
     container = container_of(request)
-    names = (*POSITION_DATES, "since")
-    typed = {name: (request.query_params.get(name) or "").strip() for name in names}
-    picked = {name: _picked_date(text) for name, text in typed.items()}
-    errors = {name: error for name, (_, error) in picked.items() if error}
-    dates = {name: day for name, (day, _) in picked.items() if day and name != "since"}
-    since = picked["since"][0]
-    shown = positions.position(container, **dates)
+    shown, typed, errors = _picked_position(container, request.query_params)
+    typed["since"] = (request.query_params.get("since") or "").strip()
+    since, since_error = _picked_date(typed["since"])
+    if since_error:
+        errors["since"] = since_error
     # The changes since the last committee run up to the date the figures are known on.
     until = shown.known_on or container.settings.current_date()
     if since and since >= until:
         since, errors["since"] = None, "The last committee must be before the date of the figures"
     on_screen = reporting.budget_on_screen(container, principal, shown)
-    query = urlencode({name: day.isoformat() for name, day in dates.items()})
+    query = _position_query(shown)
     period = (
         urlencode(
             {"from": since.isoformat(), **({"to": until.isoformat()} if shown.known_on else {})}
@@ -553,8 +558,22 @@ def reports_page(request: Request) -> Response:
     )
 
 
-# The two dates of a position a reader may pick (programme.position).
-POSITION_DATES = ("as_at", "known_on")
+def _picked_position(
+    container: Container, query: Mapping[str, str]
+) -> tuple[Position, dict[str, str], dict[str, str]]:
+    """The position the page's `as_at` and `known_on` pick (day/month/year or ISO), what
+    was typed, and an error for each date that is not one (that date is then left out)."""
+    typed = {name: (query.get(name) or "").strip() for name in ("as_at", "known_on")}
+    picked = {name: _picked_date(text) for name, text in typed.items()}
+    errors = {name: error for name, (_, error) in picked.items() if error}
+    dates = {name: day for name, (day, _) in picked.items() if day}
+    return positions.position(container, **dates), typed, errors
+
+
+def _position_query(shown: Position) -> str:
+    """The position's dates as a query string, for links that keep to it."""
+    dates = {"as_at": shown.as_at, "known_on": shown.known_on}
+    return urlencode({name: day.isoformat() for name, day in dates.items() if day})
 
 
 def _picked_date(typed: str) -> tuple[dt.date | None, str | None]:

@@ -87,3 +87,23 @@ def test_a_slip_recorded_weeks_after_it_happened_is_for_the_digest_and_says_so(s
     assert "will read it in the next daily digest" in late.text
     assert "CYPE-PM-01 slipped 70 days" in late.text
     assert "The head of capital was alerted" not in late.text
+
+
+def test_the_board_and_a_scheme_show_the_position_picked_and_say_which(seeded):
+    browser, _ = signed_in(seeded, PEOPLE.finance)
+    assert "as known now" in browser.get("/schemes").text
+
+    # The seeded scheme was registered on 2 Apr 2024 and started on 1 May.
+    before = browser.get("/schemes", params={"as_at": "1/4/2024"}).text
+    assert "Position at 1 Apr 2024, as known now" in before and "0 schemes" in before
+    then = browser.get("/schemes", params={"as_at": "15/4/2024"}).text
+    link = f'href="/schemes/{PM_SCHEME}?as_at=2024-04-15"'
+    assert link in then  # the scheme opens in the same position
+    scheme = browser.get(f"/schemes/{PM_SCHEME}", params={"as_at": "2024-04-15"}).text
+    assert "Position at 15 Apr 2024, as known now" in scheme
+    # As it stood then: registered, not yet started on site (it is now).
+    now = browser.get(f"/schemes/{PM_SCHEME}").text
+    assert "On site" in now and "On site" not in scheme and "Registered" in scheme
+
+    wrong = browser.get("/schemes", params={"known_on": "31/2/2024"}).text
+    assert "Date must be a real date" in wrong and "govuk-error-summary" in wrong
