@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from apscheduler.schedulers.base import BaseScheduler
@@ -24,7 +25,7 @@ from services.notifier.scheduler import build_scheduler
 from services.notifier.service import NotifierService
 from services.notifier.sweep import SweepReport
 from services.notifier.vault import AddressVault
-from services.tracker.handlers import Applied, Duplicate, Refused, SchemeTracker
+from services.tracker.handlers import Applied, Duplicate, Outcome, Refused, SchemeTracker
 
 log = logging.getLogger(__name__)
 
@@ -132,35 +133,52 @@ def bootstrap(settings: Settings, publisher: Publisher | None = None) -> Contain
 
 
 def track_scheme_events(tracker: SchemeTracker) -> Handler:
-    def handle(raw: bytes) -> list[Message]:
-        outcome = tracker.handle(raw, source=topics.SCHEME_EVENTS)
-        if isinstance(outcome, Applied | Duplicate) and outcome.change is not None:
-            change = outcome.change
-            return [
-                Message(
-                    topics.STATE_CHANGES,
-                    change.scheme_id.encode("utf-8"),
-                    change.model_dump_json().encode("utf-8"),
-                )
-            ]
-        if isinstance(outcome, Refused):
-            return [dead_letter(topics.SCHEME_EVENTS, raw, outcome.reason, outcome.event_id)]
-        return []
+    """A batch of events applied in one transaction; then, in the order received, the
+    state change of each applied event (or re-emitted for a duplicate) or the dead letter
+    of each refused one."""
+
+    def handle(raws: Sequence[bytes]) -> list[Message]:
+        outcomes = tracker.handle_batch(raws, source=topics.SCHEME_EVENTS)
+        return [
+            message
+            for raw, outcome in zip(raws, outcomes, strict=True)
+            for message in _emitted(raw, outcome)
+        ]
 
     return handle
 
 
-def notify_on_state_changes(container: Container) -> Handler:
-    """Alerts for each state change, recorded with their deliveries, then sent: with the
-    in-memory bus they are out before `capital publish` returns; a Faust worker sends them
-    as it consumes, and its scheduler retries what failed."""
+def _emitted(raw: bytes, outcome: Outcome) -> list[Message]:
+    if isinstance(outcome, Applied | Duplicate) and outcome.change is not None:
+        change = outcome.change
+        return [
+            Message(
+                topics.STATE_CHANGES,
+                change.scheme_id.encode("utf-8"),
+                change.model_dump_json().encode("utf-8"),
+            )
+        ]
+    if isinstance(outcome, Refused):
+        return [dead_letter(topics.SCHEME_EVENTS, raw, outcome.reason, outcome.event_id)]
+    return []
 
-    def handle(raw: bytes) -> list[Message]:
-        outcome = container.notifier.state_changes.handle(raw, source=topics.STATE_CHANGES)
-        if isinstance(outcome, notifier_handlers.Refused):
-            return [dead_letter(topics.STATE_CHANGES, raw, outcome.reason)]
+
+def notify_on_state_changes(container: Container) -> Handler:
+    """Alerts for each state change, recorded with their deliveries, then sent once the
+    batch is handled: with the in-memory bus they are out before `capital publish`
+    returns; a Faust worker sends them as it consumes, and its scheduler retries what
+    failed."""
+
+    def handle(raws: Sequence[bytes]) -> list[Message]:
+        messages: list[Message] = []
+        for raw in raws:
+            outcome = container.notifier.state_changes.handle(raw, source=topics.STATE_CHANGES)
+            if isinstance(outcome, notifier_handlers.Refused):
+                messages.append(dead_letter(topics.STATE_CHANGES, raw, outcome.reason))
+            else:
+                messages.extend(alert_message(alert) for alert in outcome.alerts)
         container.dispatch_outbox()
-        return [alert_message(alert) for alert in outcome.alerts]
+        return messages
 
     return handle
 

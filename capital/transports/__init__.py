@@ -1,9 +1,10 @@
 """How messages move: an in-process bus (embedded default) or Kafka. Both run the same
-handlers, each a function from the bytes received to the messages to send on."""
+handlers, each a function from the bytes of a batch of messages received on one topic, in
+the order received, to the messages to send on."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -18,7 +19,16 @@ class Message:
     value: bytes
 
 
-Handler = Callable[[bytes], list[Message]]
+Handler = Callable[[Sequence[bytes]], list[Message]]
+
+
+def each(handle_one: Callable[[bytes], list[Message]]) -> Handler:
+    """A handler of batches that handles each message in turn."""
+
+    def handle(raws: Sequence[bytes]) -> list[Message]:
+        return [message for raw in raws for message in handle_one(raw)]
+
+    return handle
 
 
 class Publisher(Protocol):
