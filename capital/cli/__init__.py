@@ -19,6 +19,7 @@ from capital.cli import (
     import_commands,
     kafka_commands,
     login_commands,
+    projection_commands,
     reference_commands,
     report_commands,
     scheme_commands,
@@ -78,6 +79,7 @@ report_commands.register(app)
 import_commands.register(app)
 demo.register(app)
 alert_commands.register(app)
+projection_commands.register(app)
 user_commands.register(app)
 serve_commands.register(app)
 login_commands.register(app)

@@ -194,17 +194,28 @@ class SchemeTracker:
             after = admit(before, event, latest, today)
         except EventRejected as error:
             return Refused(str(error), raw, event_id, event.scheme_id)
-        change = SchemeStateChanged(
-            message_id=SchemeStateChanged.message_id_for(event.event_id),
-            scheme_id=event.scheme_id,
-            cause=event,
-            previous=snapshot(before, today, self._policy) if before else None,
-            current=snapshot(after, today, self._policy),
-        )
+        change = state_change(event, before, after, today, self._policy)
         states[event.scheme_id] = after
         earlier[event_id] = _Earlier(event, change)
         batch.applied.append((event, before, after, change))
         return Applied(change)
+
+
+def state_change(
+    event: Envelope,
+    before: SchemeState | None,
+    after: SchemeState,
+    today: dt.date,
+    policy: RagPolicy,
+) -> SchemeStateChanged:
+    """What applying `event` tells the world: the scheme before and after, judged today."""
+    return SchemeStateChanged(
+        message_id=SchemeStateChanged.message_id_for(event.event_id),
+        scheme_id=event.scheme_id,
+        cause=event,
+        previous=snapshot(before, today, policy) if before else None,
+        current=snapshot(after, today, policy),
+    )
 
 
 def _locked_schemes(session: Session, scheme_ids: set[str]) -> dict[str, Scheme]:
@@ -250,21 +261,7 @@ def _write(session: Session, batch: _Batch, rows: dict[str, Scheme], now: dt.dat
     latest: dict[str, tuple[SchemeState, int]] = {}
     names: list[tuple[Any, str, str]] = []
     for seq, (event, before, after, change) in zip(seqs, batch.applied, strict=True):
-        envelope_json = event.model_dump_json()
-        events.append(
-            {
-                "seq": seq,
-                "event_id": str(event.event_id),
-                "scheme_id": event.scheme_id,
-                "type": event.type.value,
-                "occurred_on": event.occurred_on,
-                "recorded_at": event.recorded_at or now,
-                "recorded_on": event.recorded_on,
-                "actor": event.actor,
-                "envelope_json": envelope_json,
-                "state_change_json": stored_change_json(change),
-            }
-        )
+        events.append(event_values(event, seq, stored_change_json(change), now))
         versions.append(row_values(_version_row(after, event, seq)))
         movements.extend(
             row_values(movement) for movement in _funding_movements(event, before, after, seq)
@@ -285,6 +282,22 @@ def _write(session: Session, batch: _Batch, rows: dict[str, Scheme], now: dt.dat
         session.execute(insert(Scheme), added)
     # Names in use join the deployment's lists (the first registrations seed them).
     seed_attributed_names(session, names, now)
+
+
+def event_values(event: Envelope, seq: int, change_json: str, now: dt.datetime) -> dict[str, Any]:
+    """The `scheme_event` row of an applied event: the log entry and what it emitted."""
+    return {
+        "seq": seq,
+        "event_id": str(event.event_id),
+        "scheme_id": event.scheme_id,
+        "type": event.type.value,
+        "occurred_on": event.occurred_on,
+        "recorded_at": event.recorded_at or now,
+        "recorded_on": event.recorded_on,
+        "actor": event.actor,
+        "envelope_json": event.model_dump_json(),
+        "state_change_json": change_json,
+    }
 
 
 def row_values(row: SQLModel) -> dict[str, Any]:
