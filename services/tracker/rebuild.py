@@ -24,22 +24,20 @@ from programme.rag import RagPolicy
 from programme.scheme import EventRejected, SchemeState, admit, apply
 from projection.event_log import stored_change_json
 from projection.rebuild import FreshTables, row_count
-from projection.tables import FundingMovement, Scheme, SchemeEvent, SchemeVersion
 from services.tracker.handlers import (
+    EVENTS,
     ID_CHUNK,
+    MOVEMENTS,
+    SCHEMES,
+    VERSIONS,
     _funding_movements,
     _scheme_row,
     _version_row,
     event_values,
-    row_values,
     state_change,
 )
 
 PAGE = 5_000
-EVENTS = SchemeEvent.__table__  # type: ignore[attr-defined]
-VERSIONS = SchemeVersion.__table__  # type: ignore[attr-defined]
-MOVEMENTS = FundingMovement.__table__  # type: ignore[attr-defined]
-SCHEMES = Scheme.__table__  # type: ignore[attr-defined]
 
 Logged = tuple[bytes | str, str | None]
 """An event as a source holds it (the envelope's text) and the state-change message stored
@@ -195,10 +193,8 @@ class Replay:
                     state_change(event, before, after, self._today, self._policy)
                 )
             events.append(event_values(event, seq, change_json, self._now))
-            versions.append(row_values(_version_row(after, event, seq)))
-            movements.extend(
-                row_values(movement) for movement in _funding_movements(event, before, after, seq)
-            )
+            versions.append(_version_row(after, event, seq))
+            movements.extend(_funding_movements(event, before, after, seq))
             self.states[event.scheme_id] = (after, seq)
         for live, rows in ((EVENTS, events), (VERSIONS, versions), (MOVEMENTS, movements)):
             self.fresh.insert(connection, live, rows)
@@ -218,10 +214,7 @@ class Replay:
             self.states.pop(scheme_id, None)
 
     def write_schemes(self, connection: Connection) -> None:
-        rows = [
-            row_values(_scheme_row(None, state, seq, self._now))
-            for state, seq in self.states.values()
-        ]
+        rows = [_scheme_row(state, seq, self._now) for state, seq in self.states.values()]
         for start in range(0, len(rows), PAGE):
             self.fresh.insert(connection, SCHEMES, rows[start : start + PAGE])
         self.report.schemes = len(rows)

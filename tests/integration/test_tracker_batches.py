@@ -39,7 +39,9 @@ def test_a_batch_gives_each_message_its_outcome_in_order_and_a_refusal_spoils_no
     started = event("scheme.started", "2024-02-01", scheme_id="S-1")
     container.tracker.handle_batch([raw(first)])  # applied in an earlier batch
     never_raised = event("snagging.cleared", "2024-03-01", scheme_id="S-2", snag_id="SN-9")
-    raised = event("snagging.raised", "2024-03-02", scheme_id="S-2", snag_id="SN-1", description="x")
+    raised = event(
+        "snagging.raised", "2024-03-02", scheme_id="S-2", snag_id="SN-1", description="x"
+    )
     impostor = started.model_copy(update={"scheme_id": "S-2"})
     batch = [
         raw(second),
