@@ -23,7 +23,7 @@ from sqlalchemy import bindparam
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from events import DecodeError, Envelope, EventType, SchemeStateChanged
+from events import DecodeError, Envelope, EventType, SchemeSnapshot, SchemeStateChanged
 from events import payloads as p
 from events.codec import decode_envelope, decode_stored
 from programme.rag import RagPolicy, snapshot
@@ -52,6 +52,8 @@ VERSIONS = SchemeVersion.__table__  # type: ignore[attr-defined]
 MOVEMENTS = FundingMovement.__table__  # type: ignore[attr-defined]
 SCHEMES = Scheme.__table__  # type: ignore[attr-defined]
 ID_CHUNK = 500
+MAX_REMEMBERED = 100_000
+"""Schemes whose latest state the tracker keeps in memory (a few KB each)."""
 """Ids per `IN (...)` query: well inside every database's limit on bound parameters."""
 
 
@@ -94,6 +96,23 @@ class _Batch:
         default_factory=list
     )
     refused: list[Refused] = field(default_factory=list)
+    judged: dict[str, SchemeSnapshot] = field(default_factory=dict)
+    """Each scheme's snapshot after its latest event in the batch."""
+    latest: dict[str, tuple[SchemeState, int]] = field(default_factory=dict)
+    """Each scheme's state after the batch and its last event's number, once written."""
+    state_json: dict[str, str] = field(default_factory=dict)
+    """Each scheme's state as written to its row."""
+
+
+@dataclass(frozen=True)
+class _Written:
+    """A scheme as this tracker last wrote it: its row's state text, the state, and its
+    snapshot on the day it was written."""
+
+    state_json: str
+    state: SchemeState
+    judged: SchemeSnapshot
+    judged_on: dt.date
 
 
 class SchemeTracker:
@@ -110,6 +129,7 @@ class SchemeTracker:
         self._policy = policy
         self._today = today
         self._now = now
+        self._recent: dict[str, _Written] = {}
 
     def handle(self, raw: bytes, source: str = "scheme-events") -> Outcome:
         return self.handle_batch([raw], source)[0]
@@ -150,10 +170,8 @@ class SchemeTracker:
             # concurrently held the lock until its commit, so the question sees its answer.
             rows = _locked_schemes(session, {event.scheme_id for event in events})
             earlier = _applied_before(session, [str(event.event_id) for event in events])
-            states: dict[str, SchemeState] = {
-                scheme_id: stored_state(session, row) for scheme_id, row in rows.items()
-            }
             batch = _Batch()
+            states = self._states_of(session, rows, batch, today)
             outcomes: list[Outcome] = []
             for raw, item in zip(raws, received, strict=True):
                 outcome = (
@@ -175,7 +193,35 @@ class SchemeTracker:
                     event_id=refused.event_id,
                     scheme_id=refused.scheme_id,
                 )
+        self._remember(batch, today)
         return outcomes
+
+    def _states_of(
+        self, session: Session, rows: dict[str, Scheme], batch: _Batch, today: dt.date
+    ) -> dict[str, SchemeState]:
+        """Each locked scheme's state: as this tracker last wrote it when the row still
+        holds that write (its `last_seq`), else read from the row."""
+        states: dict[str, SchemeState] = {}
+        for scheme_id, row in rows.items():
+            held = self._recent.get(scheme_id)
+            # The stored text is the test: another writer, or a rebuild, changes it.
+            if held is not None and held.state_json == row.state_json:
+                states[scheme_id] = held.state
+                if held.judged_on == today:
+                    batch.judged[scheme_id] = held.judged
+            else:
+                states[scheme_id] = stored_state(session, row)
+        return states
+
+    def _remember(self, batch: _Batch, today: dt.date) -> None:
+        """What a committed batch wrote, to save reading and judging it again next time.
+        Only after the commit: on SQLite a rolled-back event number is used again."""
+        if len(self._recent) > MAX_REMEMBERED:
+            self._recent.clear()
+        for scheme_id, (state, _) in batch.latest.items():
+            self._recent[scheme_id] = _Written(
+                batch.state_json[scheme_id], state, batch.judged[scheme_id], today
+            )
 
     def _fold(
         self,
@@ -199,7 +245,11 @@ class SchemeTracker:
             after = admit(before, event, latest, today)
         except EventRejected as error:
             return Refused(str(error), raw, event_id, event.scheme_id)
-        change = state_change(event, before, after, today, self._policy)
+        # The scheme's previous event in this batch was judged on the same day: its
+        # snapshot after is this one's before.
+        judged = batch.judged.get(event.scheme_id)
+        change = state_change(event, before, after, today, self._policy, judged)
+        batch.judged[event.scheme_id] = change.current
         states[event.scheme_id] = after
         earlier[event_id] = _Earlier(event, change)
         batch.applied.append((event, before, after, change))
@@ -212,13 +262,17 @@ def state_change(
     after: SchemeState,
     today: dt.date,
     policy: RagPolicy,
+    judged_before: SchemeSnapshot | None = None,
 ) -> SchemeStateChanged:
-    """What applying `event` tells the world: the scheme before and after, judged today."""
+    """What applying `event` tells the world: the scheme before and after, judged today
+    (`judged_before`: the snapshot of `before` on `today`, when already made)."""
+    if judged_before is None and before is not None:
+        judged_before = snapshot(before, today, policy)
     return SchemeStateChanged(
         message_id=SchemeStateChanged.message_id_for(event.event_id),
         scheme_id=event.scheme_id,
         cause=event,
-        previous=snapshot(before, today, policy) if before else None,
+        previous=judged_before,
         current=snapshot(after, today, policy),
     )
 
@@ -263,7 +317,7 @@ def _write(session: Session, batch: _Batch, rows: dict[str, Scheme], now: dt.dat
     events: list[dict[str, Any]] = []
     versions: list[dict[str, Any]] = []
     movements: list[dict[str, Any]] = []
-    latest: dict[str, tuple[SchemeState, int]] = {}
+    latest = batch.latest
     names: list[tuple[Any, str, str]] = []
     for seq, (event, before, after, change) in zip(seqs, batch.applied, strict=True):
         events.append(event_values(event, seq, stored_change_json(change), now))
@@ -278,6 +332,7 @@ def _write(session: Session, batch: _Batch, rows: dict[str, Scheme], now: dt.dat
     if movements:
         session.execute(MOVEMENTS.insert(), movements)
     schemes = [_scheme_row(state, seq, now) for state, seq in latest.values()]
+    batch.state_json = {values["scheme_id"]: values["state_json"] for values in schemes}
     changed = [values for values in schemes if values["scheme_id"] in rows]
     added = [values for values in schemes if values["scheme_id"] not in rows]
     if changed:

@@ -109,3 +109,21 @@ def test_a_long_stream_in_batches_gives_the_fold_and_the_rows_of_one_at_a_time(
 
     assert rows(batched) == rows(one_at_a_time)
     assert rows(batched)["states"] == folded(events)
+
+
+def test_two_trackers_taking_turns_on_a_scheme_each_build_on_the_others_writes(
+    make_container, database_url
+):
+    here, there = (make_container(database_url, today=TODAY) for _ in range(2))
+    history = [
+        registered("S-1"),
+        event("scheme.started", "2024-02-01"),
+        event("budget.changed", "2024-02-02", funding_source="DfE", amount="5000", reason="x"),
+        event("progress.reported", "2024-02-03", note="walls up"),
+        event("budget.changed", "2024-02-04", funding_source="DfE", amount="-2000", reason="y"),
+    ]
+    for number, envelope in enumerate(history):
+        tracker = (here if number % 2 == 0 else there).tracker
+        assert isinstance(tracker.handle_batch([raw(envelope)])[0], Applied)
+    with here.sessions() as session:
+        assert {state.scheme_id: state for state in scheme_states(session)} == folded(history)
