@@ -88,7 +88,11 @@ def main() -> None:
     sessions = session_factory(engine)
     print(f"database: {engine.url.render_as_string(hide_password=True)}")
     print(f"data set: {_count(engine, Scheme):,} schemes, {_count(engine, SchemeEvent):,} events")
-    for label, scope in (("now", ReportScope()), (f"--as-of {middle}", ReportScope(as_of=middle))):
+    for label, scope in (
+        ("now", ReportScope()),
+        (f"--as-of {middle}", ReportScope.as_of(middle)),
+        (f"--as-at {middle}", ReportScope(as_at=middle)),
+    ):
         timings = []
         for _ in range(args.runs):
             with sessions() as session:

@@ -12,7 +12,7 @@ from sqlalchemy.engine import Engine
 
 from capital.keys import deployment_key
 from capital.migrations import prepare_schema
-from capital.settings import Settings, now_utc
+from capital.settings import Settings
 from capital.transports import Handler, Message, Publisher, dead_letter
 from capital.transports.memory import InMemoryBus
 from events import AlertRaised, encode, topics
@@ -20,7 +20,7 @@ from projection.database import SessionFactory, make_engine, session_factory
 from services.notifier import handlers as notifier_handlers
 from services.notifier.delivery.email import SmtpNotifier
 from services.notifier.delivery.webhook import WebhookNotifier
-from services.notifier.outbox import DispatchReport
+from services.notifier.outbox import DeliveryLoop, DispatchReport
 from services.notifier.scheduler import build_scheduler
 from services.notifier.service import NotifierService
 from services.notifier.sweep import SweepReport
@@ -46,6 +46,8 @@ class Container:
     """The deployment's key (see `capital.keys`); None on PostgreSQL without one."""
     routes: dict[str, Handler] = field(default_factory=dict)
     _publisher: Publisher | None = None
+    delivery_loop: DeliveryLoop | None = None
+    """Set in a long-running notifier: deliveries are sent from their own thread."""
 
     @property
     def publisher(self) -> Publisher:
@@ -63,10 +65,34 @@ class Container:
         return self._publisher
 
     def close(self) -> None:
+        if self.delivery_loop is not None:
+            self.delivery_loop.stop(wait_s=self._longest_send_s())
         if self._publisher is not None:
             self._publisher.close()
         self.notifier.close()
         self.engine.dispose()
+
+    def _longest_send_s(self) -> float:
+        notifier = self.settings.notifier
+        return max(notifier.smtp.timeout_s, notifier.webhook.timeout_s)
+
+    def start_delivery_loop(self) -> DeliveryLoop:
+        """Send the outbox from a thread of its own from now on (a notifier worker), so a
+        slow or dead relay never holds up the consumer; `close` stops it."""
+        if self.delivery_loop is None:
+            self.delivery_loop = DeliveryLoop(
+                self.dispatch_outbox, self.settings.notifier.sweep.dispatch_interval_s
+            )
+            self.delivery_loop.start()
+        return self.delivery_loop
+
+    def deliveries_queued(self) -> None:
+        """New deliveries are in the outbox: wake the delivery loop where one runs; else
+        send them now (the embedded bus: `capital publish` returns with its alerts out)."""
+        if self.delivery_loop is not None:
+            self.delivery_loop.wake()
+        else:
+            self.dispatch_outbox()
 
     def dispatch_outbox(self) -> DispatchReport | None:
         """Send the deliveries that are due. A failure here loses nothing (they stay
@@ -81,18 +107,20 @@ class Container:
         """What the scheduler runs at 07:00: overdue alerts and digests, published to the
         alerts topic and sent."""
         report = self.notifier.sweep.run(today, again=again)
-        if report.raised:
-            self.publisher.send([alert_message(alert) for alert in report.raised])
-        self.dispatch_outbox()
+        raised = [*report.raised, *report.released]
+        if raised:
+            self.publisher.send([alert_message(alert) for alert in raised])
+        self.deliveries_queued()
         return report
 
     def notifier_scheduler(self, blocking: bool = False) -> BaseScheduler:
         """The daily sweep and outbox retries on a clock, not yet started. A long-running
-        notifier (the Faust notifier worker, or `capital scheduler`) starts it."""
+        notifier (the Faust notifier worker, or `capital scheduler`) starts it. Where the
+        delivery loop runs, it does the retries."""
         return build_scheduler(
             self.settings.notifier.sweep,
             self.run_daily_sweep,
-            self.dispatch_outbox,
+            self.dispatch_outbox if self.delivery_loop is None else None,
             self.settings.today,
             blocking=blocking,
         )
@@ -121,7 +149,9 @@ def bootstrap(settings: Settings, publisher: Publisher | None = None) -> Contain
                 settings.notifier.webhook, vault, portal_url=settings.web.base_url
             ),
         },
-        now=now_utc,
+        # The deployment's clock, so a fixed CAPITAL_TODAY stamps alerts, digests and
+        # deliveries on that date too.
+        now=settings.local_now,
         vault=vault,
     )
     container = Container(
@@ -166,8 +196,7 @@ def _emitted(raw: bytes, outcome: Outcome) -> list[Message]:
 def notify_on_state_changes(container: Container) -> Handler:
     """Alerts for each state change, recorded with their deliveries, then sent once the
     batch is handled: with the in-memory bus they are out before `capital publish`
-    returns; a Faust worker sends them as it consumes, and its scheduler retries what
-    failed."""
+    returns; a Faust worker hands them to its delivery loop and goes on consuming."""
 
     def handle(raws: Sequence[bytes]) -> list[Message]:
         messages: list[Message] = []
@@ -177,7 +206,7 @@ def notify_on_state_changes(container: Container) -> Handler:
                 messages.append(dead_letter(topics.STATE_CHANGES, raw, outcome.reason))
             else:
                 messages.extend(alert_message(alert) for alert in outcome.alerts)
-        container.dispatch_outbox()
+        container.deliveries_queued()
         return messages
 
     return handle

@@ -187,10 +187,10 @@ class Settings(BaseSettings):
         """The real date where the deployment is, whatever `today` is fixed to."""
         return dt.datetime.now(ZoneInfo(self.timezone)).date()
 
-    def judging_date(self, as_of: dt.date | None) -> dt.date:
-        """The date RAG is judged on: a past position as on that date (overdue then, not
-        now) unless `today` is fixed; a date still to come as today."""
-        return self.today or min(as_of or dt.date.max, self.current_date())
+    def judging_date(self, as_at: dt.date | None) -> dt.date:
+        """The date RAG is judged on when a reader does not say: a past position as on
+        that date (overdue then, not now); now, or a date still to come, as today."""
+        return min(as_at or dt.date.max, self.current_date())
 
 
 def _revealed(value: Any) -> Any:

@@ -82,7 +82,11 @@ class SchemeStateChanged(BaseModel):
     scheme_id: str
     cause: Envelope
     previous: SchemeSnapshot | None
+    """The scheme before the event, judged as at the event's own date (`cause.occurred_on`,
+    never after the day it was applied), like `current`: the two differ only by the event."""
     current: SchemeSnapshot
+    """The scheme after the event, judged as at the event's own date: an event published
+    long after it happened carries the RAG it had then, not the one the clock gives it now."""
 
     @staticmethod
     def message_id_for(cause_event_id: uuid.UUID) -> uuid.UUID:

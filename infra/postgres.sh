@@ -5,6 +5,7 @@
 #
 #   infra/postgres.sh start    install if needed, initdb once, start, wait, ensure role+db
 #   infra/postgres.sh stop     pg_ctl stop -m fast
+#   infra/postgres.sh kill     pg_ctl stop -m immediate: a crash, recovered on the next start
 #   infra/postgres.sh status   exit 0 if running, 3 if not
 #   infra/postgres.sh url      print the SQLAlchemy URL (CAPITAL_DATABASE_URL)
 #
@@ -293,6 +294,20 @@ cmd_stop() {
     info "stopped"
 }
 
+cmd_kill() {
+    ensure_binaries
+    if ! is_running; then
+        info "not running"
+        return 0
+    fi
+    # Every server process quits at once, without a checkpoint: what a crash leaves.
+    if ! as_pg "$PG_BIN/pg_ctl" stop -D "$DATA_DIR" -m immediate -w -t 60 >/dev/null; then
+        show_log_tail
+        die "pg_ctl stop -m immediate failed"
+    fi
+    info "killed (immediate shutdown); the next start recovers from the WAL"
+}
+
 cmd_status() {
     ensure_binaries
     if is_running; then
@@ -312,7 +327,7 @@ cmd_url() {
 main() {
     local cmd=${1:-}
     case $cmd in
-    start | stop | status | url) ;;
+    start | stop | kill | status | url) ;;
     -h | --help | help)
         usage
         return 0

@@ -24,8 +24,7 @@ class SchemeFilter:
     def matches(self, state: SchemeState, judged: SchemeSnapshot) -> bool:
         return (
             (self.q is None or self.q.casefold() in f"{state.scheme_id} {state.title}".casefold())
-            and
-            (self.rag is None or judged.overall_rag is self.rag)
+            and (self.rag is None or judged.overall_rag is self.rag)
             and (self.status is None or state.status is self.status)
             and _same(self.programme, [state.programme])
             and _same(self.funding_source, [line.source for line in state.funding])

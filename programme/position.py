@@ -47,10 +47,14 @@ class Position:
 
     def describe(self) -> str:
         """Which position is shown, in a reader's words: "Position at 31 Mar 2024, as known
-        on 29 Jul 2024" (a date left open is the day RAG is judged on)."""
+        on 29 Jul 2024" (an as-at date left open is the day RAG is judged on)."""
+        return f"Position {self.about()}"
+
+    def about(self) -> str:
+        """The position's dates for a title: "at 31 Mar 2024, as known on 29 Jul 2024"."""
         at = self.as_at or self.judged_on
         known = f"as known on {long_date(self.known_on)}" if self.known_on else "as known now"
-        text = f"Position at {long_date(at)}, {known}"
+        text = f"at {long_date(at)}, {known}"
         if self.judged_on != at:
             text += f", judged on {long_date(self.judged_on)}"
         return text

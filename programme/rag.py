@@ -66,7 +66,12 @@ def days_overdue(state: SchemeState, today: dt.date) -> int:
 def programme_rag(state: SchemeState, today: dt.date, policy: RagPolicy) -> Rag:
     if policy.overdue_is_red and is_overdue(state, today):
         return Rag.red
-    slipped = slippage_days(state)
+    return slippage_rag(slippage_days(state), policy)
+
+
+def slippage_rag(slipped: int | None, policy: RagPolicy) -> Rag:
+    """The programme RAG a slip alone gives: green when none, amber up to
+    `amber_max_slippage_days`, red beyond. A slippage alert's severity comes from this."""
     if slipped is None or slipped <= 0:
         return Rag.green
     return Rag.amber if slipped <= policy.amber_max_slippage_days else Rag.red

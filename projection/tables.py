@@ -4,7 +4,8 @@
 - `scheme_event`: every applied event in the order applied. Its unique `event_id` is the
   processed-events record, written in the same transaction as the state change, which is
   what makes at-least-once delivery idempotent.
-- `scheme_version`: the figures after each event, so reports `--as-of D` aggregate in SQL.
+- `scheme_version`: the figures after each event, with both its dates (occurred, recorded),
+  so reports of a position on both time axes aggregate in SQL.
 - `funding_movement`: budget by funding source over time (approvals and changes).
 - `dead_letter`: everything refused in a stream, with the reason and the original bytes.
 - `reference_name`: the deployment's funding sources and programmes.
@@ -64,13 +65,14 @@ class SchemeVersion(SQLModel, table=True):
         UniqueConstraint("scheme_id", "seq"),
         Index("ix_scheme_version_asof", "scheme_id", "recorded_on", "seq"),
         # Budget by source reads each scheme's registration and latest forecast revision
-        # known on a date from this index alone, never the table.
+        # in a position (as at, as known on) from this index alone, never the table.
         Index(
             "ix_scheme_version_type",
             "event_type",
             "scheme_id",
             "seq",
             "recorded_on",
+            "occurred_on",
             "budget",
             "forecast_outturn",
         ),
@@ -79,10 +81,11 @@ class SchemeVersion(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     scheme_id: str = Field(max_length=64)
     seq: int
-    # The event that produced these figures: `--as-of` reports take a scheme's forecast
-    # from its latest forecast.revised known on the date, even when events were recorded
-    # out of order.
+    # The event that produced these figures, and its two dates: a report of a position
+    # takes a scheme's forecast from its latest forecast.revised that had occurred by the
+    # as-at date and been recorded by the known-on date.
     event_type: str = Field(max_length=40)
+    occurred_on: dt.date
     recorded_on: dt.date
     status: str
     baseline_completion: dt.date | None = None
@@ -96,12 +99,13 @@ class FundingMovement(SQLModel, table=True):
     __tablename__ = "funding_movement"
     __table_args__ = (
         Index("ix_funding_movement_asof", "recorded_on", "funding_source"),
-        # Covers budget by source: per scheme and source, what was known on a date.
+        # Covers budget by source: per scheme and source, what stood in a position.
         Index(
             "ix_funding_movement_scheme_source",
             "scheme_id",
             "funding_source",
             "recorded_on",
+            "occurred_on",
             "kind",
             "seq",
             "amount",
@@ -115,6 +119,7 @@ class FundingMovement(SQLModel, table=True):
     kind: str  # "approved" at registration, "change" (budget.changed), "transfer"
     amount: Decimal = Field(sa_column=Column(MONEY, nullable=False))
     approved_on: dt.date | None = None
+    occurred_on: dt.date
     recorded_on: dt.date
 
 

@@ -1,33 +1,36 @@
-"""Read side of the projection: scheme states now or as known on a past date."""
+"""Read side of the projection: scheme states now or in a position on both time axes."""
 
 from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Sequence
+from typing import Any
 
 from sqlmodel import Session, col, select
 
-from events import Envelope, SchemeSnapshot
+from events import Envelope, EventType, SchemeSnapshot
 from events.codec import decode_stored
 from programme.board import SchemeFilter
+from programme.position import Position
 from programme.rag import RagPolicy, snapshot
 from programme.scheme import SchemeState, fold, load_state
 from projection.tables import DeadLetter, Scheme, SchemeEvent
 
 
-def scheme_states(session: Session, as_of: dt.date | None = None) -> list[SchemeState]:
-    """Every scheme's state now, or as known at the end of `as_of` (events recorded on or
-    before it, folded in the order they were applied)."""
-    if as_of is None:
+def scheme_states(session: Session, position: Position | None = None) -> list[SchemeState]:
+    """Every scheme's state now, or in `position`: its events that occurred by the as-at
+    date and were recorded by the known-on date, folded in the order they were applied."""
+    if position is None or position.is_now:
         rows = session.exec(select(Scheme).order_by(Scheme.scheme_id)).all()
         return [stored_state(session, row) for row in rows]
     by_scheme: dict[str, list[Envelope]] = defaultdict(list)
-    for event in _events(session, as_of=as_of):
+    for event in _events(session, position):
         by_scheme[event.scheme_id].append(event)
     return [
         state
         for scheme_id in sorted(by_scheme)
-        if (state := fold(by_scheme[scheme_id])) is not None
+        if (state := position.fold(by_scheme[scheme_id])) is not None
     ]
 
 
@@ -42,29 +45,51 @@ def stored_state(session: Session, row: Scheme) -> SchemeState:
 
 def scheme_snapshots(
     session: Session,
-    today: dt.date,
+    position: Position,
     policy: RagPolicy,
-    as_of: dt.date | None = None,
     wanted: SchemeFilter | None = None,
 ) -> list[SchemeSnapshot]:
-    """The board: every scheme (or those `wanted` picks) judged on `today`."""
-    judged = [(state, snapshot(state, today, policy)) for state in scheme_states(session, as_of)]
+    """The board: every scheme (or those `wanted` picks) in `position`, judged on its
+    judging date."""
+    judged = [
+        (state, snapshot(state, position.judged_on, policy))
+        for state in scheme_states(session, position)
+    ]
     return [shown for state, shown in judged if wanted is None or wanted.matches(state, shown)]
 
 
 def scheme_state(
-    session: Session, scheme_id: str, as_of: dt.date | None = None
+    session: Session, scheme_id: str, position: Position | None = None
 ) -> SchemeState | None:
-    if as_of is None:
+    if position is None or position.is_now:
         row = session.get(Scheme, scheme_id)
         return stored_state(session, row) if row else None
-    return fold(_events(session, as_of=as_of, scheme_id=scheme_id))
+    return position.fold(_events(session, position, scheme_id))
 
 
 def scheme_history(
-    session: Session, scheme_id: str, as_of: dt.date | None = None
+    session: Session, scheme_id: str, position: Position | None = None
 ) -> list[Envelope]:
-    return list(_events(session, as_of=as_of, scheme_id=scheme_id))
+    """The scheme's events in `position` (all, when None), in the order they were applied."""
+    return _events(session, position, scheme_id)
+
+
+def scheme_histories(
+    session: Session,
+    known_on: dt.date | None = None,
+    as_at: dt.date | None = None,
+    types: Sequence[EventType] | None = None,
+) -> dict[str, list[Envelope]]:
+    """Each scheme's events (of `types`, else all) recorded by the end of `known_on` and
+    occurred by `as_at` (None: everything), in the order they were applied: what a
+    position, or the changes between two positions, is folded from."""
+    query = select(SchemeEvent.scheme_id, SchemeEvent.envelope_json).order_by(col(SchemeEvent.seq))
+    if types is not None:
+        query = query.where(col(SchemeEvent.type).in_([kind.value for kind in types]))
+    histories: dict[str, list[Envelope]] = defaultdict(list)
+    for scheme_id, text in session.exec(_in_position(query, known_on, as_at)):
+        histories[scheme_id].append(decode_stored(text))
+    return dict(histories)
 
 
 def known_scheme_ids(session: Session) -> set[str]:
@@ -119,11 +144,20 @@ def dead_letters(session: Session, limit: int = 100) -> list[DeadLetter]:
 
 
 def _events(
-    session: Session, as_of: dt.date | None = None, scheme_id: str | None = None
+    session: Session, position: Position | None = None, scheme_id: str | None = None
 ) -> list[Envelope]:
     query = select(SchemeEvent.envelope_json).order_by(col(SchemeEvent.seq))
-    if as_of is not None:
-        query = query.where(SchemeEvent.recorded_on <= as_of)
+    if position is not None:
+        query = _in_position(query, position.known_on, position.as_at)
     if scheme_id is not None:
         query = query.where(SchemeEvent.scheme_id == scheme_id)
     return [decode_stored(text) for text in session.exec(query)]
+
+
+def _in_position(query: Any, known_on: dt.date | None, as_at: dt.date | None) -> Any:
+    """`query` kept to events recorded by the end of `known_on` and occurred by `as_at`."""
+    if known_on is not None:
+        query = query.where(SchemeEvent.recorded_on <= known_on)
+    if as_at is not None:
+        query = query.where(SchemeEvent.occurred_on <= as_at)
+    return query

@@ -13,11 +13,13 @@ from typing import Any
 
 from sqlmodel import Session
 
+from capital.application.positions import position
 from capital.application.principal import Operation, Principal, require
 from capital.bootstrap import Container
 from events import Envelope, SchemeSnapshot
 from events.payloads import SnagPriority
 from programme.board import SchemeFilter
+from programme.position import Position
 from programme.rag import RagPolicy, late_by, over_budget, snapshot
 from programme.scheme import Amendment, SchemeState, Snag
 from programme.scheme_ids import match_scheme_id, unknown_scheme
@@ -52,18 +54,6 @@ class UnknownScheme(LookupError):
 
 
 @dataclass(frozen=True)
-class Position:
-    """Which position a read shows: judged on `judged_on`, as known at `known_on`."""
-
-    judged_on: dt.date
-    known_on: dt.date | None
-
-    def describe(self) -> str:
-        text = f"judged on {self.judged_on}"
-        return text + (f", as known at {self.known_on}" if self.known_on else "")
-
-
-@dataclass(frozen=True)
 class Board:
     position: Position
     rows: list[dict[str, Any]]
@@ -76,23 +66,18 @@ class SchemeRecord:
     history: list[dict[str, Any]]
 
 
-def position(container: Container, as_of: dt.date | None, today: dt.date | None = None) -> Position:
-    """RAG is judged on `today` when given, else as on `as_of` (or the real today)."""
-    return Position(today or container.settings.judging_date(as_of), as_of)
-
-
 def board(
     container: Container,
     principal: Principal,
-    as_of: dt.date | None = None,
+    shown: Position | None = None,
     where: SchemeFilter | None = None,
-    today: dt.date | None = None,
 ) -> Board:
-    """Every scheme with its dates, slippage and RAG, or those `where` picks."""
+    """Every scheme with its dates, slippage and RAG in the position `shown` (by default:
+    now), or those `where` picks."""
     require(principal, Operation.view_programme)
-    shown = position(container, as_of, today)
+    shown = shown or position(container)
     with container.sessions() as session:
-        snapshots = scheme_snapshots(session, shown.judged_on, container.settings.rag, as_of, where)
+        snapshots = scheme_snapshots(session, shown, container.settings.rag, where)
     # Which RAGs are set by override rather than computed, e.g. `budget; overall`; and why
     # each RAG is what it is.
     rows = [
@@ -110,18 +95,18 @@ def scheme_record(
     container: Container,
     principal: Principal,
     scheme_id: str,
-    as_of: dt.date | None = None,
-    today: dt.date | None = None,
+    shown: Position | None = None,
 ) -> SchemeRecord:
-    """One scheme: its state, RAG (with any override and its reason) and full history."""
+    """One scheme in the position `shown` (by default: now): its state, RAG (with any
+    override and its reason) and its history up to then."""
     require(principal, Operation.view_programme)
-    shown = position(container, as_of, today)
+    shown = shown or position(container)
     with container.sessions() as session:
         scheme_id = _registered_id(session, scheme_id)
-        state = scheme_state(session, scheme_id, as_of)
+        state = scheme_state(session, scheme_id, shown)
         if state is None:
-            raise UnknownScheme(f"scheme {scheme_id} was not yet registered on {as_of}")
-        history = scheme_history(session, scheme_id, as_of)
+            raise UnknownScheme(f"scheme {scheme_id} was not registered {shown.about()}")
+        history = scheme_history(session, scheme_id, shown)
     judged = snapshot(state, shown.judged_on, container.settings.rag)
     details = {
         **judged.model_dump(),
@@ -203,6 +188,7 @@ def history_row(event: Envelope, amendment: Amendment | None = None) -> dict[str
         "type": event.type.value,
         "occurred_on": event.occurred_on,
         "recorded_at": event.recorded_at,
+        "recorded_on": event.recorded_on,
         "actor": event.actor,
         "recorded_by": event.recorded_by,
         "payload": event.payload.model_dump(exclude_none=amendment is not None),

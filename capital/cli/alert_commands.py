@@ -201,9 +201,15 @@ def sweep_command(
         )
         typer.echo(f"{day} was swept already{when}; use --again to sweep it again.")
         return
+    late = (
+        f" {len(report.released)} late alert(s) held for the digest raised with it."
+        if report.released
+        else ""
+    )
     typer.echo(
         f"Swept {day}: {len(report.raised)} overdue alert(s) raised, "
         f"{report.already_overdue} already raised before, {report.digests_queued} digest(s) queued."
+        + late
     )
     for alert in report.raised:
         typer.echo(f"  {alert.subject}")
@@ -343,6 +349,7 @@ def outbox_dispatch(ctx: typer.Context) -> None:
         f"sent {report.sent}; {report.retrying + report.deferred} waiting to retry; "
         f"{report.failed} failed"
         + (f"; {report.unknown} with an unknown outcome" if report.unknown else "")
+        + (f"; {report.resent} cut off mid-send, sent again" if report.resent else "")
     )
     _echo_outbox(counts)
     if report.failed or report.unknown:

@@ -13,12 +13,15 @@ from kafka.errors import KafkaError
 from pydantic import ValidationError
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
+from capital.application import positions
 from capital.application.accounts import operator
+from capital.application.errors import InvalidInput
 from capital.application.principal import AccessDenied, Operation, Principal, require
 from capital.bootstrap import Container, bootstrap
 from capital.cli.remote import Login, stored_login
 from capital.migrations import SchemaRefused
 from capital.settings import Settings
+from programme.position import Position
 from projection.database import shown_url
 
 
@@ -37,8 +40,41 @@ TodayOption = Annotated[
 ]
 AsOfOption = Annotated[
     str | None,
-    typer.Option("--as-of", help="Show what was known at the end of this date (YYYY-MM-DD)."),
+    typer.Option(
+        "--as-of",
+        help="What a committee saw on this date: as at it and as known on it (YYYY-MM-DD).",
+    ),
 ]
+AsAtOption = Annotated[
+    str | None,
+    typer.Option(
+        "--as-at",
+        help="The programme as it stood on this date: events that occurred by then "
+        "(YYYY-MM-DD; RAG is judged on it unless --today says otherwise).",
+    ),
+]
+KnownOnOption = Annotated[
+    str | None,
+    typer.Option(
+        "--known-on", help="Only what had been recorded by the end of this date (YYYY-MM-DD)."
+    ),
+]
+
+
+def chosen_position(
+    container: Container,
+    as_at: str | None,
+    known_on: str | None,
+    as_of: str | None,
+    today: str | None,
+) -> Position:
+    """The position the reader's `--as-at`, `--known-on` and `--as-of` pick, judged on
+    `--today` when given."""
+    dates = (parse_date(text) for text in (as_at, known_on, as_of, today))
+    try:
+        return positions.position(container, *dates)
+    except InvalidInput as error:
+        raise fail(f"--{error.field.replace('_', '-')}: {error}", 2) from None
 
 
 def settings_from(ctx: typer.Context, **overrides: Any) -> Settings:

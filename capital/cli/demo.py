@@ -29,6 +29,7 @@ from capital.cli.context import TodayOption, open_container, parse_date, setting
 from capital.cli.import_commands import summary_line
 from capital.cli.output import Format, emit
 from capital.cli.report_commands import print_tables
+from programme.position import Position
 from projection.database import shown_url
 from services.importer import KIND_SUMMARY, Severity
 from services.reporter.model import Report, ReportKind
@@ -103,7 +104,7 @@ def import_shipped_register(run: DemoRun) -> None:
 
 
 def print_programme_board(run: DemoRun) -> None:
-    shown = board(run.container, run.principal, as_of=run.today, today=run.today)
+    shown = board(run.container, run.principal, Position.as_of(run.today))
     emit(
         shown.rows,
         Format.table,
@@ -144,7 +145,7 @@ def print_alerts(run: DemoRun) -> None:
 
 
 def _report_as_it_stood(run: DemoRun, kind: ReportKind) -> Report:
-    return reporting.report(run.container, run.principal, kind, as_of=run.today, today=run.today)
+    return reporting.report(run.container, run.principal, kind, Position.as_of(run.today))
 
 
 def print_budget_by_source(run: DemoRun) -> None:

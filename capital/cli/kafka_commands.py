@@ -56,10 +56,13 @@ def worker_command(
         wanted = {topic for name in roles for topic in WORKER_TOPICS[name]}
         routes = {topic: h for topic, h in container.routes.items() if topic in wanted}
         app = build_app(container.settings, routes, role.value)
-        # A notifier also runs the daily sweep and outbox retries; with several replicas
-        # each fires, but the sweep claims its date in the database, so it runs once.
-        scheduler = container.notifier_scheduler() if "notifier" in roles else None
-        if scheduler is not None:
+        # A notifier sends its deliveries from a loop of its own and runs the daily sweep;
+        # with several replicas each fires, but the sweep claims its date in the database
+        # and each delivery is claimed by one sender, so each happens once.
+        scheduler = None
+        if "notifier" in roles:
+            container.start_delivery_loop()
+            scheduler = container.notifier_scheduler()
             scheduler.start()
         try:
             run_worker(app, loglevel)

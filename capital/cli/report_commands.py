@@ -1,13 +1,19 @@
-"""`capital report budget-by-source|programme|slippage|pack`: finance and committee reports.
+"""`capital report budget-by-source|programme|slippage|pack|changes`: finance and committee
+reports.
 
-Every report takes `--as-of D` (what was known at the end of D), `--today D` (the date RAG
-is judged on: D of `--as-of` unless given), `--format`, `--output FILE` and `--public`
+Every report takes the position it shows: `--as-at D` (as the programme stood on D: the
+events that occurred by then), `--known-on K` (only what had been recorded by the end of
+K), `--as-of D` (both: what a committee saw on D), and `--today D` (the date RAG is judged
+on: the as-at date unless given), `--format`, `--output FILE` and `--public`
 (leave out schemes of high public sensitivity). XLSX and PDF are binary and need
-`--output`; the other formats print to the terminal unless `--output` is given.
+`--output`; the other formats print to the terminal unless `--output` is given. `changes
+--from D1 [--to D2]` compares the programme as known on two dates; `pack --since D` adds a
+page of it, since the last committee.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
@@ -18,9 +24,14 @@ from rich.markup import escape
 from rich.table import Table as RichTable
 
 from capital.application import reporting
+from capital.application.errors import InvalidInput
 from capital.cli.context import (
+    AsAtOption,
     AsOfOption,
+    KnownOnOption,
     TodayOption,
+    chosen_position,
+    exit_on_refusal,
     fail,
     open_container,
     operator_principal,
@@ -28,7 +39,9 @@ from capital.cli.context import (
 )
 from capital.cli.output import TableColumn, fitted_rich_table, terminal_width
 from events import Rag
-from services.reporter.model import Report, ReportKind
+from events.values import parse_day
+from services.reporter.changes import summary
+from services.reporter.model import ChangesReport, Report, ReportKind
 from services.reporter.queries import ReconciliationError
 from services.reporter.render import (
     FORMATS,
@@ -69,13 +82,15 @@ def _report_command(kind: ReportKind, default: Format, summary: str) -> Callable
 
     def command(
         ctx: typer.Context,
+        as_at: AsAtOption = None,
+        known_on: KnownOnOption = None,
         as_of: AsOfOption = None,
         today: TodayOption = None,
         format: Format = default,
         output: OutputOption = None,
         public: PublicOption = False,
     ) -> None:
-        run_report(ctx, kind, as_of, today, format, output, public)
+        run_report(ctx, kind, (as_at, known_on, as_of), today, format, output, public)
 
     # The annotations are strings evaluated in this module; the --format help names this
     # report's formats, so it is set as an object here.
@@ -105,26 +120,116 @@ REPORT_COMMANDS = (
         "Every scheme's baseline and anticipated completion, days slipped, and how many "
         "times and by whom the date was revised, worst first.",
     ),
-    (
-        ReportKind.pack,
-        Format.html,
-        "The committee highlight pack: summary pages with charts, then one card per "
-        "scheme with its budget, funding, dates, contractor, progress and four RAG boxes.",
-    ),
 )
 for _kind, _default, _summary in REPORT_COMMANDS:
     report_app.command(_kind.value)(_report_command(_kind, _default, _summary))
+
+SinceOption = Annotated[
+    str | None,
+    typer.Option(
+        "--since",
+        help="The last committee's date: add a page of what was recorded after it "
+        "(e.g. 2024-06-24 or 24/06/2024).",
+    ),
+]
+
+
+@report_app.command(
+    ReportKind.pack.value,
+    help="The committee highlight pack: summary pages with charts, then one card per scheme "
+    "with its budget, funding, dates, contractor, progress and four RAG boxes; with --since, "
+    "a page of the changes since the last committee.",
+)
+def pack(
+    ctx: typer.Context,
+    as_at: AsAtOption = None,
+    known_on: KnownOnOption = None,
+    as_of: AsOfOption = None,
+    today: TodayOption = None,
+    format: Annotated[
+        Format, typer.Option("--format", help="One of: html, pdf, json.")
+    ] = Format.html,
+    output: OutputOption = None,
+    public: PublicOption = False,
+    since: SinceOption = None,
+) -> None:
+    since_day = _day("--since", since)
+    dates = (as_at, known_on, as_of)
+    run_report(ctx, ReportKind.pack, dates, today, format, output, public, since_day)
+
+
+@report_app.command(
+    ReportKind.changes.value,
+    help="What was recorded between two dates, scheme by scheme: schemes added, started, "
+    "completed, put on hold or cancelled; completion dates moved (from, to, days, why and "
+    "who); RAG changes and why; budget and forecast by funding source; snags; overrides; "
+    "amendments.",
+)
+def changes(
+    ctx: typer.Context,
+    since: Annotated[
+        str,
+        typer.Option(
+            "--from", help="Changes recorded after the end of this date (e.g. 2024-06-24)."
+        ),
+    ],
+    until: Annotated[
+        str | None,
+        typer.Option("--to", help="... up to the end of this date; today unless given."),
+    ] = None,
+    format: Annotated[
+        Format, typer.Option("--format", help="One of: table, json, csv, html, pdf.")
+    ] = Format.table,
+    output: OutputOption = None,
+    public: PublicOption = False,
+) -> None:
+    kind = ReportKind.changes
+    check_output(kind, format, output)
+    first, last = _day("--from", since), _day("--to", until)
+    assert first is not None
+    if last is not None and first > last:
+        raise fail(f"--from {first.isoformat()} is after --to {last.isoformat()}", 2)
+    with open_container(ctx) as container:
+        principal = operator_principal(container)
+        with exit_on_refusal(InvalidInput):
+            built = reporting.changes(container, principal, first, last, public)
+    show(built, kind, format, output)
+
+
+def _day(flag: str, text: str | None) -> dt.date | None:
+    """A date as people type it into a flag; exit 2 naming the flag when it is not one."""
+    if text is None:
+        return None
+    try:
+        return parse_day(text)
+    except ValueError as error:
+        raise fail(f"{flag}: {error}", 2) from None
 
 
 def run_report(
     ctx: typer.Context,
     kind: ReportKind,
-    as_of: str | None,
+    dates: tuple[str | None, str | None, str | None],
     today: str | None,
     fmt: Format,
     output: Path | None,
     public: bool,
+    since: dt.date | None = None,
 ) -> None:
+    check_output(kind, fmt, output)
+    with open_container(ctx, today=parse_date(today)) as container:
+        principal = operator_principal(container)
+        shown = chosen_position(container, *dates, today)
+        try:
+            with exit_on_refusal(InvalidInput):
+                built = reporting.report(container, principal, kind, shown, public, since)
+        except ReconciliationError as error:
+            raise fail(f"the {kind.value} report does not reconcile: {error}") from None
+    show(built, kind, fmt, output)
+
+
+def check_output(kind: ReportKind, fmt: Format, output: Path | None) -> None:
+    """The format is one the report comes in, and a file is named where one is needed."""
     if fmt not in FORMATS[kind]:
         allowed = ", ".join(f.value for f in FORMATS[kind])
         raise fail(f"the {kind.value} report comes as {allowed}, not {fmt.value}", 2)
@@ -133,12 +238,10 @@ def run_report(
     if output is not None and fmt is Format.table:
         files = ", ".join(f.value for f in FORMATS[kind] if f is not Format.table)
         raise fail(f"--output needs a file format: --format {files}", 2)
-    with open_container(ctx, today=parse_date(today)) as container:
-        principal = operator_principal(container)
-        try:
-            built = reporting.report(container, principal, kind, parse_date(as_of), public)
-        except ReconciliationError as error:
-            raise fail(f"the {kind.value} report does not reconcile: {error}") from None
+
+
+def show(built: Report, kind: ReportKind, fmt: Format, output: Path | None) -> None:
+    """The report on the terminal, or written to `output`."""
     if fmt is Format.table:
         print_tables(built)
         return
@@ -164,6 +267,8 @@ def print_tables(report: Report) -> None:
     console = Console(width=width)
     console.print(f"[bold]{report_title(report)}[/]")
     console.print(report_subtitle(report))
+    if isinstance(report, ChangesReport):
+        console.print(f"[bold]{escape(summary(report))}[/]")
     for table in tables(report):
         console.print(_rich_table(table, width))
 
@@ -173,7 +278,7 @@ def _rich_table(table: Table, width: int) -> RichTable:
         TableColumn(
             column.heading,
             numeric=column.numeric,
-            wide=column.key in ("title", "reasons", "last_reason"),
+            wide=column.key in ("title", "reasons", "last_reason", "reason", "why"),
         )
         for column in table.columns
     ]

@@ -17,8 +17,11 @@ from capital.application.schemes import (
     snags,
 )
 from capital.cli.context import (
+    AsAtOption,
     AsOfOption,
+    KnownOnOption,
     TodayOption,
+    chosen_position,
     exit_on_refusal,
     open_container,
     operator_principal,
@@ -38,6 +41,8 @@ def register(app: typer.Typer) -> None:
 def schemes_command(
     ctx: typer.Context,
     today: TodayOption = None,
+    as_at: AsAtOption = None,
+    known_on: KnownOnOption = None,
     as_of: AsOfOption = None,
     format: Annotated[Format, typer.Option("--format")] = Format.table,
     rag: Annotated[Rag | None, typer.Option("--rag", help="Only this overall RAG.")] = None,
@@ -52,8 +57,9 @@ def schemes_command(
     narrow it (all must hold; text is matched without regard to case)."""
     wanted = SchemeFilter(rag, status, programme, funding_source, project_manager)
     with open_container(ctx, today=parse_date(today)) as container:
-        shown = board(container, operator_principal(container), parse_date(as_of), wanted)
-    title = f"Programme board, {shown.position.describe()}"
+        position = chosen_position(container, as_at, known_on, as_of, today)
+        shown = board(container, operator_principal(container), position, wanted)
+    title = f"Programme board {shown.position.about()}"
     if wanted.describe():
         title += f" · {wanted.describe()}"
     emit(shown.rows, format, BOARD_COLUMNS, title)
@@ -93,14 +99,15 @@ def scheme_command(
     ctx: typer.Context,
     scheme_id: Annotated[str, typer.Argument(help="e.g. CYPE-018")],
     today: TodayOption = None,
+    as_at: AsAtOption = None,
+    known_on: KnownOnOption = None,
     as_of: AsOfOption = None,
     format: Annotated[SchemeFormat, typer.Option("--format")] = SchemeFormat.table,
 ) -> None:
     """One scheme: its state, RAG (with any override and its reason) and full history."""
     with open_container(ctx, today=parse_date(today)) as container, exit_on_refusal(UnknownScheme):
-        record = scheme_record(
-            container, operator_principal(container), scheme_id, parse_date(as_of)
-        )
+        position = chosen_position(container, as_at, known_on, as_of, today)
+        record = scheme_record(container, operator_principal(container), scheme_id, position)
     details, events = record.scheme, record.history
     if format is SchemeFormat.json:
         typer.echo(to_json({"scheme": details, "history": events}))
@@ -111,8 +118,8 @@ def scheme_command(
             typer.echo(f"{key.replace('_', ' '):<{width}}  {to_json(value).strip(chr(34))}")
     print_table(
         [{**e, "payload": _history_text(e)} for e in events],
-        ["occurred_on", "type", "actor", "payload"],
-        f"History of {details['scheme_id']}",
+        ["occurred_on", "recorded_on", "type", "actor", "payload"],
+        f"History of {details['scheme_id']} {record.position.about()}",
     )
 
 

@@ -29,7 +29,7 @@ from capital.api.security import (
     csrf_token,
     set_session_cookie,
 )
-from capital.application import accounts, alerting, reporting, schemes
+from capital.application import accounts, alerting, positions, reporting, schemes
 from capital.application.principal import (
     AccessDenied,
     Operation,
@@ -389,7 +389,9 @@ def _outcome(
         )
         if alert["cause_event_id"] == event_id
     ]
-    return {"pending": False, "event": event, "alerts": raised}
+    held = [alert for alert in raised if alert["delivery_status"] == "digest"]
+    at_once = [alert for alert in raised if alert not in held]
+    return {"pending": False, "event": event, "alerts": at_once, "digest": held}
 
 
 @router.get("/schemes/{scheme_id}/record/{slug}")
@@ -515,20 +517,45 @@ def acknowledge(request: Request, sent: PostedForm) -> Response:
 @router.get("/reports")
 def reports_page(request: Request) -> Response:
     principal = viewer(request)
-    typed = (request.query_params.get("as_of") or "").strip()
-    as_of, error = _picked_date(typed)
-    shown = reporting.budget_on_screen(container_of(request), principal, as_of)
-    query = urlencode({"as_of": as_of.isoformat()}) if as_of else ""
+    container = container_of(request)
+    names = (*POSITION_DATES, "since")
+    typed = {name: (request.query_params.get(name) or "").strip() for name in names}
+    picked = {name: _picked_date(text) for name, text in typed.items()}
+    errors = {name: error for name, (_, error) in picked.items() if error}
+    dates = {name: day for name, (day, _) in picked.items() if day and name != "since"}
+    since = picked["since"][0]
+    shown = positions.position(container, **dates)
+    # The changes since the last committee run up to the date the figures are known on.
+    until = shown.known_on or container.settings.current_date()
+    if since and since >= until:
+        since, errors["since"] = None, "The last committee must be before the date of the figures"
+    on_screen = reporting.budget_on_screen(container, principal, shown)
+    query = urlencode({name: day.isoformat() for name, day in dates.items()})
+    period = (
+        urlencode(
+            {"from": since.isoformat(), **({"to": until.isoformat()} if shown.known_on else {})}
+        )
+        if since
+        else ""
+    )
     return page(
         request,
         "reports.html",
-        report=shown.report,
-        chart=Markup(shown.chart_svg),
-        as_of=as_of,
+        report=on_screen.report,
+        chart=Markup(on_screen.chart_svg),
         typed=typed,
-        errors={"as_of": error} if error else {},
+        since=since,
+        errors=errors,
         query=query,
+        period=period,
+        pack_query="&".join(
+            filter(None, [query, urlencode({"since": since.isoformat()}) if since else ""])
+        ),
     )
+
+
+# The two dates of a position a reader may pick (programme.position).
+POSITION_DATES = ("as_at", "known_on")
 
 
 def _picked_date(typed: str) -> tuple[dt.date | None, str | None]:

@@ -8,13 +8,22 @@ marks the row `sent`. A replayed event adds no row (unique keys), and a `sent` r
 never claimed again.
 
 If a worker dies between claiming and marking, nobody can know whether the message left.
-After `claim_timeout_s` such a row becomes `unknown`: it is not sent again automatically
-(that could be the duplicate we promise never to send), it shows in `capital alerts` and
-`capital outbox list`, and `capital outbox retry ID` sends it again once a person has
-checked (who asked is recorded). The window is the time one SMTP or HTTP exchange takes;
-every other failure (server down, refused, timeout, 5xx) leaves the row `pending` with
-`next_attempt_at` pushed back exponentially, up to `max_attempts`, after which it is
-`failed` and listed.
+After `claim_timeout_s` such a row's outcome is unknown, and the policy depends on whether
+its receiver can drop a duplicate (`Notifier.drops_duplicates`):
+- a webhook carries its idempotency key (`Idempotency-Key`, stable per delivery), so it
+  goes back to the queue and is sent again; the re-send is recorded as an automatic
+  requeue beside the ones people ask for;
+- an email is sent again the same way only when the relay checks Message-IDs
+  (`smtp.checks_message_id`); otherwise it becomes `unknown`: it is not sent again
+  (that could be the duplicate we promise never to send), it shows in `capital alerts`
+  and `capital outbox list`, and `capital outbox retry ID` sends it again once a person
+  has checked (who asked is recorded).
+The window is the time one SMTP or HTTP exchange takes; every other failure (server down,
+refused, timeout, 5xx) leaves the row `pending` with `next_attempt_at` pushed back
+exponentially, up to `max_attempts`, after which it is `failed` and listed.
+
+`DeliveryLoop` runs the dispatcher in a thread of its own in a long-running worker, so a
+slow or dead relay holds up deliveries only, never the consumer that queues them.
 """
 
 from __future__ import annotations
@@ -23,11 +32,14 @@ import datetime as dt
 import logging
 import os
 import socket
+import threading
+import time
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlmodel import col, select, update
 
 from events import AlertRaised, decode_as
@@ -43,6 +55,12 @@ UNKNOWN_OUTCOME = (
     "the worker stopped while sending, so it may or may not have arrived; not sent again "
     "automatically: check with the recipient, then `capital outbox retry {id}`"
 )
+RESENT_OUTCOME = (
+    "the worker stopped while sending, so it may or may not have arrived; sent again with "
+    "the same delivery key, which its receiver uses to drop a duplicate"
+)
+# Who `alert_delivery_requeue` names for a re-send the policy made rather than a person.
+AUTOMATIC_RESEND = "automatic: the receiver drops duplicates by delivery key"
 
 
 # What a person may send again. `cancelled` is not: only unsubscribing cancels.
@@ -60,6 +78,7 @@ class DispatchReport:
     failed: int = 0
     deferred: int = 0
     unknown: int = 0
+    resent: int = 0  # outcome unknown, sent again because the receiver drops duplicates
 
     def add(self, other: DispatchReport) -> None:
         self.sent += other.sent
@@ -67,6 +86,7 @@ class DispatchReport:
         self.failed += other.failed
         self.deferred += other.deferred
         self.unknown += other.unknown
+        self.resent += other.resent
 
 
 @dataclass(frozen=True)
@@ -110,7 +130,7 @@ class OutboxDispatcher:
         """Send everything due now, a batch at a time, until nothing due is left that this
         pass can send (what is deferred or retrying waits for a later pass)."""
         total = DispatchReport()
-        total.unknown = self.expire_stale_claims()
+        total.unknown, total.resent = self.expire_stale_claims()
         while True:
             report = self._pass()
             total.add(report)
@@ -206,8 +226,26 @@ class OutboxDispatcher:
             payload_json=row.payload_json,
         )
 
+    def _record_outcome(self, *where: Any, **values: Any) -> int:
+        """`_set` for what a send just found out: the database being unreachable for a
+        while (a restart) must not lose it, or a delivery we know arrived would be left
+        `sending` and later taken for one whose outcome is unknown. Tried again until
+        the claim would have expired anyway."""
+        deadline = time.monotonic() + self._policy.claim_timeout_s
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                return self._set(*where, **values)
+            except (OperationalError, InterfaceError) as error:
+                delay = min(2.0**attempt, 30.0)
+                if time.monotonic() + delay > deadline:
+                    raise
+                log.error("cannot record a delivery's outcome, retry in %gs: %s", delay, error)
+                time.sleep(delay)
+
     def _sent(self, claim: Claim) -> None:
-        self._set(
+        self._record_outcome(
             col(AlertDelivery.id) == claim.id,
             col(AlertDelivery.claim_token) == claim.token,
             # `unknown` too: a slow send whose claim expired meanwhile did arrive.
@@ -226,7 +264,7 @@ class OutboxDispatcher:
         else:
             report.retrying += 1
             values = {"status": DeliveryStatus.pending, "next_attempt_at": retry_at}
-        self._set(
+        self._record_outcome(
             col(AlertDelivery.id) == claim.id,
             col(AlertDelivery.claim_token) == claim.token,
             claim_token=None,
@@ -245,29 +283,71 @@ class OutboxDispatcher:
             next_attempt_at=until,
         )
 
-    def expire_stale_claims(self) -> int:
+    def expire_stale_claims(self) -> tuple[int, int]:
+        """Resolve the claims of workers that stopped mid-send, by policy (see above).
+        Returns how many became `unknown` and how many were queued to be sent again."""
         cutoff = self._now() - dt.timedelta(seconds=self._policy.claim_timeout_s)
         with self._sessions() as session:
             stale = session.exec(
-                select(AlertDelivery.id).where(
+                select(AlertDelivery.id, AlertDelivery.channel).where(
                     AlertDelivery.status == DeliveryStatus.sending,
                     col(AlertDelivery.claimed_at) < cutoff,
                 )
             ).all()
-        expired = [
-            row_id
-            for row_id in stale
-            if self._set(
+        unknown: list[int] = []
+        resent: list[int] = []
+        for row_id, channel in stale:
+            if row_id is None:
+                continue
+            notifier = self._notifiers.get(channel)
+            if notifier is not None and notifier.drops_duplicates:
+                if self._resend_stale(row_id, cutoff):
+                    resent.append(row_id)
+            elif self._set(
                 col(AlertDelivery.id) == row_id,
                 col(AlertDelivery.status) == DeliveryStatus.sending,
                 col(AlertDelivery.claimed_at) < cutoff,
                 status=DeliveryStatus.unknown,
                 last_error=UNKNOWN_OUTCOME.format(id=row_id),
+            ):
+                unknown.append(row_id)
+        if resent:
+            log.warning("%d deliveries cut off mid-send are sent again: %s", len(resent), resent)
+        if unknown:
+            log.error("%d deliveries have an unknown outcome: %s", len(unknown), unknown)
+        return len(unknown), len(resent)
+
+    def _resend_stale(self, row_id: int, cutoff: dt.datetime) -> bool:
+        """Back to the queue, due now, keeping its attempts; the re-send is recorded like
+        a person's requeue, naming the policy as who asked."""
+        now = self._now()
+        with transaction(self._sessions) as session:
+            changed = session.exec(
+                update(AlertDelivery)
+                .where(
+                    col(AlertDelivery.id) == row_id,
+                    col(AlertDelivery.status) == DeliveryStatus.sending,
+                    col(AlertDelivery.claimed_at) < cutoff,
+                )
+                .values(
+                    status=DeliveryStatus.pending,
+                    next_attempt_at=now,
+                    claim_token=None,
+                    last_error=RESENT_OUTCOME,
+                )
             )
-        ]
-        if expired:
-            log.error("%d deliveries have an unknown outcome: %s", len(expired), expired)
-        return len(expired)
+            if changed.rowcount != 1:
+                return False  # another dispatcher resolved it first
+            session.add(
+                DeliveryRequeue(
+                    delivery_id=row_id,
+                    previous_status=DeliveryStatus.sending,
+                    previous_error=None,
+                    requeued_by=AUTOMATIC_RESEND,
+                    requeued_at=now,
+                )
+            )
+            return True
 
     def requeue(self, row_ids: list[int], actor: str) -> int:
         """Send again (a person's decision): failed or unknown deliveries go back to the
@@ -311,3 +391,42 @@ class OutboxDispatcher:
         if done:
             log.info("%s requeued %d delivery(ies): %s", actor, len(done), done)
         return len(done)
+
+
+class DeliveryLoop:
+    """The outbox sent from a thread of its own: `dispatch` runs whenever `wake()` says new
+    deliveries were queued, and every `idle_s` seconds for retries that came due. The
+    consumer that queues deliveries only wakes it, so a relay that hangs for its whole
+    timeout, or is down for hours, never holds up a partition."""
+
+    def __init__(self, dispatch: Callable[[], object], idle_s: float) -> None:
+        self._dispatch = dispatch
+        self._idle_s = idle_s
+        self._queued = threading.Event()
+        self._stopping = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        # A daemon: a send hung on a dead relay must not keep a stopped worker alive.
+        self._thread = threading.Thread(target=self._run, name="outbox-delivery", daemon=True)
+        self._thread.start()
+
+    def wake(self) -> None:
+        self._queued.set()
+
+    def stop(self, wait_s: float) -> None:
+        """Stop after the send in flight, waiting at most `wait_s` for it: cut off
+        mid-send, its outcome would be unknown."""
+        self._stopping.set()
+        self._queued.set()
+        if self._thread is not None:
+            self._thread.join(wait_s)
+
+    def _run(self) -> None:
+        while not self._stopping.is_set():
+            self._queued.clear()
+            try:
+                self._dispatch()
+            except Exception:  # the loop must outlive any one pass (a database outage)
+                log.exception("delivery pass failed; deliveries stay queued")
+            self._queued.wait(self._idle_s)

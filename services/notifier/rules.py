@@ -2,9 +2,13 @@
 and the date: no clock, no I/O. They import only the standard library, pydantic, `events`
 and `programme`, like the RAG rules beside which they sit.
 
+Every state change's snapshots are judged as at the event's own date (the tracker does so),
+so an event published long after it happened is judged as it stood then, not by the clock.
+
 - `slippage`: a `completion.revised` moves the anticipated date later and slippage against
-  the baseline is above zero. Severity follows the new programme RAG: amber is a warning,
-  red is critical.
+  the baseline is above zero. Severity comes from the slip it reports (`slippage_rag`: up to
+  `amber_max_slippage_days` a warning, beyond that critical), not from whether the scheme is
+  also overdue; a person's programme RAG override still wins.
 - `budget`: forecast outturn exceeds the budget, and by more than before the event.
 - `rag_change`: programme, budget or overall RAG worsens. When a slippage or budget alert
   already reports the same event (its details carry every RAG transition) no second alert
@@ -12,9 +16,13 @@ and `programme`, like the RAG rules beside which they sit.
 - `overdue`: the daily sweep finds a scheme the tracker judged overdue (not complete past
   its anticipated completion, or its baseline while none is logged: `SchemeSnapshot.overdue`
   from `programme.rag`, not a rule of the notifier's own); once per scheme and expected
-  date. An event that reveals a scheme is overdue (its first anticipated date, already
-  past, when a register is imported) raises that same alert at once, under the same key,
-  instead of a RAG change; the sweep then finds it raised.
+  date. An event raises that same alert (under the same key, instead of a RAG change) only
+  when it makes the scheme's latest known expected completion one already past on the
+  event's own date (a register imported with an anticipated date already gone); the sweep
+  then finds it raised.
+
+News that arrives late (`arrived_late`) waits for the digest instead of going out at once,
+and a waiting alert that a later event of its scheme has `superseded` is never raised.
 
 Every alert has a de-duplication key built from what makes it unique, so replaying the
 same events, or sweeping the same day twice, raises nothing twice.
@@ -26,20 +34,31 @@ import datetime as dt
 from collections.abc import Iterable
 from decimal import Decimal
 
-from events import AlertKind, AlertRaised, EventType, Rag, SchemeSnapshot, SchemeStateChanged
+from events import (
+    AlertKind,
+    AlertRaised,
+    Envelope,
+    EventType,
+    Rag,
+    SchemeSnapshot,
+    SchemeStateChanged,
+    SchemeStatus,
+)
 from events import Severity as Sev
 from events.alerts import DetailValue
-from programme.rag import worsened
+from programme.rag import RagPolicy, slippage_rag, worsened
 
 RAG_BOXES = ("programme", "budget", "overall")
 _SEVERITY_OF_RAG = {Rag.red: Sev.critical, Rag.amber: Sev.warning, Rag.green: Sev.info}
 
 
-def alerts_for_change(change: SchemeStateChanged, raised_at: dt.datetime) -> list[AlertRaised]:
+def alerts_for_change(
+    change: SchemeStateChanged, raised_at: dt.datetime, policy: RagPolicy
+) -> list[AlertRaised]:
     """Every alert one applied event raises, most specific first."""
     specific = [
         alert
-        for alert in (slippage_alert(change, raised_at), budget_alert(change, raised_at))
+        for alert in (slippage_alert(change, raised_at, policy), budget_alert(change, raised_at))
         if alert is not None
     ]
     if specific:
@@ -48,7 +67,9 @@ def alerts_for_change(change: SchemeStateChanged, raised_at: dt.datetime) -> lis
     return [explained] if explained is not None else []
 
 
-def slippage_alert(change: SchemeStateChanged, raised_at: dt.datetime) -> AlertRaised | None:
+def slippage_alert(
+    change: SchemeStateChanged, raised_at: dt.datetime, policy: RagPolicy
+) -> AlertRaised | None:
     before, after, cause = change.previous, change.current, change.cause
     if cause.type is not EventType.completion_revised or before is None:
         return None
@@ -83,11 +104,14 @@ def slippage_alert(change: SchemeStateChanged, raised_at: dt.datetime) -> AlertR
         "project_manager": after.project_manager,
     }
     key = f"slippage:{scheme}:{cause.event_id}"
+    # The slip's own RAG, not the programme's: the scheme may also be overdue, which the
+    # sweep reports; only a person's override of the programme RAG says otherwise.
+    overridden = "programme" in after.overrides
     return _alert(
         AlertKind.slippage,
         key,
         scheme,
-        after.programme_rag,
+        after.programme_rag if overridden else slippage_rag(slipped, policy),
         headline,
         message,
         details,
@@ -233,6 +257,36 @@ def overdue_alert(
     return _alert(
         AlertKind.overdue, key, scheme, rag, headline, message, details, raised_at, change
     )
+
+
+def arrived_late(cause: Envelope, today: dt.date, late_after_days: int) -> bool:
+    """Whether news of the event reached us more than `late_after_days` after it happened:
+    recorded late, or published or imported today from an old history (whatever its
+    `recorded_at` says, the people alerted hear of it now). Its alerts wait for the digest."""
+    heard_on = max(cause.recorded_on, today)
+    return (heard_on - cause.occurred_on).days > late_after_days
+
+
+_CLOSED = frozenset({SchemeStatus.complete, SchemeStatus.handed_over, SchemeStatus.cancelled})
+
+
+def superseded(alert: AlertRaised, later: SchemeSnapshot) -> bool:
+    """Whether a later state of the alert's scheme no longer shows what the alert reported:
+    the anticipated date it slipped to, or the date it was overdue against, has moved or
+    the scheme has closed; the forecast or budget it was over has changed; the RAG it
+    worsened to is no longer what it is."""
+    facts = alert.details
+    closed = later.actual_completion is not None or later.status in _CLOSED
+    if alert.kind is AlertKind.slippage:
+        return closed or _iso(later.anticipated_completion) != facts.get("anticipated_completion")
+    if alert.kind is AlertKind.overdue:
+        return closed or _iso(_due(later)) != facts.get("expected_completion")
+    if alert.kind is AlertKind.budget:
+        return (later.forecast_outturn, later.budget) != (
+            Decimal(str(facts.get("forecast_outturn"))),
+            Decimal(str(facts.get("budget"))),
+        )
+    return any(_rag(later, box).value != facts.get(f"{box}_rag") for box in RAG_BOXES)
 
 
 def _due(snapshot: SchemeSnapshot) -> dt.date | None:

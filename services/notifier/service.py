@@ -79,7 +79,9 @@ class NotifierService:
         self._vault = vault or AddressVault(None, settings.configured_webhook_urls())
         self._configured = settings.configured_recipients(self._vault)
         self._notifiers = notifiers
-        self.state_changes = StateChangeNotifier(sessions, self.recipients, now)
+        self.state_changes = StateChangeNotifier(
+            sessions, self.recipients, now, rag, settings.late_after_days
+        )
         self.outbox = OutboxDispatcher(sessions, notifiers, settings.retry, now, worker)
         self.sweep = DailySweep(
             sessions,

@@ -8,6 +8,7 @@
     CAPITAL_NOTIFIER__SMTP__PASSWORD=...            (a secret: never in the repository)
     CAPITAL_NOTIFIER__WEBHOOK__HMAC_SECRET=...      (a secret too)
     CAPITAL_NOTIFIER__SWEEP__AT=07:00
+    CAPITAL_NOTIFIER__LATE_AFTER_DAYS=7
     CAPITAL_NOTIFIER__SUBSCRIBERS='[{"email": "head.of.capital@council.gov.uk"}]'
 
 They live here rather than in `capital/` because the notifier reads them and services never
@@ -48,6 +49,12 @@ class SmtpSettings(BaseModel):
     timeout_s: float = Field(30.0, gt=0)
     ca_file: Path | None = Field(
         None, description="CA bundle to trust for TLS, e.g. a council's internal relay CA."
+    )
+    checks_message_id: bool = Field(
+        False,
+        description="The relay drops a message whose Message-ID it accepted before, so an "
+        "email whose outcome a stopped worker left unknown is sent again automatically. "
+        "Otherwise such an email waits for a person (`capital outbox retry`).",
     )
 
     @model_validator(mode="after")
@@ -119,7 +126,10 @@ class SweepSchedule(BaseModel):
     at: dt.time = Field(dt.time(7, 0), description="Local time of the daily sweep.")
     timezone: str = "Europe/London"
     dispatch_interval_s: float = Field(
-        30.0, gt=0, description="How often a long-running notifier retries due deliveries."
+        30.0,
+        gt=0,
+        description="How often a long-running notifier looks for deliveries that came due "
+        "(retries); a delivery just queued is sent at once.",
     )
     run_lease_s: float = Field(
         1800.0,
@@ -189,6 +199,14 @@ class NotifierSettings(BaseModel):
     retry: RetryPolicy = Field(default_factory=RetryPolicy)
     sweep: SweepSchedule = Field(default_factory=SweepSchedule)
     subscribers: list[SubscriberSetting] = Field(default_factory=list)
+    late_after_days: int = Field(
+        7,
+        ge=0,
+        description="An event that reaches the notifier more than this many days after it "
+        "happened (recorded late, or published or imported from an old history) raises its "
+        "alerts in the next digest instead of at once; one a later event of the same scheme "
+        "supersedes before then is never raised.",
+    )
 
     def configured_recipients(self, sealer: Sealer) -> list[Recipient]:
         """Subscribers from settings, webhook URLs included; they cannot be removed with

@@ -1,7 +1,11 @@
 """The notifier's tables and queries (sqlmodel, on the shared metadata; the schema itself
 is made and changed by the migrations in `capital/migrations`).
 
-- `alert`: every alert ever raised, unique by `dedup_key`, with who acknowledged it.
+- `alert`: every alert ever raised, unique by `dedup_key`, with who acknowledged it. Its
+  `status` is `raised` (out at once to whoever wants it), `held` (late news waiting for the
+  next digest, which raises it) or `superseded` (held, then a later event of its scheme
+  changed what it reported before any digest: never raised, kept so a replay of its event
+  cannot raise it either).
 - `alert_delivery`: the outbox. A row per (alert or digest, recipient), written in the same
   transaction as the alert, unique by `delivery_key`, so a replay adds nothing. `status`
   moves pending -> sending (claimed) -> sent | pending again (retry) | failed; a claim
@@ -24,15 +28,17 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Column, DateTime, Index, Text, TypeDecorator, func, update
+from sqlalchemy import Column, DateTime, Index, Text, TypeDecorator, and_, func, or_, update
 from sqlalchemy.engine import Dialect
 from sqlmodel import Field, Session, SQLModel, col, select
 
 from events import AlertRaised, Severity, decode_as, encode
+from projection.tables import SchemeEvent
 from services.notifier.subscriptions import Recipient
 
 
@@ -62,8 +68,15 @@ def _text(nullable: bool = False) -> Any:
     return Field(sa_column=Column(Text, nullable=nullable))
 
 
+class AlertStatus(StrEnum):
+    raised = "raised"
+    held = "held"
+    superseded = "superseded"
+
+
 class Alert(SQLModel, table=True):
     __tablename__ = "alert"
+    __table_args__ = (Index("ix_alert_scheme_status", "scheme_id", "status"),)
 
     alert_id: str = Field(primary_key=True, max_length=36)
     dedup_key: str = Field(unique=True, max_length=200)
@@ -78,6 +91,8 @@ class Alert(SQLModel, table=True):
     acknowledged_at: dt.datetime | None = _when(nullable=True)
     acknowledged_by: str | None = None
     alert_json: str = _text()
+    status: str = Field(default=AlertStatus.raised, max_length=16)
+    superseded_by: str | None = Field(default=None, max_length=36)  # the later event's id
 
     def message_model(self) -> AlertRaised:
         return decode_as(AlertRaised, self.alert_json)
@@ -181,22 +196,34 @@ class DeliveryRequeue(SQLModel, table=True):
 class Recorded:
     new: list[AlertRaised]
     existing: list[AlertRaised]
+    held: list[AlertRaised] = field(default_factory=list)
 
 
 def record_alerts(
-    session: Session, alerts: list[AlertRaised], recipients: list[Recipient], now: dt.datetime
+    session: Session,
+    alerts: list[AlertRaised],
+    recipients: list[Recipient],
+    now: dt.datetime,
+    held: bool = False,
 ) -> Recorded:
     """Store each alert not seen before and queue its deliveries in the caller's
-    transaction. Seen before (same dedup key) means raised already: nothing is added and
-    the stored alert is handed back, so a replay re-publishes exactly what was raised."""
+    transaction; `held` ones (late news) queue nothing and wait for the next digest. Seen
+    before (same dedup key) means handled already: nothing is added, and a stored alert
+    that was raised is handed back, so a replay re-publishes exactly what was raised (and
+    nothing held or superseded)."""
     new: list[AlertRaised] = []
     existing: list[AlertRaised] = []
+    waiting: list[AlertRaised] = []
     for alert in alerts:
         stored = session.exec(select(Alert).where(Alert.dedup_key == alert.dedup_key)).first()
         if stored is not None:
-            existing.append(stored.message_model())
+            if stored.status == AlertStatus.raised:
+                existing.append(stored.message_model())
             continue
-        session.add(_alert_row(alert))
+        session.add(_alert_row(alert, AlertStatus.held if held else AlertStatus.raised))
+        if held:
+            waiting.append(alert)
+            continue
         for recipient in recipients:
             if recipient.wants_now(alert):
                 enqueue(
@@ -209,7 +236,53 @@ def record_alerts(
                     alert_id=str(alert.alert_id),
                 )
         new.append(alert)
-    return Recorded(new, existing)
+    return Recorded(new, existing, waiting)
+
+
+def supersede_held(
+    session: Session,
+    scheme_id: str,
+    later_event_id: str,
+    no_longer_holds: Callable[[AlertRaised], bool],
+) -> list[AlertRaised]:
+    """Mark superseded the alerts of `scheme_id` still held for the digest, raised by events
+    the tracker applied before `later_event_id`, that `no_longer_holds` given the later
+    event. Only earlier events count, so a replay of an older state change supersedes
+    nothing a newer one raised. Returns the alerts superseded."""
+    held = session.exec(
+        select(Alert, SchemeEvent.seq)
+        .join(SchemeEvent, col(SchemeEvent.event_id) == col(Alert.cause_event_id))
+        .where(Alert.scheme_id == scheme_id, Alert.status == AlertStatus.held)
+    ).all()
+    if not held:
+        return []
+    later_seq = session.exec(
+        select(SchemeEvent.seq).where(SchemeEvent.event_id == later_event_id)
+    ).first()
+    if later_seq is None:
+        return []  # not an event this tracker applied: nothing to order it against
+    superseded = []
+    for row, seq in held:
+        alert = row.message_model()
+        if seq is not None and seq < later_seq and no_longer_holds(alert):
+            row.status = AlertStatus.superseded
+            row.superseded_by = later_event_id
+            session.add(row)
+            superseded.append(alert)
+    return superseded
+
+
+def release_held(session: Session, until: dt.datetime) -> list[AlertRaised]:
+    """The held alerts up to `until` become raised: the digest built now carries them."""
+    rows = session.exec(
+        select(Alert)
+        .where(Alert.status == AlertStatus.held, col(Alert.raised_at) <= until)
+        .order_by(col(Alert.raised_at))
+    ).all()
+    for row in rows:
+        row.status = AlertStatus.raised
+        session.add(row)
+    return [row.message_model() for row in rows]
 
 
 def enqueue(
@@ -246,8 +319,9 @@ def enqueue(
     return True
 
 
-def _alert_row(alert: AlertRaised) -> Alert:
+def _alert_row(alert: AlertRaised, status: AlertStatus) -> Alert:
     return Alert(
+        status=status,
         alert_id=str(alert.alert_id),
         dedup_key=alert.dedup_key,
         scheme_id=alert.scheme_id,
@@ -262,12 +336,21 @@ def _alert_row(alert: AlertRaised) -> Alert:
     )
 
 
-def alerts_raised_between(
+def alerts_for_digest(
     session: Session, since: dt.datetime, until: dt.datetime
 ) -> list[AlertRaised]:
+    """The alerts a digest covering (since, until] reports: those raised in it, and every
+    alert held for the digest until then, however long ago it arrived. Never a superseded
+    one."""
     rows = session.exec(
         select(Alert)
-        .where(Alert.raised_at > since, Alert.raised_at <= until)
+        .where(
+            col(Alert.raised_at) <= until,
+            or_(
+                and_(col(Alert.status) == AlertStatus.raised, col(Alert.raised_at) > since),
+                col(Alert.status) == AlertStatus.held,
+            ),
+        )
         .order_by(col(Alert.raised_at))
     )
     return [row.message_model() for row in rows]
@@ -371,7 +454,10 @@ class AlertWithDeliveries:
 
     @property
     def delivery_status(self) -> str:
-        """One word for the alert: the state that most needs attention wins."""
+        """One word for the alert: the state that most needs attention wins; `digest` while
+        it waits, held, for the next digest."""
+        if self.alert.status == AlertStatus.held:
+            return "digest"
         states = {d.status for d in self.deliveries if d.status != DeliveryStatus.cancelled}
         for state in _ATTENTION_ORDER:
             if state in states:
@@ -393,7 +479,12 @@ class AlertFilter:
         return self.scheme_id is not None or self.since is not None or self.unacknowledged
 
     def query(self) -> Any:
-        query = select(Alert).order_by(col(Alert.raised_at).desc(), col(Alert.alert_id))
+        """Superseded alerts were never raised: no reader sees them."""
+        query = (
+            select(Alert)
+            .where(col(Alert.status) != AlertStatus.superseded)
+            .order_by(col(Alert.raised_at).desc(), col(Alert.alert_id))
+        )
         if self.scheme_id is not None:
             query = query.where(func.lower(Alert.scheme_id) == self.scheme_id.strip().lower())
         if self.since is not None:
@@ -428,5 +519,13 @@ def find_alerts(session: Session, id_or_prefix: str) -> list[Alert]:
     text = id_or_prefix.strip().lower()
     exact = session.get(Alert, text)
     if exact is not None:
-        return [exact]
-    return list(session.exec(select(Alert).where(col(Alert.alert_id).startswith(text)).limit(2)))
+        return [exact] if exact.status != AlertStatus.superseded else []
+    return list(
+        session.exec(
+            select(Alert)
+            .where(
+                col(Alert.alert_id).startswith(text), col(Alert.status) != AlertStatus.superseded
+            )
+            .limit(2)
+        )
+    )

@@ -1,5 +1,7 @@
-"""The daily sweep: overdue alerts, then each subscriber's digest. The date is an argument
-(`run(today)`), so the scheduler, `capital sweep --today D` and the tests run the same code.
+"""The daily sweep: overdue alerts, then each subscriber's digest, which also raises the late
+news held for it (what a later event superseded meanwhile was dropped as it arrived). The
+date is an argument (`run(today)`), so the scheduler, `capital sweep --today D` and the
+tests run the same code.
 
 Once per deployment, with any number of notifier replicas
 ----------------------------------------------------------
@@ -36,6 +38,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, update
 
 from events import AlertRaised, SchemeSnapshot
+from programme.position import Position
 from programme.rag import RagPolicy
 from projection.database import SessionFactory, transaction
 from projection.views import scheme_snapshots
@@ -43,7 +46,13 @@ from services.notifier.digest import build_digest
 from services.notifier.handlers import RecipientsOf, record_once
 from services.notifier.outbox import worker_name
 from services.notifier.rules import overdue_alerts
-from services.notifier.store import SweepRun, alerts_raised_between, enqueue, last_digest_until
+from services.notifier.store import (
+    SweepRun,
+    alerts_for_digest,
+    enqueue,
+    last_digest_until,
+    release_held,
+)
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +68,8 @@ class SweepReport:
     already_overdue: int = 0
     digests_queued: int = 0
     previous_run: SweepRun | None = None
+    released: list[AlertRaised] = field(default_factory=list)
+    """Late news held for this digest, raised now (to publish with `raised`)."""
 
 
 def claim_token(worker: str, actor: str | None = None) -> str:
@@ -104,11 +115,11 @@ class DailySweep:
             return SweepReport(today, ran=False, previous_run=self.last_run(today))
         now = self._now()
         with self._sessions() as session:
-            snapshots = scheme_snapshots(session, today, self._policy)
+            snapshots = scheme_snapshots(session, Position(today), self._policy)
         recorded = record_once(
             self._sessions, overdue_alerts(snapshots, now), self._recipients, now
         )
-        queued = self._queue_digests(today, snapshots, now)
+        queued, released = self._queue_digests(today, snapshots, now)
         with transaction(self._sessions) as session:
             session.exec(
                 update(SweepRun)
@@ -126,7 +137,9 @@ class DailySweep:
             len(recorded.new),
             queued,
         )
-        return SweepReport(today, True, recorded.new, len(recorded.existing), queued)
+        return SweepReport(
+            today, True, recorded.new, len(recorded.existing), queued, released=released
+        )
 
     def last_run(self, today: dt.date) -> SweepRun | None:
         with self._sessions() as session:
@@ -158,16 +171,18 @@ class DailySweep:
 
     def _queue_digests(
         self, today: dt.date, snapshots: list[SchemeSnapshot], now: dt.datetime
-    ) -> int:
+    ) -> tuple[int, list[AlertRaised]]:
         """A digest per subscriber covering the alerts since their previous digest (a missed
-        morning rolls into the next one) and today's red and amber schemes."""
+        morning rolls into the next one) with the late news held for it, and today's red and
+        amber schemes. The held alerts are raised in the same transaction: how many digests
+        were queued, and the alerts released."""
         queued = 0
         with transaction(self._sessions) as session:
             for recipient in self._recipients(session):
                 if not recipient.digest:
                     continue
                 since = last_digest_until(session, recipient) or now - FIRST_DIGEST_COVERS
-                alerts = alerts_raised_between(session, since, now)
+                alerts = alerts_for_digest(session, since, now)
                 digest = build_digest(recipient, today, since, now, alerts, snapshots)
                 if digest.is_empty:
                     continue
@@ -180,4 +195,5 @@ class DailySweep:
                     now,
                     digest_until=now,
                 )
-        return queued
+            released = release_held(session, now)
+        return queued, released

@@ -48,3 +48,12 @@ def natural_key(text: str) -> tuple[tuple[int, int | str], ...]:
         for part in re.split(r"(\d+)", text)
         if part
     )
+
+
+def full_title(title: str, description: str | None) -> str:
+    """A scheme's title in full: a register without a title column names a scheme by a
+    shortened description (ending "…"), which a committee paper prints whole."""
+    shortened = title.removesuffix("…")
+    if shortened != title and (description or "").startswith(shortened):
+        return (description or "").removesuffix(".")
+    return title

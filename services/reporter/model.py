@@ -1,7 +1,8 @@
 """What each report holds. Money is `Decimal` pounds, dates are `datetime.date`.
 
-Every report says which position it shows (`as_of`: events recorded on or before that date,
-None for everything recorded) and, when RAG is involved, the date it was judged on.
+Every report says which position it shows on the two time axes (`as_at`: events that
+occurred on or before that date; `known_on`: events recorded on or before it; None for
+everything) and, when RAG is involved, the date it was judged on.
 """
 
 from __future__ import annotations
@@ -10,9 +11,11 @@ import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
+from typing import Any
 
 from events import Rag, SchemeStatus
 from events.payloads import PublicSensitivity
+from programme.position import Position, long_date
 
 TOTAL = "Total"
 
@@ -22,23 +25,47 @@ class ReportKind(StrEnum):
     programme = "programme"
     slippage = "slippage"
     pack = "pack"
+    changes = "changes"
 
 
 @dataclass(frozen=True)
 class ReportScope:
-    """Which position a report shows and for whom. `printed_on` dates a report of
-    everything recorded (no `as_of`): the day it was made. `committee` is who a pack is
-    for (its cover)."""
+    """Which position a report shows and for whom. `printed_on` is the day it was made:
+    the position's dates when none is given. `committee` is who a pack is for (its
+    cover)."""
 
-    as_of: dt.date | None = None
+    as_at: dt.date | None = None
+    known_on: dt.date | None = None
     public: bool = False
     printed_on: dt.date | None = None
     committee: str | None = None
+    since: dt.date | None = None
+    """The last committee's date: a pack with it has a page of what was recorded since."""
+
+    @classmethod
+    def as_of(cls, day: dt.date, **scope: Any) -> ReportScope:
+        """What a committee saw on `day`: as at that day, as known that day."""
+        return cls(as_at=day, known_on=day, **scope)
+
+    def position(self, judged_on: dt.date) -> Position:
+        return Position(judged_on, as_at=self.as_at, known_on=self.known_on)
 
     @property
     def position_date(self) -> dt.date | None:
-        """The date of the position shown: `as_of`, else the day the report was made."""
-        return self.as_of or self.printed_on
+        """The date of the position shown: `as_at`, else the day the report was made."""
+        return self.as_at or self.printed_on
+
+    @property
+    def known_date(self) -> dt.date | None:
+        """The date the position is as known on: `known_on`, else the day it was made."""
+        return self.known_on or self.printed_on
+
+    def describe(self) -> str:
+        """ "Position at 31 Mar 2024, as known on 29 Jul 2024"."""
+        at, known = self.position_date, self.known_date
+        if at is None or known is None:
+            return "Position by everything recorded"
+        return f"Position at {long_date(at)}, as known on {long_date(known)}"
 
 
 # --- budget by source -------------------------------------------------------------------
@@ -248,9 +275,138 @@ class CommitteePack:
     cards: tuple[SchemeCard, ...]
     budget_by_source: BudgetBySource
     rag_totals: dict[str, RagCounts]
+    changes: ChangesReport | None = None
 
 
-Report = BudgetBySource | ProgrammeReport | SlippageReport | CommitteePack
+# --- changes between two record dates -------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """A change to one scheme recorded in the period: what it was, when it happened,
+    why, and who said so (the actor, and who recorded it on their behalf)."""
+
+    what: str
+    occurred_on: dt.date | None
+    reason: str | None = None
+    by: str | None = None
+
+
+@dataclass(frozen=True)
+class CompletionMove:
+    """The expected completion (anticipated, else baseline) known at the start of the
+    period and at its end, and the revisions recorded in between."""
+
+    before: dt.date | None
+    after: dt.date | None
+    revisions: tuple[Recorded, ...] = ()
+
+    @property
+    def days(self) -> int | None:
+        if self.before is None or self.after is None:
+            return None
+        return (self.after - self.before).days
+
+
+@dataclass(frozen=True)
+class RagChange:
+    """One RAG box judged differently: before on the first date, after on the second,
+    each with the reason the rules (or an override) gave."""
+
+    box: str  # programme, budget, overall
+    before: Rag
+    after: Rag
+    before_reason: str
+    after_reason: str
+
+
+@dataclass(frozen=True)
+class AmountChange:
+    """A sum of money at the start and at the end of the period (a funding source's
+    budget, or a scheme's budget or forecast outturn)."""
+
+    name: str
+    before: Decimal
+    after: Decimal
+
+    @property
+    def change(self) -> Decimal:
+        return self.after - self.before
+
+
+@dataclass(frozen=True)
+class SnagChange:
+    snag_id: str
+    description: str
+    on: dt.date | None
+    due_on: dt.date | None = None
+    by: str | None = None
+
+
+@dataclass(frozen=True)
+class OverrideChange:
+    box: str
+    before: Rag | None
+    after: Rag | None  # None: the override was lifted
+    reason: str | None
+    by: str | None
+
+
+@dataclass(frozen=True)
+class SchemeChanges:
+    """Everything that changed for one scheme between the two positions."""
+
+    scheme_id: str
+    title: str
+    added: bool
+    status_before: SchemeStatus | None
+    status_after: SchemeStatus
+    milestones: tuple[Recorded, ...]
+    completion: CompletionMove | None
+    expected_completion: dt.date | None
+    rag: tuple[RagChange, ...]
+    overall_rag: Rag
+    budget: AmountChange
+    forecast: AmountChange
+    budget_reasons: tuple[Recorded, ...]
+    forecast_reason: Recorded | None
+    snags_raised: tuple[SnagChange, ...]
+    snags_cleared: tuple[SnagChange, ...]
+    overrides: tuple[OverrideChange, ...]
+    amendments: tuple[Recorded, ...]
+
+    @property
+    def changed(self) -> bool:
+        return bool(
+            self.added
+            or self.milestones
+            or self.completion
+            or self.rag
+            or self.budget.change
+            or self.forecast.change
+            or self.snags_raised
+            or self.snags_cleared
+            or self.overrides
+            or self.amendments
+        )
+
+
+@dataclass(frozen=True)
+class ChangesReport:
+    """What was recorded after the end of `since` up to the end of `until`: the
+    difference between the programme as known on the two dates, scheme by scheme, each
+    judged on its own date."""
+
+    since: dt.date
+    until: dt.date
+    public: bool
+    schemes: tuple[SchemeChanges, ...]
+    budget_by_source: tuple[AmountChange, ...]
+    budget_total: AmountChange
+    forecast_total: AmountChange
+
+
+Report = BudgetBySource | ProgrammeReport | SlippageReport | CommitteePack | ChangesReport
 
 
 def report_kind(report: Report) -> ReportKind:
@@ -262,4 +418,6 @@ def report_kind(report: Report) -> ReportKind:
         return ReportKind.slippage
     if isinstance(report, CommitteePack):
         return ReportKind.pack
+    if isinstance(report, ChangesReport):
+        return ReportKind.changes
     raise TypeError(f"not a report: {report!r}")

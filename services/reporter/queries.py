@@ -6,13 +6,15 @@ slippage and pack
 reports judge each scheme with the RAG rules (`programme.rag`), so they fold scheme states
 (`projection.views.scheme_states`) and work on them with pure functions.
 
-`--as-of D` means: only events recorded on or before D count, exactly as the fold does.
+A position (`ReportScope.as_at`, `known_on`) means: only events that occurred by the as-at
+date and were recorded by the known-on date count, exactly as the fold does
+(`programme.position.Position.fold`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections import Counter, defaultdict
+from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from decimal import ROUND_FLOOR, Decimal
 from typing import Any
@@ -37,7 +39,6 @@ from sqlmodel import Session
 
 from events import Envelope, EventType, Rag, SchemeSnapshot, SchemeStatus
 from events import payloads as p
-from events.codec import decode_stored
 from events.payloads import PublicSensitivity
 from programme.rag import RagPolicy, days_overdue, late_by, over_budget, snapshot
 from programme.scheme import (
@@ -46,13 +47,15 @@ from programme.scheme import (
     SchemeState,
     public_sensitivity_on,
 )
-from projection.tables import FundingMovement, SchemeEvent, SchemeVersion
-from projection.views import scheme_states
-from services.reporter.formatting import day, money, natural_key, percent
+from projection.tables import FundingMovement, SchemeVersion
+from projection.views import scheme_histories, scheme_states
+from services.reporter.changes import changes_between, check_period
+from services.reporter.formatting import day, full_title, money, natural_key, percent
 from services.reporter.model import (
     TOTAL,
     BudgetBySource,
     BudgetChange,
+    ChangesReport,
     CommitteePack,
     CompletionRevision,
     FundingApproval,
@@ -76,7 +79,6 @@ NO_PROGRAMME = "No programme"
 
 _VERSION = SchemeVersion.__table__  # type: ignore[attr-defined]
 _MOVEMENT = FundingMovement.__table__  # type: ignore[attr-defined]
-_EVENT = SchemeEvent.__table__  # type: ignore[attr-defined]
 
 # Pro rata shares are fractions of a penny until the final rounding: exact NUMERIC on
 # PostgreSQL; SQLite has no decimal type, and integer division would truncate there.
@@ -130,7 +132,7 @@ def budget_by_source(session: Session, scope: ReportScope) -> BudgetBySource:
 
 
 def _allocation(scope: ReportScope, hidden: set[str]) -> Any:
-    """One row per scheme and funding source known at `scope.as_of` (its budget and its
+    """One row per scheme and funding source in the scope's position (its budget and its
     share of the scheme's variance, in pence, shares fractional) plus one row per scheme
     (its figures, and the budget its lines do not account for, as Unallocated). Schemes
     in `hidden` are left out.
@@ -269,9 +271,13 @@ def _pence(amount: ColumnElement[Any]) -> ColumnElement[int]:
 
 
 def _known(table: Any, scope: ReportScope) -> ColumnElement[bool]:
-    if scope.as_of is None:
-        return true()
-    return table.c.recorded_on <= scope.as_of
+    """The rows of events in the position: occurred by `as_at`, recorded by `known_on`."""
+    condition: ColumnElement[bool] = true()
+    if scope.known_on is not None:
+        condition = and_(condition, table.c.recorded_on <= scope.known_on)
+    if scope.as_at is not None:
+        condition = and_(condition, table.c.occurred_on <= scope.as_at)
+    return condition
 
 
 def _source_figures(
@@ -364,10 +370,10 @@ _HISTORY_TYPES = (
 )
 
 
-def report_states(session: Session, scope: ReportScope) -> list[SchemeState]:
-    """Every scheme as known at `scope.as_of`; a public report leaves out schemes of high
+def report_states(session: Session, scope: ReportScope, judged_on: dt.date) -> list[SchemeState]:
+    """Every scheme in the scope's position; a public report leaves out schemes of high
     public sensitivity."""
-    states = scheme_states(session, scope.as_of)
+    states = scheme_states(session, scope.position(judged_on))
     if scope.public:
         hidden = hidden_from_public(session, scope)
         states = [s for s in states if s.scheme_id not in hidden]
@@ -379,11 +385,11 @@ def hidden_from_public(session: Session, scope: ReportScope) -> set[str]:
     position's date by everything recorded now. A scheme amended to high sensitivity is
     hidden from every position on or after the day the amendment took effect, even one
     printed as known before the amendment was recorded."""
-    histories = _histories(session, _SENSITIVITY_TYPES, known_on=None)
+    histories = scheme_histories(session, types=_SENSITIVITY_TYPES)
     return {
         scheme_id
         for scheme_id, history in histories.items()
-        if public_sensitivity_on(history, scope.as_of) is PublicSensitivity.high
+        if public_sensitivity_on(history, scope.as_at) is PublicSensitivity.high
     }
 
 
@@ -393,26 +399,7 @@ _SENSITIVITY_TYPES = (EventType.scheme_registered, EventType.scheme_amended)
 def report_histories(session: Session, scope: ReportScope) -> dict[str, list[Envelope]]:
     """Registrations, rebaselines, completion revisions, budget changes and transfers per
     scheme, in the order they were applied."""
-    return _histories(session, _HISTORY_TYPES, known_on=scope.as_of)
-
-
-def _histories(
-    session: Session, types: Sequence[EventType], known_on: dt.date | None
-) -> dict[str, list[Envelope]]:
-    """Each scheme's events of `types` recorded by the end of `known_on` (None: all), in
-    the order they were applied."""
-    event = _EVENT
-    query = (
-        select(event.c.scheme_id, event.c.envelope_json)
-        .where(event.c.type.in_([kind.value for kind in types]))
-        .order_by(event.c.seq)
-    )
-    if known_on is not None:
-        query = query.where(event.c.recorded_on <= known_on)
-    histories: dict[str, list[Envelope]] = defaultdict(list)
-    for scheme_id, text in session.execute(query):
-        histories[scheme_id].append(decode_stored(text))
-    return histories
+    return scheme_histories(session, scope.known_on, scope.as_at, _HISTORY_TYPES)
 
 
 # --- programme ---------------------------------------------------------------------------
@@ -603,15 +590,6 @@ def _worst_first(row: SlippageRow) -> tuple[bool, int, tuple[Any, ...]]:
 # --- the committee highlight pack ---------------------------------------------------------
 
 
-def full_title(state: SchemeState) -> str:
-    """The scheme's title in full: a register without a title column names a scheme by a
-    shortened description (ending "…"), which a committee paper prints whole."""
-    shortened = state.title.removesuffix("…")
-    if shortened != state.title and (state.description or "").startswith(shortened):
-        return (state.description or "").removesuffix(".")
-    return state.title
-
-
 def budget_changes(history: Iterable[Envelope]) -> tuple[BudgetChange, ...]:
     """Budget changes and transfers in the order recorded; a transfer is a change on each
     of its two sources."""
@@ -639,7 +617,7 @@ def scheme_card(
 ) -> SchemeCard:
     return SchemeCard(
         scheme_id=state.scheme_id,
-        title=full_title(state),
+        title=full_title(state.title, state.description),
         description=state.description,
         programme=state.programme,
         status=state.status,
@@ -684,6 +662,7 @@ def committee_pack(
     funding: BudgetBySource,
     judged_on: dt.date,
     policy: RagPolicy,
+    changes: ChangesReport | None = None,
 ) -> CommitteePack:
     judged = [(state, snapshot(state, judged_on, policy)) for state in states]
     return CommitteePack(
@@ -694,6 +673,7 @@ def committee_pack(
         ),
         budget_by_source=funding,
         rag_totals=rag_totals([snap for _, snap in judged]),
+        changes=changes,
     )
 
 
@@ -703,34 +683,63 @@ def committee_pack(
 def build_programme(
     session: Session, scope: ReportScope, judged_on: dt.date, policy: RagPolicy
 ) -> ProgrammeReport:
-    return programme_report(report_states(session, scope), scope, judged_on, policy)
+    return programme_report(report_states(session, scope, judged_on), scope, judged_on, policy)
 
 
 def build_slippage(
     session: Session, scope: ReportScope, judged_on: dt.date, policy: RagPolicy
 ) -> SlippageReport:
     return slippage_report(
-        report_states(session, scope), report_histories(session, scope), scope, judged_on, policy
+        report_states(session, scope, judged_on),
+        report_histories(session, scope),
+        scope,
+        judged_on,
+        policy,
     )
 
 
 def build_pack(
     session: Session, scope: ReportScope, judged_on: dt.date, policy: RagPolicy
 ) -> CommitteePack:
+    """The pack; with `scope.since` (the last committee) it has a page of the changes
+    recorded since then up to the date its position is as known on."""
+    until = scope.known_date or judged_on
+    changes = (
+        build_changes(session, scope.since, until, policy, scope.public)
+        if scope.since is not None
+        else None
+    )
     return committee_pack(
-        report_states(session, scope),
+        report_states(session, scope, judged_on),
         report_histories(session, scope),
         budget_by_source(session, scope),
         judged_on,
         policy,
+        changes,
     )
+
+
+def build_changes(
+    session: Session, since: dt.date, until: dt.date, policy: RagPolicy, public: bool = False
+) -> ChangesReport:
+    """What was recorded after the end of `since` up to the end of `until`. A public
+    report leaves out the schemes a public position on `until` leaves out."""
+    check_period(since, until)
+    histories = scheme_histories(session, until)
+    if public:
+        hidden = hidden_from_public(session, ReportScope.as_of(until, public=True))
+        histories = {key: events for key, events in histories.items() if key not in hidden}
+    return changes_between(histories, since, until, policy, public)
 
 
 def build_report(
     kind: ReportKind, session: Session, scope: ReportScope, judged_on: dt.date, policy: RagPolicy
 ) -> Report:
-    """Any report by kind, as the command line and the portal ask for it. Budget by
-    source has no RAG in it, so it ignores the judging date and policy."""
+    """Any report of a position by kind, as the command line and the portal ask for it.
+    Budget by source has no RAG in it, so it ignores the judging date and policy. The
+    changes report is between two positions: `build_changes`."""
+    if kind is ReportKind.changes:
+        raise ValueError("the changes report is between two dates: use build_changes")
     if kind is ReportKind.budget_by_source:
         return budget_by_source(session, scope)
     builders: dict[ReportKind, Callable[..., Report]] = {

@@ -96,8 +96,8 @@ class _Batch:
         default_factory=list
     )
     refused: list[Refused] = field(default_factory=list)
-    judged: dict[str, SchemeSnapshot] = field(default_factory=dict)
-    """Each scheme's snapshot after its latest event in the batch."""
+    judged: dict[str, tuple[dt.date, SchemeSnapshot]] = field(default_factory=dict)
+    """Each scheme's snapshot after its latest event in the batch, and the day judged."""
     latest: dict[str, tuple[SchemeState, int]] = field(default_factory=dict)
     """Each scheme's state after the batch and its last event's number, once written."""
     state_json: dict[str, str] = field(default_factory=dict)
@@ -207,8 +207,7 @@ class SchemeTracker:
             # The stored text is the test: another writer, or a rebuild, changes it.
             if held is not None and held.state_json == row.state_json:
                 states[scheme_id] = held.state
-                if held.judged_on == today:
-                    batch.judged[scheme_id] = held.judged
+                batch.judged[scheme_id] = (held.judged_on, held.judged)
             else:
                 states[scheme_id] = stored_state(session, row)
         return states
@@ -219,9 +218,8 @@ class SchemeTracker:
         if len(self._recent) > MAX_REMEMBERED:
             self._recent.clear()
         for scheme_id, (state, _) in batch.latest.items():
-            self._recent[scheme_id] = _Written(
-                batch.state_json[scheme_id], state, batch.judged[scheme_id], today
-            )
+            on, judged = batch.judged[scheme_id]
+            self._recent[scheme_id] = _Written(batch.state_json[scheme_id], state, judged, on)
 
     def _fold(
         self,
@@ -245,11 +243,13 @@ class SchemeTracker:
             after = admit(before, event, latest, today)
         except EventRejected as error:
             return Refused(str(error), raw, event_id, event.scheme_id)
-        # The scheme's previous event in this batch was judged on the same day: its
+        # The scheme's snapshot after its previous event, if judged on the same day as
+        # this one, is this one's before.
         # snapshot after is this one's before.
-        judged = batch.judged.get(event.scheme_id)
-        change = state_change(event, before, after, today, self._policy, judged)
-        batch.judged[event.scheme_id] = change.current
+        change = state_change(
+            event, before, after, today, self._policy, batch.judged.get(event.scheme_id)
+        )
+        batch.judged[event.scheme_id] = (judged_on(event, today), change.current)
         states[event.scheme_id] = after
         earlier[event_id] = _Earlier(event, change)
         batch.applied.append((event, before, after, change))
@@ -262,19 +262,30 @@ def state_change(
     after: SchemeState,
     today: dt.date,
     policy: RagPolicy,
-    judged_before: SchemeSnapshot | None = None,
+    judged_before: tuple[dt.date, SchemeSnapshot] | None = None,
 ) -> SchemeStateChanged:
-    """What applying `event` tells the world: the scheme before and after, judged today
-    (`judged_before`: the snapshot of `before` on `today`, when already made)."""
-    if judged_before is None and before is not None:
-        judged_before = snapshot(before, today, policy)
+    """What applying `event` tells the world: the scheme before and after, judged as at
+    the event's own date (`judged_before`: a snapshot of `before` already made, and the
+    day it was judged on)."""
+    on = judged_on(event, today)
+    previous = None
+    if before is not None:
+        reusable = judged_before is not None and judged_before[0] == on
+        previous = judged_before[1] if judged_before and reusable else snapshot(before, on, policy)
     return SchemeStateChanged(
         message_id=SchemeStateChanged.message_id_for(event.event_id),
         scheme_id=event.scheme_id,
         cause=event,
-        previous=judged_before,
-        current=snapshot(after, today, policy),
+        previous=previous,
+        current=snapshot(after, on, policy),
     )
+
+
+def judged_on(event: Envelope, today: dt.date) -> dt.date:
+    """The day an event's state change is judged on: the event's own date, never after
+    today, so the message says what the event changed then (an old history published now
+    is not judged overdue by the wall clock; the daily sweep judges today)."""
+    return min(event.occurred_on, today)
 
 
 def _locked_schemes(session: Session, scheme_ids: set[str]) -> dict[str, Scheme]:
@@ -390,6 +401,7 @@ def _version_row(state: SchemeState, event: Envelope, seq: int) -> Row:
         scheme_id=state.scheme_id,
         seq=seq,
         event_type=event.type.value,
+        occurred_on=event.occurred_on,
         recorded_on=event.recorded_on,
         status=state.status.value,
         baseline_completion=state.baseline_completion,
@@ -428,6 +440,7 @@ def _funding_movements(
             kind=kind,
             amount=line.amount,
             approved_on=line.approved_on,
+            occurred_on=event.occurred_on,
             recorded_on=event.recorded_on,
         )
         for line in lines

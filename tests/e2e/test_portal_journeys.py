@@ -141,3 +141,15 @@ def test_finance_downloads_the_budget_workbook_and_the_pack_with_the_right_total
     pack = reporting.report(portal.container, portal.acting_as(PEOPLE.finance), ReportKind.pack)
     text = " ".join(page.extract_text() for page in pdf.pages)
     assert f"£{pack.budget_by_source.total.budget:,.0f}" in text.replace("\n", " ")
+
+    # The position at an earlier date, by everything known now; the downloads follow it.
+    desktop.get_by_label("Position at").fill("1/1/2018")
+    desktop.get_by_role("button", name="Show figures").click()
+    assert desktop.locator("#position").inner_text().startswith("Position at 1 Jan 2018, as known")
+    assert desktop.locator("#total-budget").inner_text() == "£0"
+    csv_link = desktop.get_by_role("link", name="Budget by funding source (CSV)")
+    assert "as_at=2018-01-01" in (csv_link.get_attribute("href") or "")
+    check_page(desktop, "reports-as-at")
+    desktop.get_by_label("As known on").fill("31/2/2024")
+    desktop.get_by_role("button", name="Show figures").click()
+    assert "Date must be a real date" in desktop.locator(".govuk-error-summary").inner_text()

@@ -1,5 +1,6 @@
 """A throwaway deployment on the real Kafka broker: its own topic prefix, consumer groups
-and PostgreSQL database, with helpers to run the CLI and workers as real processes."""
+and PostgreSQL database, with helpers to run the CLI and workers as real processes, and the
+projection they write, to compare with the fold of the events."""
 
 from __future__ import annotations
 
@@ -9,15 +10,22 @@ import subprocess
 import sys
 import time
 import uuid
+from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.admin import KafkaAdminClient
+from sqlmodel import func, select
 
+from capital.migrations import upgrade_schema
 from capital.transports.kafka_admin import create_topics
-from events import topics
+from events import Envelope, topics
+from programme.scheme import SchemeState, fold
+from projection.database import make_engine, session_factory
+from projection.tables import SchemeEvent
+from projection.views import scheme_states
 
 CAPITAL = [sys.executable, "-m", "capital"]
 
@@ -131,6 +139,21 @@ class KafkaDeployment:
         consumer.close()
         return values
 
+    def produce_events(self, events: list[Envelope]) -> None:
+        self.produce(
+            topics.SCHEME_EVENTS,
+            [(e.scheme_id.encode(), e.model_dump_json().encode()) for e in events],
+        )
+
+    def group_members(self, role: str) -> int:
+        """How many workers the role's consumer group has now."""
+        admin = KafkaAdminClient(bootstrap_servers=self.bootstrap)
+        try:
+            group = f"{self.app_id}-{role}"
+            return len(admin.describe_groups([group])[group]["members"])
+        finally:
+            admin.close()
+
     def lag(self, role: str, topic_name: str) -> int:
         """Messages on the topic that the role's consumer group has not committed yet."""
         group = f"{self.app_id}-{role}"
@@ -148,6 +171,29 @@ class KafkaDeployment:
             admin.close()
 
 
+def expected_states(events: list[Envelope]) -> dict[str, SchemeState]:
+    """Each scheme's state folded from its events in order, as the tracker must end."""
+    by_scheme: dict[str, list[Envelope]] = defaultdict(list)
+    for event in events:
+        by_scheme[event.scheme_id].append(event)
+    return {scheme_id: fold(history) for scheme_id, history in by_scheme.items()}
+
+
+class Projection:
+    def __init__(self, url: str) -> None:
+        self.engine = make_engine(url)
+        upgrade_schema(self.engine)  # the worker may not have started yet
+        self.sessions = session_factory(self.engine)
+
+    def states(self) -> dict[str, SchemeState]:
+        with self.sessions() as session:
+            return {state.scheme_id: state for state in scheme_states(session)}
+
+    def applied(self) -> int:
+        with self.sessions() as session:
+            return session.exec(select(func.count()).select_from(SchemeEvent)).one()
+
+
 def wait_until(
     condition: Callable[[], bool],
     timeout_s: float,
@@ -162,4 +208,4 @@ def wait_until(
     raise AssertionError(f"timed out after {timeout_s}s waiting for {what}\n{on_timeout()}")
 
 
-__all__ = ["KafkaDeployment", "topics", "wait_until"]
+__all__ = ["KafkaDeployment", "Projection", "expected_states", "topics", "wait_until"]

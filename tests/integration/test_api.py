@@ -135,6 +135,7 @@ CALLS = [
     Call("GET", "/api/schemes", frozenset(READERS)),
     Call("GET", "/api/schemes/CYPE-018", frozenset(READERS)),
     Call("GET", "/api/reports/budget-by-source", frozenset(READERS)),
+    Call("GET", "/api/reports/changes?from=2024-07-28", frozenset(READERS)),
     Call("GET", "/api/alerts", frozenset(READERS)),
     Call("POST", "/api/alerts/no-such-alert/ack", frozenset(HEADS), 404),
     Call("POST", "/api/alerts/ack", frozenset(HEADS), 404, body={"alert_ids": ["no-such-alert"]}),
@@ -614,9 +615,11 @@ NOT_OFFERED = [(kind, fmt) for kind in ReportKind for fmt in Format if fmt not i
 def report_as_finance(
     client: TestClient, world: World, kind: ReportKind, fmt: Format
 ) -> httpx.Response:
+    # The changes report is between two dates: since the day before the import.
+    period = {"from": "2024-07-28"} if kind is ReportKind.changes else {}
     return client.get(
         f"/api/reports/{kind.value}",
-        params={"format": fmt.value},
+        params={"format": fmt.value, **period},
         headers=world.bearer("finance"),
     )
 
@@ -668,6 +671,36 @@ def test_the_json_report_is_the_command_lines(
         assert response.status_code == 200
         expected = exact(capital("report", "budget-by-source", "--format", "json", *flags))
         assert exact(response.text) == expected
+
+
+def test_the_changes_report_is_the_command_lines_and_names_a_wrong_date(
+    client: TestClient, world: World, capital: Callable[..., str]
+) -> None:
+    finance = world.bearer("finance")
+    response = client.get("/api/reports/changes", params={"from": "2024-07-28"}, headers=finance)
+    assert response.status_code == 200, response.text
+    assert exact(response.text) == exact(
+        capital("report", "changes", "--from", "2024-07-28", "--format", "json")
+    )
+    # The register was imported on 29 July: every scheme is new since the day before
+    # (other tests of this module add a few of their own).
+    added = {s["scheme_id"] for s in response.json()["schemes"] if s["added"]}
+    assert {f"CYPE-{number:03d}" for number in range(1, 42)} <= added
+    for params, field, message in (
+        ({"from": "2024-07-29", "to": "2024-07-01"}, "from", "from 2024-07-29 is after to"),
+        ({"from": "2024-07-01", "to": "2024-08-01"}, "to", "is after today (2024-07-29)"),
+    ):
+        refused = client.get("/api/reports/changes", params=params, headers=finance)
+        assert refused.status_code == 422, refused.text
+        [problem] = refused.json()["detail"]
+        assert problem["loc"] == ["query", field] and message in problem["msg"]
+    pack = client.get(
+        "/api/reports/pack",
+        params={"format": "html", "as_of": "2024-07-29", "since": "2024-07-28"},
+        headers=finance,
+    )
+    assert "Changes since the last committee" in pack.text
+    assert f"{len(added)} schemes added" in pack.text
 
 
 def test_an_unknown_report_is_422(client: TestClient, world: World) -> None:

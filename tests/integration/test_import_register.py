@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+from collections import Counter
 from decimal import Decimal
 from pathlib import Path
 
@@ -18,6 +19,7 @@ from capital.application.importing import ImportResult, RegisterDateError, impor
 from capital.cli.demo import register_path
 from events import Rag, SchemeSnapshot
 from programme.permissions import Role
+from programme.position import Position
 from projection.tables import SchemeEvent
 from projection.views import scheme_snapshots, scheme_state
 from services.importer import Kind, RegisterFileError, Severity
@@ -42,7 +44,8 @@ def run_import(container, path: Path = REGISTER, recorded_on: dt.date = PACK_DAT
 
 def board(container, as_of: dt.date | None = None) -> dict[str, SchemeSnapshot]:
     with container.sessions() as session:
-        snapshots = scheme_snapshots(session, PACK_DATE, container.settings.rag, as_of)
+        shown = Position.as_of(as_of) if as_of else Position(PACK_DATE)
+        snapshots = scheme_snapshots(session, shown, container.settings.rag)
     return {snapshot.scheme_id: snapshot for snapshot in snapshots}
 
 
@@ -253,3 +256,28 @@ def test_a_register_dated_after_the_trackers_today_is_refused_before_reading(con
     with pytest.raises(RegisterDateError, match=r"date 2024-08-06 is after today \(2024-08-05\)"):
         run_import(container, recorded_on=dt.date(2024, 8, 6))
     assert stored_events(container) == 0
+
+
+def test_the_register_imported_on_its_date_alerts_at_once_for_the_news_in_it(
+    make_container, database_url: str
+):
+    """Imported on 29 July 2024, the day of the pack: its anticipated dates are that day's
+    news, so their alerts go out at once, each judged as at 29 July; what the register dates
+    years back (registrations, starts, completions) raises nothing. The morning's sweep then
+    finds the other overdue schemes."""
+    container = make_container(database_url, today=PACK_DATE)
+    run_import(container)
+
+    rows = container.notifier.alerts()
+    raised = {row.alert.scheme_id: row for row in rows}
+    counts = Counter((row.alert.kind, row.alert.severity) for row in rows)
+    assert counts == {("overdue", "critical"): 10, ("slippage", "critical"): 4,
+                      ("slippage", "warning"): 1}  # fmt: skip
+    # 25 days beyond its baseline: a warning, though 3 Mar 2023 is long gone (overdue).
+    assert raised["CYPE-028"].alert.subject.startswith("[AMBER] CYPE-028 slipped 25 days")
+    assert {row.delivery_status for row in rows} == {"none"}  # at once, to nobody subscribed
+    assert {row.alert.raised_at.date() for row in rows} == {PACK_DATE}  # CAPITAL_TODAY's date
+
+    swept = container.notifier.sweep.run(PACK_DATE)
+
+    assert (len(swept.raised), swept.already_overdue, swept.released) == (19, 10, [])

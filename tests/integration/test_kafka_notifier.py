@@ -56,6 +56,9 @@ def test_a_slipped_completion_published_through_the_cli_reaches_the_head_of_capi
         "CAPITAL_NOTIFIER__SMTP__HOST": "127.0.0.1",
         "CAPITAL_NOTIFIER__SMTP__PORT": str(port),
         "CAPITAL_TODAY": "2024-07-29",
+        # The sample is an old history, whose alerts would wait for the digest; here the
+        # deployment treats news of any age as news, to follow one email through Kafka.
+        "CAPITAL_NOTIFIER__LATE_AFTER_DAYS": "100000",
     }
     subscribed = kafka_deployment.cli(
         "subscribers",

@@ -5,44 +5,20 @@ from __future__ import annotations
 import base64
 import json
 import uuid
-from collections import defaultdict
 
 import pytest
-from sqlmodel import func, select
 
-from capital.migrations import upgrade_schema
 from events import Envelope, decode_envelope
-from programme.scheme import SchemeState, fold
-from projection.database import make_engine, session_factory
-from projection.tables import SchemeEvent
-from projection.views import scheme_states
 from tests.conftest import SAMPLE_PROGRAMME
-from tests.integration.kafka_deployment import KafkaDeployment, topics
+from tests.integration.kafka_deployment import (
+    KafkaDeployment,
+    Projection,
+    expected_states,
+    topics,
+)
 from tests.streams import generated_programme
 
 pytestmark = [pytest.mark.kafka, pytest.mark.postgres]
-
-
-def expected_states(events: list[Envelope]) -> dict[str, SchemeState]:
-    by_scheme: dict[str, list[Envelope]] = defaultdict(list)
-    for event in events:
-        by_scheme[event.scheme_id].append(event)
-    return {scheme_id: fold(history) for scheme_id, history in by_scheme.items()}
-
-
-class Projection:
-    def __init__(self, url: str) -> None:
-        self.engine = make_engine(url)
-        upgrade_schema(self.engine)  # the worker may not have started yet
-        self.sessions = session_factory(self.engine)
-
-    def states(self) -> dict[str, SchemeState]:
-        with self.sessions() as session:
-            return {state.scheme_id: state for state in scheme_states(session)}
-
-    def applied(self) -> int:
-        with self.sessions() as session:
-            return session.exec(select(func.count()).select_from(SchemeEvent)).one()
 
 
 def sample_events() -> list[Envelope]:
@@ -121,10 +97,7 @@ def test_a_tracker_killed_three_times_ends_with_exactly_the_folded_state(
     kafka_deployment: KafkaDeployment,
 ):
     events = generated_programme(schemes=60, events_per_scheme=25)
-    kafka_deployment.produce(
-        topics.SCHEME_EVENTS,
-        [(e.scheme_id.encode(), e.model_dump_json().encode()) for e in events],
-    )
+    kafka_deployment.produce_events(events)
     projection = Projection(kafka_deployment.database_url)
     for kill in range(1, 4):
         worker = kafka_deployment.start_worker("tracker")

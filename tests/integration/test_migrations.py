@@ -32,6 +32,7 @@ from capital.migrations import (
     upgrade_schema,
 )
 from capital.settings import Settings
+from programme.position import Position
 from projection.database import make_engine
 from projection.views import scheme_history, scheme_snapshots
 from services.notifier.store import AlertDelivery
@@ -125,12 +126,23 @@ def test_a_release_0_1_0_database_upgrades_in_place_and_keeps_its_data(
         "user_account": 2,
     }
     assert kept == dumped
+    # Versions and funding movements learnt the date their event occurred on (0005).
+    with engine.connect() as connection:
+        for table in ("scheme_version", "funding_movement"):
+            dated = connection.execute(
+                text(
+                    f"SELECT count(*), sum(CASE WHEN t.occurred_on = e.occurred_on "
+                    f"THEN 1 ELSE 0 END) FROM {table} t JOIN scheme_event e ON e.seq = t.seq"
+                )
+            ).one()
+            assert dated[0] == len(dumped[table]) and dated[1] == dated[0], table
 
     # And the product reads it as before: the board, alerts, subscribers, users, history.
     container = make_container(database_url, today=PACK_DATE)
     with container.sessions() as session:
         board = {
-            s.scheme_id: s for s in scheme_snapshots(session, PACK_DATE, container.settings.rag)
+            s.scheme_id: s
+            for s in scheme_snapshots(session, Position(PACK_DATE), container.settings.rag)
         }
         history = [event.type for event in scheme_history(session, "CYPE-018")]
     assert len(board) == 41

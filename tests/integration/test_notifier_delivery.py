@@ -223,7 +223,7 @@ def notifier_with(sessions: SessionFactory) -> Iterator[Callable[..., NotifierSe
                     config.webhook, AddressVault(None, config.configured_webhook_urls())
                 ),
             },
-            now=clock or FakeClock(),
+            now=clock or on_the_day_of_the_slip(),
         )
         built.append(notifier)
         return notifier
@@ -233,10 +233,15 @@ def notifier_with(sessions: SessionFactory) -> Iterator[Callable[..., NotifierSe
         notifier.close()
 
 
+def on_the_day_of_the_slip() -> FakeClock:
+    """The notifier's clock the afternoon CYPE-018's slip is logged: news, sent at once."""
+    return FakeClock(dt.datetime(2022, 10, 14, 17, 0, tzinfo=dt.UTC))
+
+
 def raise_alerts(sessions: SessionFactory, notifier: NotifierService, *events: Envelope) -> None:
     """Apply events with the real tracker and hand its state changes to the notifier."""
     tracker = SchemeTracker(
-        sessions, RagPolicy(), today=lambda: dt.date(2022, 10, 14), now=FakeClock()
+        sessions, RagPolicy(), today=lambda: dt.date(2022, 10, 14), now=on_the_day_of_the_slip()
     )
     for scheme_event in events:
         outcome = tracker.handle(scheme_event.model_dump_json().encode())
@@ -314,7 +319,7 @@ def test_a_wrong_relay_password_keeps_the_email_queued_until_it_is_fixed(
     )
     caplog.set_level(logging.DEBUG)
     smtp = relay(port, certificate, starttls=True, password="wrong")
-    clock = FakeClock()
+    clock = on_the_day_of_the_slip()
     notifier = notifier_with(clock, smtp=smtp, subscribers=[{"email": HEAD}])
     raise_alerts(sessions, notifier, *cype_018())
 
@@ -362,7 +367,7 @@ def test_a_webhook_answering_500_is_retried_with_the_same_delivery_id(
     webhook_server, notifier_with, sessions: SessionFactory
 ) -> None:
     hook, url = webhook_server
-    clock = FakeClock()
+    clock = on_the_day_of_the_slip()
     notifier = notifier_with(clock, subscribers=[{"webhook_url": url}])
     hook.replies = [500]
     raise_alerts(sessions, notifier, *cype_018())
@@ -373,6 +378,7 @@ def test_a_webhook_answering_500_is_retried_with_the_same_delivery_id(
 
     first, second = (headers for headers, _ in hook.requests)
     assert first["x-capital-delivery"] == second["x-capital-delivery"]
+    assert first["idempotency-key"] == second["idempotency-key"] == first["x-capital-delivery"]
 
 
 def test_a_webhook_answering_404_is_failed_at_once_and_listed(
@@ -393,7 +399,7 @@ def test_every_alert_arrives_exactly_once_after_an_smtp_outage(
     smtp_server, notifier_with, sessions: SessionFactory
 ) -> None:
     port = free_port()  # nothing listens yet: the relay is down
-    clock = FakeClock()
+    clock = on_the_day_of_the_slip()
     notifier = notifier_with(
         clock,
         smtp={"host": "127.0.0.1", "port": port, "sender": SENDER},
@@ -547,7 +553,9 @@ def test_the_sweep_command_sends_overdue_alerts_and_digests_once_per_date(
     assert "Swept 2023-01-09: 1 overdue alert(s) raised" in first.stdout
     assert "outbox: 2 sent, 0 waiting" in first.stdout
     assert second.exit_code == 0 and "was swept already" in second.stdout
+    # The slip was raised (and sent) on 14 Oct 2022 by the deployment's clock, long before
+    # this first digest, which covers the day before it: only the overdue alert is new.
     assert sorted(mailbox.subjects()) == [
-        "Capital programme digest 9 Jan 2023: 2 alerts, 1 red, 0 amber",
+        "Capital programme digest 9 Jan 2023: 1 alert, 1 red, 0 amber",
         "[RED] CYPE-018 overdue: completion was due 6 Jan 2023 (3 days ago)",
     ]

@@ -10,6 +10,7 @@ import csv
 import datetime as dt
 import importlib.util
 import io
+import itertools
 import json
 import sys
 from collections import defaultdict
@@ -112,7 +113,9 @@ def programme(make_container: Callable[..., Container], database_url: str) -> Co
 
 def report(container: Container, **scope: Any) -> BudgetBySource:
     with container.sessions() as session:
-        return budget_by_source(session, ReportScope(**scope))
+        day_of_committee = scope.pop("as_of", None)
+        chosen = ReportScope.as_of(day_of_committee, **scope) if day_of_committee else None
+        return budget_by_source(session, chosen or ReportScope(**scope))
 
 
 def money_rows(result: BudgetBySource) -> list[MoneyRow]:
@@ -342,14 +345,15 @@ def test_sql_aggregation_agrees_with_the_fold_on_generated_histories(
     container = make_container(database_url, today=TODAY)
     publish(container, [applied.event for applied in bench.generate(25, 500, seed=7)])
 
-    for as_of in (None, day("2020-06-30"), day("2021-12-31"), day("2023-03-31")):
-        scope = ReportScope(as_of=as_of)
+    dates = (None, day("2020-06-30"), day("2021-12-31"), day("2023-03-31"))
+    for as_at, known_on in itertools.product(dates, dates):
+        scope = ReportScope(as_at=as_at, known_on=known_on)
         with container.sessions() as session:
             expected = reference_rows(
-                scheme_states(session, as_of), report_histories(session, scope)
+                scheme_states(session, scope.position(TODAY)), report_histories(session, scope)
             )
             actual = money_rows(budget_by_source(session, scope))
-        assert actual == expected, f"as of {as_of}"
+        assert actual == expected, f"as at {as_at}, as known on {known_on}"
 
 
 def test_the_benchmark_writes_the_rows_the_tracker_writes(

@@ -8,6 +8,7 @@ from sqlmodel import func, select
 
 from capital.application.publishing import to_message
 from events import Rag, SchemeStateChanged, decode_as, topics
+from programme.position import Position
 from projection.tables import DeadLetter, SchemeEvent
 from projection.views import scheme_snapshots, scheme_state
 from services.tracker.handlers import Applied, Duplicate, Refused
@@ -100,10 +101,8 @@ def test_as_of_shows_what_was_known_on_a_past_date(container):
         ),
     )
     with container.sessions() as session:
-        then = scheme_snapshots(
-            session, day("2024-03-01"), container.settings.rag, as_of=day("2024-03-01")
-        )
-        now = scheme_snapshots(session, day("2024-03-02"), container.settings.rag)
+        then = scheme_snapshots(session, Position.as_of(day("2024-03-01")), container.settings.rag)
+        now = scheme_snapshots(session, Position(day("2024-03-02")), container.settings.rag)
     assert then[0].anticipated_completion is None and then[0].programme_rag is Rag.green
     assert now[0].anticipated_completion == day("2024-09-30")
     assert now[0].programme_rag is Rag.red

@@ -20,9 +20,10 @@ Content = AlertRaised | Digest
 @dataclass(frozen=True)
 class Outgoing:
     """One message to one address. `delivery_key` is stable across retries: it becomes the
-    email Message-ID and the webhook `X-Capital-Delivery` header, so a receiver can drop a
-    duplicate if an operator ever re-sends one whose outcome was unknown. `address` is an
-    email address, or a webhook's URL still sealed: the webhook sender opens it."""
+    email Message-ID and the webhook `Idempotency-Key` (and `X-Capital-Delivery`) header,
+    so a receiver can drop a duplicate when one whose outcome was unknown is sent again.
+    `address` is an email address, or a webhook's URL still sealed: the webhook sender
+    opens it."""
 
     delivery_key: str
     address: str
@@ -47,6 +48,13 @@ class Notifier(Protocol):
     def shared_endpoint(self) -> bool:
         """True when every address goes through one server (an SMTP relay), so that
         server being down affects them all; False when each address is its own endpoint."""
+        ...
+
+    @property
+    def drops_duplicates(self) -> bool:
+        """True when the receiver drops a message whose delivery key it has had before (a
+        webhook's idempotency key, a relay that checks Message-IDs): a delivery whose
+        outcome is unknown may then be sent again without a person checking first."""
         ...
 
     def send(self, outgoing: Outgoing) -> None: ...

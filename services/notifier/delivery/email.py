@@ -21,6 +21,8 @@ class SmtpNotifier:
 
     def __init__(self, settings: SmtpSettings, portal_url: str | None = None) -> None:
         self._settings = settings
+        # Only a relay that refuses a Message-ID it has seen makes a blind re-send safe.
+        self.drops_duplicates = settings.checks_message_id
         # Where the portal is: each alert links to its scheme's page there.
         self._portal_url = portal_url
 

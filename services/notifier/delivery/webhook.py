@@ -7,7 +7,9 @@ With `hmac_secret` set, each POST carries
     X-Capital-Signature: sha256=<hex HMAC-SHA256 of "<timestamp>.<body bytes>">
 
 so a receiver can check the sender and refuse an old request replayed later. Every POST
-also carries `X-Capital-Delivery`, stable across retries, for receivers that de-duplicate.
+also carries `Idempotency-Key` (and the same value as `X-Capital-Delivery`), stable across
+retries, for receivers that de-duplicate: a webhook whose outcome a crash left unknown is
+sent again with the same key (see `outbox.py`).
 
 The URL arrives sealed (`vault.py`) and is opened here, at the moment of posting; one that
 cannot be opened (a changed key, a webhook gone from the settings) is a failed delivery
@@ -43,6 +45,8 @@ from services.notifier.vault import AddressVault, CannotOpen
 
 TIMESTAMP_HEADER = "X-Capital-Timestamp"
 DELIVERY_HEADER = "X-Capital-Delivery"
+# The name receivers that de-duplicate usually look for (IETF httpapi draft); same value.
+IDEMPOTENCY_HEADER = "Idempotency-Key"
 # Worth retrying: the receiver is busy, rate-limiting or failing, not refusing the request.
 _RETRYABLE_STATUSES = {408, 425, 429}
 
@@ -76,6 +80,8 @@ def signature(secret: str, timestamp: str, body: bytes) -> str:
 class WebhookNotifier:
     channel = "webhook"
     shared_endpoint = False
+    # Every POST carries its delivery's idempotency key: a receiver drops a repeat.
+    drops_duplicates = True
 
     def __init__(
         self,
@@ -107,8 +113,10 @@ class WebhookNotifier:
         headers = {
             "Content-Type": "application/json; charset=utf-8",
             "User-Agent": "capital-tracker-notifier",
-            DELIVERY_HEADER: hashlib.sha256(outgoing.delivery_key.encode("utf-8")).hexdigest(),
         }
+        headers[DELIVERY_HEADER] = headers[IDEMPOTENCY_HEADER] = hashlib.sha256(
+            outgoing.delivery_key.encode("utf-8")
+        ).hexdigest()
         if self._settings.hmac_secret is not None:
             timestamp = str(int(self._clock()))
             headers[TIMESTAMP_HEADER] = timestamp

@@ -5,12 +5,24 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Any
 
-from services.reporter.model import BudgetBySource, Report, ReportKind, report_kind
+from services.reporter.model import (
+    BudgetBySource,
+    ChangesReport,
+    Report,
+    ReportKind,
+    report_kind,
+)
 from services.reporter.render.delimited import to_csv
 from services.reporter.render.document import document, dumps
 from services.reporter.render.html import to_html
 from services.reporter.render.pdf import PdfUnavailable, html_to_pdf
-from services.reporter.render.tables import VARIANCE_RULE, report_subtitle, report_title, tables
+from services.reporter.render.tables import (
+    VARIANCE_RULE,
+    change_lines,
+    report_subtitle,
+    report_title,
+    tables,
+)
 from services.reporter.render.workbook import to_xlsx
 
 
@@ -33,6 +45,8 @@ FORMATS: dict[ReportKind, tuple[Format, ...]] = {
     ReportKind.programme: (Format.table, Format.xlsx, Format.json, Format.html, Format.pdf),
     ReportKind.slippage: tuple(Format),
     ReportKind.pack: (Format.html, Format.pdf, Format.json),
+    # One line per change in CSV; sections of tables everywhere else.
+    ReportKind.changes: (Format.table, Format.json, Format.csv, Format.html, Format.pdf),
 }
 
 __all__ = [
@@ -55,6 +69,8 @@ def render(report: Report, fmt: Format) -> str | bytes:
     if fmt is Format.json:
         return dumps(document(report))
     if fmt is Format.csv:
+        if isinstance(report, ChangesReport):
+            return to_csv(change_lines(report))
         (table,) = tables(report)
         return to_csv(table)
     if fmt is Format.xlsx:
@@ -67,7 +83,12 @@ def render(report: Report, fmt: Format) -> str | bytes:
 
 def _about(report: Report) -> list[tuple[str, Any]]:
     """The position's date as a date a spreadsheet can use, and how to read the figures."""
-    about: list[tuple[str, Any]] = [("Position date", report.scope.position_date)]
+    if isinstance(report, ChangesReport):
+        return [("Recorded after", report.since), ("Up to the end of", report.until)]
+    about: list[tuple[str, Any]] = [
+        ("Position at", report.scope.position_date),
+        ("As known on", report.scope.known_date),
+    ]
     if not isinstance(report, BudgetBySource):
         about.append(("RAG judged on", report.judged_on))
     if isinstance(report, BudgetBySource):

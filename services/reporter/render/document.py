@@ -10,8 +10,11 @@ from typing import Any
 
 import simplejson
 
+from services.reporter.changes import summary
 from services.reporter.model import (
+    AmountChange,
     BudgetBySource,
+    ChangesReport,
     CommitteePack,
     ProgrammeReport,
     RagCounts,
@@ -31,6 +34,8 @@ def document(report: Report) -> dict[str, Any]:
         return _slippage(report)
     if isinstance(report, CommitteePack):
         return _pack(report)
+    if isinstance(report, ChangesReport):
+        return _changes(report)
     raise TypeError(f"not a report: {report!r}")
 
 
@@ -50,7 +55,12 @@ def dumps(value: Any) -> str:
 
 
 def _heading(name: str, scope: ReportScope, judged_on: dt.date | None = None) -> dict[str, Any]:
-    heading: dict[str, Any] = {"report": name, "as_of": scope.as_of}
+    heading: dict[str, Any] = {
+        "report": name,
+        "position": scope.describe(),
+        "as_at": scope.position_date,
+        "known_on": scope.known_date,
+    }
     if judged_on is not None:
         heading["judged_on"] = judged_on
     heading["public"] = scope.public
@@ -105,6 +115,31 @@ def _pack(report: CommitteePack) -> dict[str, Any]:
         "rag_totals": {which: _counts(c) for which, c in report.rag_totals.items()},
         "budget_by_source": _budget(report.budget_by_source),
         "schemes": [_fields(card) for card in report.cards],
+        **({"changes": _changes(report.changes)} if report.changes else {}),
+    }
+
+
+def _changes(report: ChangesReport) -> dict[str, Any]:
+    def amount(change: AmountChange) -> dict[str, Any]:
+        return {**_fields(change), "change": change.change}
+
+    schemes = []
+    for scheme in report.schemes:
+        fields = _fields(scheme)
+        fields.update(budget=amount(scheme.budget), forecast=amount(scheme.forecast))
+        if scheme.completion is not None:
+            fields["completion"]["days"] = scheme.completion.days
+        schemes.append(fields)
+    return {
+        "report": "changes",
+        "since": report.since,
+        "until": report.until,
+        "public": report.public,
+        "summary": summary(report),
+        "schemes": schemes,
+        "budget_by_source": [amount(change) for change in report.budget_by_source],
+        "budget_total": amount(report.budget_total),
+        "forecast_total": amount(report.forecast_total),
     }
 
 

@@ -11,9 +11,11 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from events import Rag
 from events.payloads import PublicSensitivity
+from services.reporter.changes import summary
 from services.reporter.formatting import day, money, month, signed_money
 from services.reporter.model import (
     BudgetBySource,
+    ChangesReport,
     CommitteePack,
     ProgrammeReport,
     Report,
@@ -25,6 +27,7 @@ from services.reporter.render.palette import RAG_FILL, RAG_INK, SENSITIVITY_RAG
 from services.reporter.render.tables import (
     VARIANCE_RULE,
     Kind,
+    Table,
     budget_table,
     cell_text,
     report_subtitle,
@@ -39,9 +42,35 @@ class Chart:
     svg: str
 
 
+@dataclass(frozen=True)
+class ChangesPage:
+    """The changes report as a page (standalone, or the pack's "Changes since the last
+    committee"): which records it compares, in a sentence, and its non-empty tables."""
+
+    period: str
+    summary: str
+    sections: list[Table]
+
+
+def changes_page(report: ChangesReport) -> ChangesPage:
+    return ChangesPage(report_subtitle(report), summary(report), tables(report))
+
+
 def to_html(report: Report) -> str:
     if isinstance(report, CommitteePack):
         return _pack_html(report)
+    if isinstance(report, ChangesReport):
+        page = changes_page(report)
+        return (
+            _environment()
+            .get_template("changes.html.j2")
+            .render(
+                title=report_title(report),
+                position=page.period,
+                summary=page.summary,
+                sections=page.sections,
+            )
+        )
     return (
         _environment()
         .get_template("report.html.j2")
@@ -61,7 +90,7 @@ def _charts(report: Report) -> list[Chart]:
         return [Chart("Budget and forecast outturn", charts.budget_by_source_chart(report.rows))]
     if isinstance(report, ProgrammeReport):
         return [Chart("RAG distribution", charts.rag_distribution_chart(report.rag_totals))]
-    if isinstance(report, SlippageReport):
+    if isinstance(report, SlippageReport | ChangesReport):
         return []
     raise TypeError(f"no charts for {report!r}")
 
@@ -77,6 +106,7 @@ def _pack_html(pack: CommitteePack) -> str:
             funding=pack.budget_by_source,
             variance_rule=VARIANCE_RULE,
             budget_table=budget_table(pack.budget_by_source),
+            changes=changes_page(pack.changes) if pack.changes else None,
             charts={
                 "budget": charts.budget_by_source_chart(pack.budget_by_source.rows),
                 "rag": charts.rag_distribution_chart(pack.rag_totals),

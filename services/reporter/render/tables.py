@@ -7,20 +7,23 @@ currency format in XLSX), dates stay dates, RAG values are coloured where colour
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from enum import Enum, StrEnum
 from typing import Any
 
-from services.reporter.formatting import day, money
+from services.reporter.formatting import day, money, signed_money
 from services.reporter.model import (
     TOTAL,
+    AmountChange,
     BudgetBySource,
+    ChangesReport,
     ProgrammeReport,
     RagBreakdown,
     Report,
-    ReportScope,
+    SchemeChanges,
     SlippageReport,
+    SnagChange,
     SourceFigures,
 )
 
@@ -39,6 +42,7 @@ class Kind(StrEnum):
     integer = "integer"
     rag = "rag"
     status = "status"  # a scheme status: on_site in data, "On site" to read
+    change = "change"  # a difference: +£8,500.00, -£2,000.00, +62 (days)
 
 
 @dataclass(frozen=True)
@@ -49,7 +53,7 @@ class Column:
 
     @property
     def numeric(self) -> bool:
-        return self.kind in (Kind.money, Kind.integer)
+        return self.kind in (Kind.money, Kind.integer, Kind.change)
 
 
 @dataclass(frozen=True)
@@ -67,6 +71,10 @@ def cell_text(value: Any, kind: Kind) -> str:
         return ""
     if kind is Kind.money and isinstance(value, Decimal):
         return money(value)
+    if kind is Kind.change and isinstance(value, Decimal):
+        return signed_money(value) if value else "£0.00"
+    if kind is Kind.change and isinstance(value, int):
+        return f"{value:+d}"
     if isinstance(value, dt.date):
         return day(value)
     if isinstance(value, Enum):
@@ -85,25 +93,25 @@ def report_title(report: Report) -> str:
         return "Programme RAG report"
     if isinstance(report, SlippageReport):
         return "Slippage report"
+    if isinstance(report, ChangesReport):
+        return "Changes to the capital programme"
     return "Capital programme highlight pack"
 
 
 def report_subtitle(report: Report) -> str:
     """Which position the report shows and the date RAG was judged on."""
-    parts = [_position(report.scope)]
+    if isinstance(report, ChangesReport):
+        return changes_period(report) + (
+            "; public version: schemes of high public sensitivity are not shown"
+            if report.public
+            else ""
+        )
+    parts = [report.scope.describe()]
     if not isinstance(report, BudgetBySource):
         parts.append(f"RAG judged on {day(report.judged_on)}")
     if report.scope.public:
         parts.append("public version: schemes of high public sensitivity are not shown")
     return "; ".join(parts)
-
-
-def _position(scope: ReportScope) -> str:
-    if scope.as_of is not None:
-        return f"Position as known at the end of {day(scope.as_of)}"
-    if scope.printed_on is not None:
-        return f"Position as recorded on {day(scope.printed_on)}"
-    return "Position as recorded"
 
 
 def tables(report: Report) -> list[Table]:
@@ -113,6 +121,8 @@ def tables(report: Report) -> list[Table]:
         return programme_tables(report)
     if isinstance(report, SlippageReport):
         return [slippage_table(report)]
+    if isinstance(report, ChangesReport):
+        return [table for table in changes_tables(report) if table.rows]
     raise TypeError(f"no tables for {type(report).__name__}: the pack is HTML, PDF or JSON")
 
 
@@ -281,3 +291,393 @@ def slippage_table(report: SlippageReport) -> Table:
         columns=SLIPPAGE_COLUMNS,
         rows=tuple(rows),
     )
+
+
+# --- changes between two record dates -------------------------------------------------------
+
+
+def changes_period(report: ChangesReport) -> str:
+    """Which records the changes report compares, each judged on its own date."""
+    return (
+        f"Recorded after {day(report.since)} up to the end of {day(report.until)}: the "
+        f"programme as known on {day(report.until)} against {day(report.since)}, RAG judged "
+        "on each date"
+    )
+
+
+def _who_and_why(reason: str | None, by: str | None) -> str:
+    return f"{reason} ({by})" if reason and by else reason or by or ""
+
+
+_SCHEME = Column("scheme_id", "Scheme")
+_TITLE = Column("title", "Title")
+_BY = Column("by", "By")
+
+
+def changes_tables(report: ChangesReport) -> list[Table]:
+    """Every section of the changes report, in the order a committee reads them; a section
+    with nothing in it has no rows."""
+    was, now = f"Known on {day(report.since)}", f"Known on {day(report.until)}"
+    money_at_both = (
+        Column("before", was, Kind.money),
+        Column("after", now, Kind.money),
+        Column("change", "Change", Kind.change),
+    )
+    schemes = report.schemes
+    existing = [s for s in schemes if not s.added]
+    return [
+        Table(
+            name="Added",
+            title="Schemes added",
+            columns=(
+                _SCHEME,
+                _TITLE,
+                Column("registered_on", "Registered", Kind.date),
+                Column("budget", "Budget", Kind.money),
+                Column("status", "Status", Kind.status),
+                Column("expected_completion", "Expected completion", Kind.date),
+                Column("overall_rag", "RAG", Kind.rag),
+            ),
+            rows=tuple(
+                {
+                    "scheme_id": s.scheme_id,
+                    "title": s.title,
+                    "registered_on": s.milestones[0].occurred_on,
+                    "budget": s.budget.after,
+                    "status": s.status_after.value,
+                    "expected_completion": s.expected_completion,
+                    "overall_rag": s.overall_rag.value,
+                }
+                for s in schemes
+                if s.added
+            ),
+        ),
+        Table(
+            name="Progress",
+            title="Started, completed, handed over, on hold and cancelled",
+            columns=(
+                _SCHEME,
+                _TITLE,
+                Column("what", "Change"),
+                Column("on", "On", Kind.date),
+                Column("status", "Status now", Kind.status),
+                Column("reason", "Reason"),
+                _BY,
+            ),
+            rows=tuple(
+                {
+                    "scheme_id": s.scheme_id,
+                    "title": s.title,
+                    "what": step.what,
+                    "on": step.occurred_on,
+                    "status": s.status_after.value,
+                    "reason": step.reason,
+                    "by": step.by,
+                }
+                for s in existing
+                for step in s.milestones
+            ),
+        ),
+        Table(
+            name="Completion",
+            title="Completion dates moved",
+            columns=(
+                _SCHEME,
+                _TITLE,
+                Column("from", "From", Kind.date),
+                Column("to", "To", Kind.date),
+                Column("days", "Days", Kind.change),
+                Column("reason", "Reason (who)"),
+            ),
+            rows=tuple(
+                {
+                    "scheme_id": s.scheme_id,
+                    "title": s.title,
+                    "from": s.completion.before,
+                    "to": s.completion.after,
+                    "days": s.completion.days,
+                    "reason": [_who_and_why(r.reason, r.by) for r in s.completion.revisions],
+                }
+                for s in schemes
+                if s.completion is not None
+            ),
+        ),
+        Table(
+            name="RAG",
+            title="RAG changes",
+            columns=(
+                _SCHEME,
+                _TITLE,
+                Column("box", "RAG"),
+                Column("before", "Was", Kind.rag),
+                Column("after", "Now", Kind.rag),
+                Column("why", "Why"),
+                Column("was_because", "Before"),
+            ),
+            rows=tuple(
+                {
+                    "scheme_id": s.scheme_id,
+                    "title": s.title,
+                    "box": change.box.capitalize(),
+                    "before": change.before.value,
+                    "after": change.after.value,
+                    "why": change.after_reason,
+                    "was_because": change.before_reason,
+                }
+                for s in schemes
+                for change in s.rag
+            ),
+        ),
+        Table(
+            name="Funding",
+            title="Budget by funding source",
+            columns=(Column("name", "Funding source"), *money_at_both),
+            rows=tuple(_amount_row(c) for c in report.budget_by_source),
+            total=_amount_row(report.budget_total) if report.budget_by_source else None,
+        ),
+        Table(
+            name="Totals",
+            title="Programme totals",
+            columns=(Column("name", ""), *money_at_both),
+            rows=(
+                _amount_row(replace(report.budget_total, name="Budget")),
+                _amount_row(replace(report.forecast_total, name="Forecast outturn")),
+            ),
+        ),
+        Table(
+            name="Money",
+            title="Budgets and forecasts by scheme",
+            columns=(
+                _SCHEME,
+                _TITLE,
+                Column("budget_before", "Budget before", Kind.money),
+                Column("budget_after", "Budget now", Kind.money),
+                Column("budget_change", "Budget change", Kind.change),
+                Column("forecast_before", "Forecast before", Kind.money),
+                Column("forecast_after", "Forecast now", Kind.money),
+                Column("forecast_change", "Forecast change", Kind.change),
+                Column("reason", "Reason (who)"),
+            ),
+            rows=tuple(
+                {
+                    "scheme_id": s.scheme_id,
+                    "title": s.title,
+                    "budget_before": s.budget.before,
+                    "budget_after": s.budget.after,
+                    "budget_change": s.budget.change,
+                    "forecast_before": s.forecast.before,
+                    "forecast_after": s.forecast.after,
+                    "forecast_change": s.forecast.change,
+                    "reason": [
+                        _who_and_why(f"{r.what}: {r.reason}", r.by)
+                        for r in (*s.budget_reasons, *filter(None, [s.forecast_reason]))
+                    ],
+                }
+                for s in existing
+                if s.budget.change or s.forecast.change
+            ),
+        ),
+        _snags_table("Snags raised", "Raised", [(s, s.snags_raised) for s in schemes]),
+        _snags_table("Snags cleared", "Cleared", [(s, s.snags_cleared) for s in schemes]),
+        Table(
+            name="Overrides",
+            title="RAG overrides set or lifted",
+            columns=(
+                _SCHEME,
+                Column("box", "RAG"),
+                Column("before", "Was overridden to"),
+                Column("after", "Now overridden to"),
+                Column("reason", "Reason"),
+                _BY,
+            ),
+            rows=tuple(
+                {
+                    "scheme_id": s.scheme_id,
+                    "box": o.box.capitalize(),
+                    "before": o.before.value if o.before else "not overridden",
+                    "after": o.after.value if o.after else "override lifted",
+                    "reason": o.reason,
+                    "by": o.by,
+                }
+                for s in schemes
+                for o in s.overrides
+            ),
+        ),
+        Table(
+            name="Amendments",
+            title="Records amended",
+            columns=(
+                _SCHEME,
+                Column("what", "Change"),
+                Column("on", "On", Kind.date),
+                Column("reason", "Reason"),
+                _BY,
+            ),
+            rows=tuple(
+                {
+                    "scheme_id": s.scheme_id,
+                    "what": a.what,
+                    "on": a.occurred_on,
+                    "reason": a.reason,
+                    "by": a.by,
+                }
+                for s in schemes
+                for a in s.amendments
+            ),
+        ),
+    ]
+
+
+def _amount_row(change: AmountChange) -> dict[str, Any]:
+    return {
+        "name": change.name,
+        "before": change.before,
+        "after": change.after,
+        "change": change.change,
+    }
+
+
+def _snags_table(
+    title: str, when: str, snags: list[tuple[SchemeChanges, tuple[SnagChange, ...]]]
+) -> Table:
+    """Snags raised or cleared: each with the day it was (`when`), and when it is due."""
+    return Table(
+        name=title,
+        title=title,
+        columns=(
+            _SCHEME,
+            Column("snag_id", "Snag"),
+            Column("description", "Description"),
+            Column("on", when, Kind.date),
+            Column("due_on", "Due", Kind.date),
+            _BY,
+        ),
+        rows=tuple(
+            {
+                "scheme_id": scheme.scheme_id,
+                "snag_id": snag.snag_id,
+                "description": snag.description,
+                "on": snag.on,
+                "due_on": snag.due_on,
+                "by": snag.by,
+            }
+            for scheme, of_scheme in snags
+            for snag in of_scheme
+        ),
+    )
+
+
+CHANGE_LINE_COLUMNS = (
+    Column("scheme_id", "Scheme"),
+    Column("title", "Title"),
+    Column("change", "Change"),
+    Column("before", "Before"),
+    Column("after", "After"),
+    Column("difference", "Difference"),
+    Column("occurred_on", "On", Kind.date),
+    Column("reason", "Reason"),
+    Column("by", "By"),
+)
+
+
+def change_lines(report: ChangesReport) -> Table:
+    """Every change as one line (what a CSV file holds): a scheme's changes first, then
+    the budget of each funding source and of the programme."""
+    lines: list[dict[str, Any]] = []
+
+    def line(scheme: SchemeChanges | None, change: str, **values: Any) -> None:
+        lines.append(
+            {
+                "scheme_id": scheme.scheme_id if scheme else None,
+                "title": scheme.title if scheme else None,
+                "change": change,
+                **values,
+            }
+        )
+
+    for s in report.schemes:
+        for step in s.milestones:
+            line(
+                s,
+                step.what.lower(),
+                before=s.status_before,
+                after=s.status_after,
+                occurred_on=step.occurred_on,
+                reason=step.reason,
+                by=step.by,
+            )
+        if s.completion is not None:
+            revisions = s.completion.revisions
+            line(
+                s,
+                "completion moved",
+                before=s.completion.before,
+                after=s.completion.after,
+                difference=s.completion.days,
+                reason=[r.reason for r in revisions],
+                by=[r.by for r in revisions if r.by],
+            )
+        for rag in s.rag:
+            line(s, f"{rag.box} RAG", before=rag.before, after=rag.after, reason=rag.after_reason)
+        for money_change, reasons in (
+            (s.budget, s.budget_reasons),
+            (s.forecast, tuple(filter(None, [s.forecast_reason]))),
+        ):
+            if money_change.change and not s.added:
+                line(
+                    s,
+                    money_change.name,
+                    before=money_change.before,
+                    after=money_change.after,
+                    difference=money_change.change,
+                    reason=[r.reason for r in reasons],
+                    by=[r.by for r in reasons if r.by],
+                )
+        for snag in s.snags_raised:
+            line(
+                s,
+                "snag raised",
+                after=snag.snag_id,
+                occurred_on=snag.on,
+                reason=snag.description,
+                by=snag.by,
+            )
+        for snag in s.snags_cleared:
+            line(
+                s,
+                "snag cleared",
+                before=snag.snag_id,
+                occurred_on=snag.on,
+                reason=snag.description,
+                by=snag.by,
+            )
+        for override in s.overrides:
+            line(
+                s,
+                f"{override.box} RAG override",
+                before=override.before,
+                after=override.after or "lifted",
+                reason=override.reason,
+                by=override.by,
+            )
+        for amendment in s.amendments:
+            line(
+                s,
+                "amended",
+                after=amendment.what,
+                occurred_on=amendment.occurred_on,
+                reason=amendment.reason,
+                by=amendment.by,
+            )
+    for source in report.budget_by_source:
+        line(
+            None,
+            f"budget from {source.name}",
+            before=source.before,
+            after=source.after,
+            difference=source.change,
+        )
+    for total in (report.budget_total, report.forecast_total):
+        name = "programme budget" if total is report.budget_total else "programme forecast outturn"
+        line(None, name, before=total.before, after=total.after, difference=total.change)
+    return Table(name="Changes", title="Changes", columns=CHANGE_LINE_COLUMNS, rows=tuple(lines))

@@ -39,7 +39,8 @@ def email() -> FakeNotifier:
 
 @pytest.fixture
 def webhook() -> FakeNotifier:
-    return FakeNotifier("webhook", shared_endpoint=False)
+    # Like the real one: every webhook carries its idempotency key.
+    return FakeNotifier("webhook", shared_endpoint=False, drops_duplicates=True)
 
 
 @pytest.fixture

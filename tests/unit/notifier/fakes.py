@@ -26,9 +26,11 @@ class FakeNotifier:
         channel: str = "email",
         shared_endpoint: bool = True,
         failures: list[DeliveryFailed] | None = None,
+        drops_duplicates: bool = False,
     ) -> None:
         self.channel = channel
         self.shared_endpoint = shared_endpoint
+        self.drops_duplicates = drops_duplicates
         self.failures = list(failures or [])
         self.sent: list[Outgoing] = []
         self.attempts = 0

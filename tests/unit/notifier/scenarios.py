@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from capital.migrations import upgrade_schema
 from events import Envelope, SchemeSnapshot, SchemeStateChanged
 from programme.rag import RagPolicy, snapshot
-from programme.scheme import SchemeState, apply
+from programme.scheme import SchemeState, apply, fold
 from projection.database import SessionFactory, make_engine, session_factory
 from tests.builders import day, event, registered
 
@@ -46,14 +46,15 @@ def cype_018(reason: str = "Asbestos found in the old kitchen ceiling void") -> 
 def state_changes(
     *events: Envelope, today: str, policy: RagPolicy | None = None
 ) -> list[SchemeStateChanged]:
-    """One state change per event, each judged on `today`, as the tracker would emit them."""
+    """One state change per event, as the tracker emits them with its clock on `today`:
+    both snapshots judged as at the event's own date (never after today)."""
     rules = policy or RagPolicy()
-    judged_on = day(today)
     state: SchemeState | None = None
     changes = []
     for cause in events:
         before = state
         state = apply(state, cause)
+        judged_on = min(cause.occurred_on, day(today))
         changes.append(
             SchemeStateChanged(
                 message_id=SchemeStateChanged.message_id_for(cause.event_id),
@@ -71,4 +72,7 @@ def last_change(*events: Envelope, today: str) -> SchemeStateChanged:
 
 
 def snapshot_after(*events: Envelope, today: str) -> SchemeSnapshot:
-    return last_change(*events, today=today).current
+    """The scheme after `events`, judged on `today`: what the daily sweep sees."""
+    state = fold(list(events))
+    assert state is not None
+    return snapshot(state, day(today), RagPolicy())

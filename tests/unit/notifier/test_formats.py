@@ -7,6 +7,7 @@ import json
 import pytest
 
 from events import AlertRaised
+from programme.rag import RagPolicy
 from services.notifier.delivery import DeliveryFailed, Outgoing
 from services.notifier.delivery.email import SmtpNotifier
 from services.notifier.delivery.webhook import WebhookNotifier, signature
@@ -17,7 +18,9 @@ from tests.unit.notifier.scenarios import RAISED_AT, cype_018, last_change
 
 
 def cype_018_slip(reason: str = "Asbestos found in the old kitchen ceiling void") -> AlertRaised:
-    [alert] = alerts_for_change(last_change(*cype_018(reason), today="2022-10-14"), RAISED_AT)
+    [alert] = alerts_for_change(
+        last_change(*cype_018(reason), today="2022-10-14"), RAISED_AT, RagPolicy()
+    )
     return alert
 
 

@@ -3,8 +3,10 @@ change arrives, with their deliveries queued in the same transaction."""
 
 from __future__ import annotations
 
+import datetime as dt
 import threading
 
+import pytest
 from sqlmodel import select
 
 from events import Severity, topics
@@ -15,6 +17,7 @@ from services.notifier.store import Alert, AlertDelivery
 from services.notifier.subscriptions import Recipient
 from tests.builders import event, registered
 from tests.unit.notifier.conftest import BuildNotifier
+from tests.unit.notifier.fakes import FakeClock
 
 SLIP_70_DAYS = event(
     "completion.revised", "2024-05-01", anticipated_completion="2024-09-08", reason="Asbestos"
@@ -22,6 +25,12 @@ SLIP_70_DAYS = event(
 SLIP_10_DAYS = event(
     "completion.revised", "2024-05-01", anticipated_completion="2024-07-10", reason="Weather"
 )
+
+
+@pytest.fixture(autouse=True)
+def on_the_day_of_the_slips(clock: FakeClock) -> None:
+    """The notifier hears of these events the day they happen: news, not a backlog."""
+    clock.current = dt.datetime(2024, 5, 1, 17, 0, tzinfo=dt.UTC)
 
 
 def rows(sessions: SessionFactory, table: type) -> list:

@@ -7,12 +7,14 @@ import threading
 import time
 
 import pytest
+from sqlalchemy.exc import OperationalError
 from sqlmodel import select
 
 from events import topics
 from programme.rag import RagPolicy
 from projection.database import SessionFactory
 from services.notifier.delivery import DeliveryFailed, Outgoing
+from services.notifier.outbox import DeliveryLoop
 from services.notifier.service import NotFound, NotifierService
 from services.notifier.settings import NotifierSettings, RetryPolicy
 from services.notifier.store import AlertDelivery, DeliveryRequeue
@@ -27,9 +29,10 @@ CHANNEL = {"webhook_url": "https://hooks.example.org/capital"}
 
 
 def slip(scheme_id: str = "S-1"):
+    """Logged the day before the notifier's clock: news, sent at once."""
     return event(
         "completion.revised",
-        "2024-05-01",
+        "2024-07-28",
         scheme_id,
         anticipated_completion="2024-09-30",
         reason="Steel delayed",
@@ -38,7 +41,7 @@ def slip(scheme_id: str = "S-1"):
 
 def raise_slippage(notifier: NotifierService, track, *scheme_ids: str) -> None:
     for scheme_id in scheme_ids or ("S-1",):
-        _, change = track(registered(scheme_id), slip(scheme_id), today="2024-05-01")
+        _, change = track(registered(scheme_id), slip(scheme_id), today="2024-07-28")
         notifier.state_changes.handle(change, topics.STATE_CHANGES)
 
 
@@ -250,6 +253,64 @@ def test_a_delivery_whose_worker_died_mid_send_is_flagged_not_sent_twice(
     assert len(email.sent) == 1
 
 
+def cut_off_mid_send(notifier: NotifierService, clock: FakeClock, *fakes: FakeNotifier) -> None:
+    """Every send dies as under SIGKILL, then the claim timeout (15 min) passes."""
+    for fake in fakes:
+        fake.failures = [WorkerDied()]  # type: ignore[list-item]
+    for _ in fakes:
+        with pytest.raises(WorkerDied):
+            notifier.outbox.dispatch_due()
+    clock.advance(minutes=16)
+
+
+def test_a_webhook_cut_off_mid_send_is_sent_again_with_the_same_idempotency_key(
+    build_notifier: BuildNotifier,
+    track,
+    webhook: FakeNotifier,
+    clock: FakeClock,
+    sessions: SessionFactory,
+) -> None:
+    notifier = build_notifier(subscribers=[CHANNEL])
+    raise_slippage(notifier, track)
+    cut_off_mid_send(notifier, clock, webhook)
+    [cut_off] = deliveries(sessions)
+
+    report = notifier.outbox.dispatch_due()
+
+    assert (report.resent, report.unknown, report.sent) == (1, 0, 1)
+    [row] = deliveries(sessions)
+    assert (row.status, row.attempts) == ("sent", 2)
+    [resent] = webhook.sent
+    assert resent.delivery_key == cut_off.delivery_key  # the receiver drops the repeat
+    [requeue] = requeues(sessions)
+    assert (requeue.delivery_id, requeue.previous_status) == (row.id, "sending")
+    assert requeue.requeued_by.startswith("automatic")
+    assert notifier.outbox.dispatch_due().sent == 0
+
+
+def test_an_email_cut_off_mid_send_waits_for_a_person_unless_the_relay_checks_message_ids(
+    build_notifier: BuildNotifier,
+    track,
+    email: FakeNotifier,
+    clock: FakeClock,
+    sessions: SessionFactory,
+) -> None:
+    notifier = build_notifier(subscribers=[HEAD])
+    raise_slippage(notifier, track, "S-1")
+    cut_off_mid_send(notifier, clock, email)
+    assert notifier.outbox.dispatch_due().unknown == 1
+    assert [row.status for row in deliveries(sessions)] == ["unknown"]
+
+    email.drops_duplicates = True  # a relay set up to refuse a Message-ID seen before
+    raise_slippage(notifier, track, "S-2")
+    cut_off_mid_send(notifier, clock, email)
+    report = notifier.outbox.dispatch_due()
+
+    assert (report.resent, report.unknown, report.sent) == (1, 0, 1)
+    assert [row.status for row in deliveries(sessions)] == ["unknown", "sent"]
+    assert email.subjects() == ["[RED] S-2 slipped 92 days: new completion 30 Sep 2024"]
+
+
 def requeues(sessions: SessionFactory) -> list[DeliveryRequeue]:
     with sessions() as session:
         return list(session.exec(select(DeliveryRequeue).order_by(DeliveryRequeue.id)))
@@ -318,3 +379,53 @@ def test_deliveries_to_someone_who_unsubscribed_are_never_sent_again(
     assert {d.status for d in deliveries(sessions)} == {"failed", "cancelled"}
     assert notifier.outbox.dispatch_due().sent == 0 and email.sent == []
     assert requeues(sessions) == []
+
+
+def test_the_delivery_loop_sends_when_woken_and_keeps_going_after_a_failed_pass() -> None:
+    passes: list[int] = []
+    ran = threading.Event()
+
+    def dispatch() -> None:
+        passes.append(len(passes) + 1)
+        ran.set()
+        if len(passes) == 2:
+            raise RuntimeError("database restarting")
+
+    loop = DeliveryLoop(dispatch, idle_s=3600)  # after the first pass, only a wake-up
+    loop.start()
+    try:
+        for expected in (1, 2, 3):
+            assert ran.wait(10), f"pass {expected} never ran"
+            ran.clear()
+            if expected < 3:
+                loop.wake()
+    finally:
+        loop.stop(wait_s=10)
+    assert passes == [1, 2, 3]
+
+
+def test_a_delivery_sent_while_the_database_restarts_is_recorded_as_sent_once_it_is_back(
+    build_notifier: BuildNotifier,
+    track,
+    email: FakeNotifier,
+    sessions: SessionFactory,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    notifier = build_notifier(subscribers=[HEAD])
+    raise_slippage(notifier, track)
+    outbox = notifier.outbox
+    real_set = outbox._set
+    restarting = [OperationalError("UPDATE", {}, Exception("the database is starting up"))]
+
+    def set_after_restart(*where: object, **values: object) -> int:
+        if values.get("status") == "sent" and restarting:
+            raise restarting.pop()
+        return real_set(*where, **values)
+
+    monkeypatch.setattr(outbox, "_set", set_after_restart)
+    monkeypatch.setattr("services.notifier.outbox.time.sleep", lambda seconds: None)
+
+    assert outbox.dispatch_due().sent == 1
+
+    [row] = deliveries(sessions)
+    assert (row.status, len(email.sent)) == ("sent", 1)

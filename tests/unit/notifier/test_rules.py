@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from events import AlertKind, AlertRaised, Severity
-from services.notifier.rules import alerts_for_change, overdue_alerts
-from tests.builders import event, registered
+from programme.rag import RagPolicy
+from services.notifier.rules import alerts_for_change, arrived_late, overdue_alerts, superseded
+from tests.builders import day, event, registered
 from tests.unit.notifier.scenarios import RAISED_AT, last_change, snapshot_after, state_changes
 
 STARTED = event("scheme.started", "2024-02-01")
@@ -15,7 +16,7 @@ def revised(on: str, to: str, reason: str = "Ground conditions", **extra: str):
 
 
 def alerts_after(*events, today: str = "2024-05-02") -> list[AlertRaised]:
-    return alerts_for_change(last_change(*events, today=today), RAISED_AT)
+    return alerts_for_change(last_change(*events, today=today), RAISED_AT, RagPolicy())
 
 
 # slippage -------------------------------------------------------------------------------
@@ -80,8 +81,8 @@ def test_a_second_identical_revision_raises_nothing() -> None:
 
     changes = state_changes(registered(), STARTED, slip, again, today="2024-05-02")
 
-    assert len(alerts_for_change(changes[2], RAISED_AT)) == 1
-    assert alerts_for_change(changes[3], RAISED_AT) == []
+    assert len(alerts_for_change(changes[2], RAISED_AT, RagPolicy())) == 1
+    assert alerts_for_change(changes[3], RAISED_AT, RagPolicy()) == []
 
 
 def test_the_first_anticipated_date_of_a_scheme_without_baseline_raises_nothing() -> None:
@@ -209,9 +210,9 @@ def test_an_override_to_amber_is_a_warning_that_gives_the_reason() -> None:
 def test_an_event_showing_a_scheme_overdue_raises_the_sweeps_overdue_alert_not_a_rag_change() -> (
     None
 ):
-    # A register imported late, with no baseline: the first anticipated date recorded
-    # becomes the baseline and has already passed.
-    past_date = revised("2024-05-01", "2024-06-30", actor="importer")
+    # A register imported on 29 July, with no baseline: the first anticipated date recorded
+    # becomes the baseline and had already passed on the day it was recorded.
+    past_date = revised("2024-07-29", "2024-06-30", actor="importer")
 
     [alert] = alerts_after(
         registered(baseline_completion=None), STARTED, past_date, today="2024-07-29"
@@ -329,3 +330,103 @@ def test_overdue_is_the_trackers_judgement_not_a_second_rule_of_the_notifiers() 
     [alert] = overdue_alerts([late], RAISED_AT)
     assert alert.details["judged_on"] == "2024-07-29"
     assert alert.details["expected_completion"] == "2024-07-10"
+
+
+# judged as at the event's own date ------------------------------------------------------
+
+
+def test_a_slip_of_28_days_is_a_warning_and_of_29_days_critical_even_on_an_overdue_scheme() -> None:
+    # Logged on 15 Aug, when both new dates have passed: the programme is red as overdue,
+    # but the slip alone decides how urgent the slippage alert is.
+    for new_date, severity in (("2024-07-28", Severity.warning), ("2024-07-29", Severity.critical)):
+        [alert] = alerts_after(
+            registered(), STARTED, revised("2024-08-15", new_date), today="2024-08-15"
+        )
+
+        assert alert.kind is AlertKind.slippage
+        assert alert.severity is severity, new_date
+        assert alert.details["programme_rag"] == "red"  # overdue, which the sweep reports
+
+
+def test_a_slip_published_long_after_is_judged_as_it_stood_on_its_own_date() -> None:
+    slip = revised("2024-03-01", "2024-07-20")
+
+    [alert] = alerts_after(registered(), STARTED, slip, today="2025-01-06")
+
+    assert alert.severity is Severity.warning
+    assert alert.subject == "[AMBER] S-1 slipped 20 days: new completion 20 Jul 2024"
+    assert alert.details["programme_rag"] == "amber"  # not red: 20 July was still to come
+
+
+def test_a_date_still_to_come_on_its_own_date_raises_no_overdue_however_late_published() -> None:
+    no_baseline = registered(baseline_completion=None)
+
+    assert alerts_after(no_baseline, STARTED, revised("2024-03-01", "2024-06-30")) == []
+    assert (
+        alerts_after(no_baseline, STARTED, revised("2024-03-01", "2024-06-30"), today="2025-01-06")
+        == []
+    )
+
+
+# late news and what supersedes it --------------------------------------------------------
+
+
+def test_news_heard_more_than_the_setting_after_it_happened_is_late() -> None:
+    on_time = event("scheme.started", "2024-07-22", recorded_on="2024-07-29")
+    a_day_more = event("scheme.started", "2024-07-21", recorded_on="2024-07-29")
+    # Stamped as recorded on the day, but published to us a year later: old news all the same.
+    replayed = event("scheme.started", "2023-07-21")
+
+    assert not arrived_late(on_time, day("2024-07-29"), late_after_days=7)
+    assert arrived_late(a_day_more, day("2024-07-29"), late_after_days=7)
+    assert arrived_late(replayed, day("2024-07-29"), late_after_days=7)
+    assert not arrived_late(replayed, day("2024-07-29"), late_after_days=400)
+
+
+def test_a_slip_is_superseded_once_the_date_moves_again_or_the_scheme_completes() -> None:
+    to_june = revised("2024-03-01", "2024-07-20")
+    [june] = alerts_after(registered(), STARTED, to_june)
+    later = [registered(), STARTED, to_june]
+
+    to_september = snapshot_after(*later, revised("2024-04-01", "2024-09-30"), today="2024-04-01")
+    back_to_may = snapshot_after(*later, revised("2024-04-01", "2024-05-31"), today="2024-04-01")
+    done = snapshot_after(*later, event("scheme.completed", "2024-04-01"), today="2024-04-01")
+    snag = event("snagging.raised", "2024-04-01", snag_id="F1", description="Fire door")
+    unrelated = snapshot_after(*later, snag, today="2024-04-01")
+
+    assert superseded(june, to_september) and superseded(june, back_to_may)
+    assert superseded(june, done)
+    assert not superseded(june, unrelated)
+
+
+def test_a_budget_alert_is_superseded_by_a_new_forecast_and_a_rag_change_by_a_new_rag() -> None:
+    over = forecast("2024-03-01", "112000")
+    [budget] = alerts_after(registered(), over)
+    amber = event("rag.overridden", "2024-03-01", which="overall", value="amber", reason="Planning")
+    [rag_change] = alerts_after(registered(), STARTED, amber)
+
+    reforecast = snapshot_after(
+        registered(), over, forecast("2024-04-01", "99000"), today="2024-04-01"
+    )
+    same = snapshot_after(registered(), over, STARTED, today="2024-04-01")
+    lifted = event("rag.overridden", "2024-04-01", which="overall", value="green", reason="Agreed")
+
+    assert superseded(budget, reforecast) and not superseded(budget, same)
+    assert superseded(
+        rag_change, snapshot_after(registered(), STARTED, amber, lifted, today="2024-04-01")
+    )
+    assert not superseded(
+        rag_change, snapshot_after(registered(), STARTED, amber, today="2024-04-01")
+    )
+
+
+def test_an_overdue_alert_is_superseded_by_a_new_date_or_completion_not_by_time() -> None:
+    history = [registered(), STARTED, revised("2024-05-01", "2024-07-10")]
+    [overdue] = overdue_alerts([snapshot_after(*history, today="2024-07-29")], RAISED_AT)
+
+    a_day_on = snapshot_after(*history, today="2024-07-30")
+    moved = snapshot_after(*history, revised("2024-07-29", "2024-09-30"), today="2024-07-29")
+    done = snapshot_after(*history, event("scheme.completed", "2024-07-29"), today="2024-07-29")
+
+    assert not superseded(overdue, a_day_on)
+    assert superseded(overdue, moved) and superseded(overdue, done)

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import select
 
-from events import AlertKind, topics
+from events import AlertKind, Severity, topics
 from projection.database import SessionFactory, transaction
 from services.notifier.delivery.render import html, plain_text
 from services.notifier.digest import Digest
@@ -93,11 +93,12 @@ def test_the_sweep_does_not_repeat_an_overdue_alert_an_event_already_raised(
     build_notifier: BuildNotifier, track, sessions: SessionFactory
 ) -> None:
     notifier = build_notifier()
+    # A register imported the day before, whose first anticipated date had already passed.
     imported_late = [
         registered("S-4", baseline_completion=None),
         event(
             "completion.revised",
-            "2024-05-01",
+            "2024-07-28",
             "S-4",
             anticipated_completion="2024-06-30",
             reason="x",
@@ -195,11 +196,13 @@ def test_the_digest_gives_the_days_alerts_then_the_red_and_amber_schemes(
     notifier.outbox.dispatch_due()
 
     digest = next(o.content for o in email.sent if isinstance(o.content, Digest))
-    assert [a.kind for a in digest.alerts] == [
-        AlertKind.slippage,
-        AlertKind.overdue,
-        AlertKind.budget,
-    ]  # the critical first, then by time; the warning reached them only here
+    assert [(a.kind, a.severity) for a in digest.alerts] == [
+        (AlertKind.overdue, Severity.critical),
+        (AlertKind.slippage, Severity.warning),
+        (AlertKind.budget, Severity.warning),
+    ]  # the critical first, then by time; the warnings reached them only here
+    # The 10-day slip of 1 June is a warning, judged as at its date (it is overdue only
+    # since 10 July, which the sweep's own alert reports).
     assert [s.scheme_id for s in digest.red] == ["S-1"]
     assert [s.scheme_id for s in digest.amber] == ["S-2"]
     assert digest.subject == "Capital programme digest 29 Jul 2024: 3 alerts, 1 red, 1 amber"

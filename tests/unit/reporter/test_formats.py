@@ -36,7 +36,7 @@ def figures(source: str, schemes: int, approved: str, changes: str, forecast: st
 
 
 FUNDING = BudgetBySource(
-    ReportScope(as_of=AS_OF),
+    ReportScope.as_of(AS_OF),
     rows=(
         figures("CCIP6", 2, "110000.00", "0.00", "116000.00"),
         figures("DfE", 1, "40000.00", "0.00", "44000.00"),
@@ -93,7 +93,8 @@ class TestJson:
         document = json.loads(str(render(FUNDING, Format.json)), parse_float=Decimal)
 
         assert document["report"] == "budget_by_source"
-        assert document["as_of"] == "2024-07-29"
+        assert document["as_at"] == document["known_on"] == "2024-07-29"
+        assert document["position"] == "Position at 29 Jul 2024, as known on 29 Jul 2024"
         salix = document["rows"][2]
         assert salix == {
             "funding_source": "Salix & Partners <UK>",
@@ -170,7 +171,7 @@ class TestWorkbook:
         assert total[0].value == "Total"
         assert total[5].value == pytest.approx(195000.33)
         assert total[0].font.bold
-        assert workbook["About"]["B2"].value.startswith("Position as known at the end of 29 Jul")
+        assert workbook["About"]["B2"].value.startswith("Position at 29 Jul 2024")
 
     def test_slippage_dates_are_dates_and_rag_cells_are_filled(self) -> None:
         report = slippage_report(states(), histories(), ReportScope(), JUDGED_ON, POLICY)
@@ -248,7 +249,7 @@ class TestHtmlPack:
 
         assert page.charts == ["budget-by-source", "rag-distribution", "completion"]
         assert page.svg_count == 3
-        assert "Position as known at the end of 29 Jul 2024" in page.words
+        assert "Position at 29 Jul 2024, as known on 29 Jul 2024" in page.words
 
     def test_pack_cannot_be_a_csv(self) -> None:
         with pytest.raises(ValueError, match="pack report cannot be rendered as csv"):

@@ -61,20 +61,20 @@ CORRECTIONS = [
 
 
 def corrected_pack(scope: ReportScope | None = None):
-    scope = scope or ReportScope(as_of=JUDGED_ON)
+    scope = scope or ReportScope.as_of(JUDGED_ON)
     events = [*scenario_events(), *CORRECTIONS]
     funding = BudgetBySource(scope, FUNDING.rows, FUNDING.total)
     return committee_pack(states(events), histories(events), funding, JUDGED_ON, POLICY)
 
 
 def test_the_pack_opens_with_a_cover_naming_the_committee_the_date_rags_and_money():
-    scope = ReportScope(as_of=JUDGED_ON, committee="Children and Young People Scrutiny")
+    scope = ReportScope.as_of(JUDGED_ON, committee="Children and Young People Scrutiny")
     page = PackPage(str(render(corrected_pack(scope), Format.html)))
     cover = page.words.split("Budget by funding source")[0]
     assert (
         "Children and Young People Scrutiny Capital programme highlight pack 29 July 2024" in cover
     )
-    assert "Position as known at the end of 29 Jul 2024" in cover
+    assert "Position at 29 Jul 2024, as known on 29 Jul 2024" in cover
     assert "Budget £185,000 Forecast outturn £195,000 Variance £10,000" in cover
     assert "Schemes by RAG" in cover
     assert "Overall 1 1 3 5" in cover  # green, amber, red, schemes
@@ -83,7 +83,7 @@ def test_the_pack_opens_with_a_cover_naming_the_committee_the_date_rags_and_mone
 def test_a_pack_of_everything_recorded_is_dated_the_day_it_was_printed():
     scope = ReportScope(printed_on=dt.date(2024, 8, 2))
     page = PackPage(str(render(corrected_pack(scope), Format.html)))
-    assert "Position as recorded on 02 Aug 2024" in page.words
+    assert "Position at 2 Aug 2024, as known on 2 Aug 2024" in page.words
     assert "2 August 2024" in page.words
 
 
@@ -128,7 +128,7 @@ def test_the_workbook_total_row_is_outside_the_filter_and_the_position_date_is_s
     assert sheet[sheet.max_row][0].value == "Total"
     assert sheet.auto_filter.ref == f"A1:G{sheet.max_row - 1}"
     about = {row[0].value: row[1].value for row in workbook["About"].iter_rows()}
-    assert about["Position date"] == dt.datetime(2024, 7, 29)
+    assert about["Position at"] == dt.datetime(2024, 7, 29)
     assert "29 Jul 2024" in sheet.oddHeader.right.text
 
 
@@ -137,8 +137,8 @@ def test_a_workbook_of_everything_recorded_states_the_day_it_was_printed():
     report = slippage_report(states(), histories(), scope, JUDGED_ON, POLICY)
     workbook = load_workbook(io.BytesIO(bytes(render(report, Format.xlsx))))
     about = {row[0].value: row[1].value for row in workbook["About"].iter_rows()}
-    assert about["Position"].startswith("Position as recorded on 02 Aug 2024")
-    assert about["Position date"] == dt.datetime(2024, 8, 2)
+    assert about["Position"].startswith("Position at 2 Aug 2024, as known on 2 Aug 2024")
+    assert about["Position at"] == dt.datetime(2024, 8, 2)
     assert about["RAG judged on"] == dt.datetime(2024, 7, 29)
     sheet = workbook["Slippage"]
     assert sheet.auto_filter.ref == f"A1:M{sheet.max_row}"  # no total: every row filters
