@@ -22,15 +22,6 @@ class Message:
 Handler = Callable[[Sequence[bytes]], list[Message]]
 
 
-def each(handle_one: Callable[[bytes], list[Message]]) -> Handler:
-    """A handler of batches that handles each message in turn."""
-
-    def handle(raws: Sequence[bytes]) -> list[Message]:
-        return [message for raw in raws for message in handle_one(raw)]
-
-    return handle
-
-
 class Publisher(Protocol):
     def send(self, messages: list[Message]) -> None: ...
 
