@@ -34,10 +34,11 @@ from sqlmodel import SQLModel
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from events import Envelope, EventType, SchemeStateChanged, encode, new_event
+from events import Envelope, EventType, SchemeStateChanged, new_event
 from programme.rag import RagPolicy, snapshot
 from programme.scheme import SchemeState, apply
 from projection.database import make_engine, session_factory
+from projection.event_log import stored_change_json
 from projection.tables import FundingMovement, Scheme, SchemeEvent, SchemeVersion
 from services.reporter.model import ReportScope
 from services.reporter.queries import budget_by_source
@@ -47,6 +48,7 @@ from services.tracker.handlers import (
     _funding_movements,
     _scheme_row,
     _version_row,
+    event_values,
 )
 
 DEFAULT_URL = f"sqlite:///{Path(__file__).resolve().parent / 'budget-by-source.db'}"
@@ -171,23 +173,11 @@ def write_data_set(engine: Engine, schemes: int, events: int, seed: int) -> int:
                 current=snapshot(after, event.occurred_on, POLICY),
             )
             pending[SchemeEvent.__table__].append(  # type: ignore[attr-defined]
-                {
-                    "seq": seq,
-                    "event_id": str(event.event_id),
-                    "scheme_id": event.scheme_id,
-                    "type": event.type.value,
-                    "occurred_on": event.occurred_on,
-                    "recorded_at": event.recorded_at,
-                    "recorded_on": event.recorded_on,
-                    "actor": event.actor,
-                    "envelope_json": event.model_dump_json(),
-                    "state_change_json": encode(change).decode("utf-8"),
-                }
+                event_values(event, seq, stored_change_json(change), now)
             )
-            pending[SchemeVersion.__table__].append(_columns(_version_row(after, event, seq)))  # type: ignore[attr-defined]
+            pending[SchemeVersion.__table__].append(_version_row(after, event, seq))  # type: ignore[attr-defined]
             pending[FundingMovement.__table__].extend(  # type: ignore[attr-defined]
-                _columns(movement)
-                for movement in _funding_movements(event, applied.before, after, seq)
+                _funding_movements(event, applied.before, after, seq)
             )
             final[event.scheme_id] = after
             last_seq[event.scheme_id] = seq
@@ -195,17 +185,10 @@ def write_data_set(engine: Engine, schemes: int, events: int, seed: int) -> int:
             if written % BATCH == 0:
                 _flush(connection, pending)
         pending[Scheme.__table__].extend(  # type: ignore[attr-defined]
-            _columns(_scheme_row(None, state, last_seq[scheme_id], now))
-            for scheme_id, state in final.items()
+            _scheme_row(state, last_seq[scheme_id], now) for scheme_id, state in final.items()
         )
         _flush(connection, pending)
     return written
-
-
-def _columns(row: SQLModel) -> dict[str, Any]:
-    """A row built by the tracker as the values to insert; the database numbers the ids."""
-    columns = row.__table__.columns.keys()  # type: ignore[attr-defined]
-    return {column: getattr(row, column) for column in columns if column != "id"}
 
 
 def _flush(connection: Any, pending: dict[Any, list[dict[str, Any]]]) -> None:

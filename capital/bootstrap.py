@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -23,7 +24,7 @@ from services.notifier.outbox import DeliveryLoop, DispatchReport
 from services.notifier.service import NotifierService
 from services.notifier.sweep import SweepReport
 from services.notifier.vault import AddressVault
-from services.tracker.handlers import Applied, Duplicate, Refused, SchemeTracker
+from services.tracker.handlers import Applied, Duplicate, Outcome, Refused, SchemeTracker
 
 if TYPE_CHECKING:
     from apscheduler.schedulers.base import BaseScheduler
@@ -196,35 +197,53 @@ def bootstrap(settings: Settings, publisher: Publisher | None = None) -> Contain
 
 
 def track_scheme_events(tracker: SchemeTracker) -> Handler:
-    def handle(raw: bytes) -> list[Message]:
-        outcome = tracker.handle(raw, source=topics.SCHEME_EVENTS)
-        if isinstance(outcome, Applied | Duplicate) and outcome.change is not None:
-            change = outcome.change
-            return [
-                Message(
-                    topics.STATE_CHANGES,
-                    change.scheme_id.encode("utf-8"),
-                    change.model_dump_json().encode("utf-8"),
-                )
-            ]
-        if isinstance(outcome, Refused):
-            return [dead_letter(topics.SCHEME_EVENTS, raw, outcome.reason, outcome.event_id)]
-        return []
+    """A batch of events applied in one transaction; then, in the order received, the
+    state change of each applied event (or re-emitted for a duplicate) or the dead letter
+    of each refused one."""
+
+    def handle(raws: Sequence[bytes]) -> list[Message]:
+        outcomes = tracker.handle_batch(raws, source=topics.SCHEME_EVENTS)
+        return [
+            message
+            for raw, outcome in zip(raws, outcomes, strict=True)
+            for message in _emitted(raw, outcome)
+        ]
 
     return handle
 
 
-def notify_on_state_changes(container: Container) -> Handler:
-    """Alerts for each state change, recorded with their deliveries, then sent: with the
-    in-memory bus they are out before `capital publish` returns; a Faust worker hands them
-    to its delivery loop and goes on consuming."""
+def _emitted(raw: bytes, outcome: Outcome) -> list[Message]:
+    if isinstance(outcome, Applied | Duplicate) and outcome.change is not None:
+        change = outcome.change
+        return [
+            Message(
+                topics.STATE_CHANGES,
+                change.scheme_id.encode("utf-8"),
+                change.model_dump_json().encode("utf-8"),
+            )
+        ]
+    if isinstance(outcome, Refused):
+        return [dead_letter(topics.SCHEME_EVENTS, raw, outcome.reason, outcome.event_id)]
+    return []
 
-    def handle(raw: bytes) -> list[Message]:
-        outcome = container.notifier.state_changes.handle(raw, source=topics.STATE_CHANGES)
-        if isinstance(outcome, notifier_handlers.Refused):
-            return [dead_letter(topics.STATE_CHANGES, raw, outcome.reason)]
-        container.deliveries_queued(queued=bool(outcome.alerts))
-        return [alert_message(alert) for alert in outcome.alerts]
+
+def notify_on_state_changes(container: Container) -> Handler:
+    """Alerts for each state change, recorded with their deliveries, then sent once the
+    batch is handled: with the in-memory bus they are out before `capital publish`
+    returns; a Faust worker hands them to its delivery loop and goes on consuming."""
+
+    def handle(raws: Sequence[bytes]) -> list[Message]:
+        messages: list[Message] = []
+        alerted = False
+        for raw in raws:
+            outcome = container.notifier.state_changes.handle(raw, source=topics.STATE_CHANGES)
+            if isinstance(outcome, notifier_handlers.Refused):
+                messages.append(dead_letter(topics.STATE_CHANGES, raw, outcome.reason))
+            else:
+                alerted = alerted or bool(outcome.alerts)
+                messages.extend(alert_message(alert) for alert in outcome.alerts)
+        container.deliveries_queued(queued=alerted)
+        return messages
 
     return handle
 

@@ -9,7 +9,7 @@ from collections.abc import Iterable
 
 from sqlmodel import Session, select
 
-from programme.reference import ReferenceKind, ReferenceList, ReferenceLists
+from programme.reference import ReferenceKind, ReferenceList, ReferenceLists, folded
 from projection.tables import ReferenceName
 
 
@@ -43,17 +43,28 @@ def seed_names(
 ) -> None:
     """Add the names the lists lack, leaving alone any name already there (current or
     retired) or another spelling of a current one. Safe when two writers seed at once."""
-    names = list(dict.fromkeys(names))
-    if not names:
+    seed_attributed_names(session, [(kind, name, added_by) for kind, name in names], at)
+
+
+def seed_attributed_names(
+    session: Session, names: Iterable[tuple[ReferenceKind, str, str]], at: dt.datetime
+) -> None:
+    """`seed_names` for names each added by whoever first used them: (kind, name, by)."""
+    first_use: dict[tuple[ReferenceKind, str], str] = {}
+    for kind, name, added_by in names:
+        first_use.setdefault((kind, name), added_by)
+    if not first_use:
         return
     lists = reference_lists(session)
-    rows = [
-        {"kind": kind.value, "name": name, "added_by": added_by, "added_at": at}
-        for kind, name in names
-        if name not in lists.of(kind).current
-        and name not in lists.of(kind).retired
-        and lists.of(kind).spelling_of(name) is None
-    ]
+    rows: list[dict[str, object]] = []
+    spellings: set[tuple[ReferenceKind, str]] = set()  # one spelling of a new name
+    for (kind, name), added_by in first_use.items():
+        entries = lists.of(kind)
+        known = name in entries.current or name in entries.retired
+        if known or entries.spelling_of(name) is not None or (kind, folded(name)) in spellings:
+            continue
+        spellings.add((kind, folded(name)))
+        rows.append({"kind": kind.value, "name": name, "added_by": added_by, "added_at": at})
     if not rows:
         return
     # The dialect's own INSERT ... ON CONFLICT, imported here: loading both dialects'

@@ -36,6 +36,7 @@ class Operation(StrEnum):
     run_scheduler = "run the scheduler"
     add_reference_names = "add funding sources or programmes"
     rename_reference_names = "rename funding sources or programmes"
+    rebuild_projection = "rebuild the projection"
 
 
 # Everyone with a role reads the programme. Heads of capital answer for it: they
@@ -54,6 +55,7 @@ OPERATIONS: dict[Operation, frozenset[Role]] = {
     # which only those who may amend a scheme may do.
     Operation.add_reference_names: frozenset({Role.finance, Role.head_of_capital, Role.admin}),
     Operation.rename_reference_names: frozenset({Role.head_of_capital, Role.admin}),
+    Operation.rebuild_projection: frozenset({Role.admin}),
 }
 
 Via = Literal["token", "session", "operator"]

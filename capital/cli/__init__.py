@@ -41,6 +41,7 @@ COMMANDS: dict[str, Area] = {
     "outbox": Area("alert_commands", "Deliveries of alerts and digests."),
     "users": Area("user_commands", "Users, their roles and their API tokens."),
     "db": Area("db_commands", "The database schema: upgrade it, or show its revision."),
+    "projection": Area("projection_commands", "The read model: rebuild it from the event log."),
     "funding-sources": Area("reference_commands", "The deployment's funding sources."),
     "programmes": Area("reference_commands", "The deployment's programmes."),
 }

@@ -1,9 +1,10 @@
 """How messages move: an in-process bus (embedded default) or Kafka. Both run the same
-handlers, each a function from the bytes received to the messages to send on."""
+handlers, each a function from the bytes of a batch of messages received on one topic, in
+the order received, to the messages to send on."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -18,7 +19,7 @@ class Message:
     value: bytes
 
 
-Handler = Callable[[bytes], list[Message]]
+Handler = Callable[[Sequence[bytes]], list[Message]]
 
 
 class Publisher(Protocol):

@@ -6,9 +6,14 @@ Design choices, from how faust-streaming really behaves:
 - topics are read as raw bytes and decoded by our own codec, so a message Faust could not
   decode is never skipped silently: the handler sends it to the dead-letter topic;
 - agent concurrency is 1, so an offset is committed only after its message was handled;
+- an agent takes what is waiting (`stream.take`: up to `BATCH_SIZE` messages, waiting at
+  most `BATCH_WAIT_S` for more), hands the batch to its handler (the tracker applies it in
+  one transaction), sends what the batch emitted, and only then lets Faust ack the batch
+  (take acks a batch when the loop asks for the next one, so the body must not raise);
 - blocking database work runs in a thread (`asyncio.to_thread`), never on the event loop;
 - a handler failure is retried with backoff; database outages are retried until the
-  database is back, any other error goes to the dead-letter topic after a few attempts.
+  database is back; a batch failing otherwise is handled again one message at a time, so
+  only the message that fails goes to the dead-letter topic, after a few attempts.
 """
 
 from __future__ import annotations
@@ -28,6 +33,10 @@ from events import topics
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS_FOR_UNEXPECTED_ERRORS = 3
+BATCH_SIZE = 1_000
+BATCH_WAIT_S = 0.01
+"""How long a batch waits for more messages once one is waiting: short, so a lone event is
+applied at once (latency) while a backlog fills each batch (throughput)."""
 
 
 def build_app(settings: Settings, routes: dict[str, Handler], name: str) -> faust.App:
@@ -67,25 +76,52 @@ def _add_agent(app: faust.App, outgoing: dict[str, Any], topic_name: str, handle
     source = outgoing[topic_name]
 
     async def consume(stream: Any) -> None:
-        # Faust acks an event when the loop takes the next one, so nothing is acked before
-        # its outputs are on the broker: `_send_all` retries until they are, and is
-        # shielded so a shutdown mid-send still finishes it. (Manual acks with
+        # Faust acks a taken batch when the loop asks for the next one, so nothing is
+        # acked before its outputs are on the broker: `_send_all` retries until they are,
+        # and is shielded so a shutdown mid-send still finishes it. (Manual acks with
         # `stream.noack()` stopped offsets being committed at all in faust-streaming 0.15.)
-        async for event in stream.events():
-            raw: bytes = event.value if event.value is not None else b""
-            messages = await _handle_with_retries(handler, raw, topic_name)
+        async for values in stream.take(BATCH_SIZE, within=BATCH_WAIT_S):
+            raws = [value if value is not None else b"" for value in values]
+            messages = await _handle_batch(handler, raws, topic_name)
             await asyncio.shield(_send_all(outgoing, messages))
 
     consume.__name__ = f"consume_{topic_name.replace('.', '_').replace('-', '_')}"
     app.agent(source, name=consume.__name__, concurrency=1)(consume)
 
 
-async def _handle_with_retries(handler: Handler, raw: bytes, topic_name: str) -> list[Message]:
+async def _handle_batch(handler: Handler, raws: list[bytes], topic_name: str) -> list[Message]:
+    """The batch's outputs; a batch that fails for a reason other than the database being
+    away is handled again message by message, so one bad message cannot hold up the rest."""
+    if len(raws) > 1:
+        try:
+            return await _handle_with_retries(handler, raws, topic_name, attempts=1)
+        except _GaveUp:
+            log.warning("a batch of %d from %s failed; handling each alone", len(raws), topic_name)
+    messages: list[Message] = []
+    for raw in raws:
+        try:
+            messages += await _handle_with_retries(
+                handler, [raw], topic_name, attempts=MAX_ATTEMPTS_FOR_UNEXPECTED_ERRORS
+            )
+        except _GaveUp as error:
+            messages.append(dead_letter(topic_name, raw, error.reason))
+    return messages
+
+
+class _GaveUp(Exception):
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+async def _handle_with_retries(
+    handler: Handler, raws: list[bytes], topic_name: str, attempts: int
+) -> list[Message]:
     attempt = 0
     while True:
         attempt += 1
         try:
-            return await asyncio.to_thread(handler, raw)
+            return await asyncio.to_thread(handler, raws)
         except Exception as error:
             if isinstance(error, DBAPIError) and _database_unreachable(error):
                 delay = min(2**attempt, 30)
@@ -99,14 +135,42 @@ async def _handle_with_retries(handler: Handler, raw: bytes, topic_name: str) ->
                 await asyncio.sleep(delay)
                 continue
             log.exception("handler for %s failed (attempt %d)", topic_name, attempt)
-            if attempt >= MAX_ATTEMPTS_FOR_UNEXPECTED_ERRORS:
-                return [dead_letter(topic_name, raw, f"handler failed: {error!r}")]
+            if attempt >= attempts:
+                raise _GaveUp(f"handler failed: {error!r}") from error
             await asyncio.sleep(attempt)
 
 
 async def _send_all(outgoing: dict[str, Any], messages: list[Message]) -> None:
-    """Send and wait for the broker's ack, retrying until it takes them: the handlers
-    already committed their effects, so giving up here would lose their outputs."""
+    """Send and wait for the broker's acks, retrying until it takes them: the handlers
+    already committed their effects, so giving up here would lose their outputs.
+
+    All are handed to the producer first, in order (it keeps that order per partition),
+    and their acks awaited together. From the first that failed, the rest are sent again
+    one at a time: order is kept, and a message the broker did take twice is one that
+    consumers de-duplicate by its message id."""
+    deliveries = []
+    try:
+        for message in messages:
+            deliveries.append(
+                await outgoing[message.topic].send(key=message.key, value=message.value)
+            )
+        results = await asyncio.gather(*deliveries, return_exceptions=True)
+    except asyncio.CancelledError:
+        raise
+    except Exception:
+        log.exception("sending a batch of %d failed; sending one by one", len(messages))
+        results = [None] * len(deliveries) + [RuntimeError("not sent")] * (
+            len(messages) - len(deliveries)
+        )
+    failed = next(
+        (index for index, result in enumerate(results) if isinstance(result, BaseException)),
+        None,
+    )
+    if failed is not None:
+        await _send_each(outgoing, messages[failed:])
+
+
+async def _send_each(outgoing: dict[str, Any], messages: list[Message]) -> None:
     for message in messages:
         attempt = 0
         while True:

@@ -117,3 +117,28 @@ def test_a_tracker_killed_three_times_ends_with_exactly_the_folded_state(
     )
     assert projection.applied() == len(events)
     assert projection.states() == expected_states(events)
+
+
+def test_a_rebuild_from_the_topic_gives_the_fold_of_its_events_and_lists_what_it_skipped(
+    kafka_deployment: KafkaDeployment,
+):
+    events = sample_events()
+    repeated = events[3]
+    kafka_deployment.produce(
+        topics.SCHEME_EVENTS,
+        [(e.scheme_id.encode(), e.model_dump_json().encode()) for e in events]
+        + [
+            (b"CYPE-003", b"{not an event"),
+            (repeated.scheme_id.encode(), repeated.model_dump_json().encode()),
+        ],
+    )
+    Projection(kafka_deployment.database_url)  # an empty projection: no tracker has run
+
+    rebuilt = kafka_deployment.cli("projection", "rebuild", "--from-topic")
+
+    assert rebuilt.returncode == 0, rebuilt.stderr
+    assert f"rebuilt the projection from the topic: {len(events)} events" in rebuilt.stdout
+    assert "skipped (not an event): not valid JSON" in rebuilt.stdout
+    projection = Projection(kafka_deployment.database_url)
+    assert projection.applied() == len(events)
+    assert projection.states() == expected_states(events)
