@@ -267,6 +267,8 @@ def _wire(model: type[BaseModel], data: Any, loc: tuple[str, ...]) -> list[InitE
 def _merge(first: list[InitErrorDetails], more: list[InitErrorDetails]) -> list[InitErrorDetails]:
     """`first`, then the problems of `more` at places `first` does not already name: pydantic's
     own message first where it has one, the wire form's where pydantic was lenient."""
+    if not more:  # the usual case, a valid event: nothing to merge
+        return first
     reported = {tuple(problem["loc"]) for problem in first}
     return [*first, *(problem for problem in more if tuple(problem["loc"]) not in reported)]
 
