@@ -82,12 +82,15 @@ class Applied:
 def main() -> None:
     args = _arguments()
     engine = make_engine(args.database_url)
-    if args.rebuild or not _built(engine, args.schemes, args.events):
-        _build(engine, args.schemes, args.events, args.seed)
-    middle = _middle_recorded_date(engine)
+    if args.rebuild or not data_set_built(engine, args.schemes, args.events):
+        build_data_set(engine, args.schemes, args.events, args.seed)
+    middle = middle_recorded_date(engine)
     sessions = session_factory(engine)
     print(f"database: {engine.url.render_as_string(hide_password=True)}")
-    print(f"data set: {_count(engine, Scheme):,} schemes, {_count(engine, SchemeEvent):,} events")
+    print(
+        f"data set: {count_rows(engine, Scheme):,} schemes, "
+        f"{count_rows(engine, SchemeEvent):,} events"
+    )
     for label, scope in (
         ("now", ReportScope()),
         (f"--as-of {middle}", ReportScope.as_of(middle)),
@@ -128,7 +131,7 @@ def _arguments() -> argparse.Namespace:
 # --- building the data set ----------------------------------------------------------------
 
 
-def _build(engine: Engine, schemes: int, events: int, seed: int) -> None:
+def build_data_set(engine: Engine, schemes: int, events: int, seed: int) -> None:
     started = time.perf_counter()
     tables = [model.__table__ for model in TABLES]  # type: ignore[attr-defined]
     # The bench's own database, rebuilt from the models for each run (not migrated).
@@ -331,19 +334,19 @@ def _funding(rng: random.Random, budget: Decimal) -> list[dict[str, Any]]:
 # --- reading the data set -----------------------------------------------------------------
 
 
-def _built(engine: Engine, schemes: int, events: int) -> bool:
+def data_set_built(engine: Engine, schemes: int, events: int) -> bool:
     try:
-        return _count(engine, Scheme) == schemes and _count(engine, SchemeEvent) == events
+        return count_rows(engine, Scheme) == schemes and count_rows(engine, SchemeEvent) == events
     except Exception:  # no tables yet: any driver's "no such table" means build it
         return False
 
 
-def _count(engine: Engine, model: type[SQLModel]) -> int:
+def count_rows(engine: Engine, model: type[SQLModel]) -> int:
     with engine.connect() as connection:
         return connection.execute(select(func.count()).select_from(model.__table__)).scalar_one()  # type: ignore[attr-defined]
 
 
-def _middle_recorded_date(engine: Engine) -> dt.date:
+def middle_recorded_date(engine: Engine) -> dt.date:
     """The date by which half the events had been recorded."""
     table = SchemeEvent.__table__  # type: ignore[attr-defined]
     with engine.connect() as connection:

@@ -26,7 +26,7 @@ from pydantic import (
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from events import payloads as p
-from events.limits import Line, Moment, SchemeDate
+from events.limits import Line, Moment, SchemeDate, is_stored
 from events.wire import wire_problems
 
 ENVELOPE_VERSION: Literal[1] = 1
@@ -122,9 +122,12 @@ class Envelope(BaseModel):
 
     @model_validator(mode="before")
     @classmethod
-    def _no_nul_characters(cls, data: Any) -> Any:
+    def _no_nul_characters(cls, data: Any, info: ValidationInfo) -> Any:
         """No text in an event may hold a NUL character: it means nothing in a council's
-        records, and PostgreSQL cannot store it (the tracker would fail on the event)."""
+        records, and PostgreSQL cannot store it (the tracker would fail on the event).
+        What this product stored was checked on the way in."""
+        if is_stored(info):
+            return data
         where = _nul_at(data)
         if where is not None:
             raise ValueError(f"{where or 'event'} contains a NUL character")
@@ -152,7 +155,10 @@ class Envelope(BaseModel):
         if not isinstance(data, dict) or isinstance(data.get("payload"), p.Payload):
             return handler(data)
         data = dict(data)
-        wire = _wire(cls, data, ())
+        # The wire form is checked on the way in; what this product stored and encoded
+        # itself is read back without it (the reports decode every event of a position).
+        stored = is_stored(info)
+        wire = [] if stored else _wire(cls, data, ())
         problems: list[InitErrorDetails] = []
         payload = data.get("payload")
         payload = {} if payload is None else payload
@@ -167,7 +173,7 @@ class Envelope(BaseModel):
         if event_type is not None:
             data["type"] = event_type
             model = PAYLOAD_MODELS[event_type]
-            payload_problems = _wire(model, payload, ("payload",))
+            payload_problems = [] if stored else _wire(model, payload, ("payload",))
             try:
                 data["payload"] = model.model_validate(payload, context=info.context)
             except ValidationError as error:
@@ -261,6 +267,8 @@ def _wire(model: type[BaseModel], data: Any, loc: tuple[str, ...]) -> list[InitE
 def _merge(first: list[InitErrorDetails], more: list[InitErrorDetails]) -> list[InitErrorDetails]:
     """`first`, then the problems of `more` at places `first` does not already name: pydantic's
     own message first where it has one, the wire form's where pydantic was lenient."""
+    if not more:  # the usual case, a valid event: nothing to merge
+        return first
     reported = {tuple(problem["loc"]) for problem in first}
     return [*first, *(problem for problem in more if tuple(problem["loc"]) not in reported)]
 

@@ -76,13 +76,13 @@ STORED = {"stored": True}
 and history must stay readable (`events.codec.decode_stored`)."""
 
 
-def _stored(info: ValidationInfo) -> bool:
+def is_stored(info: ValidationInfo) -> bool:
     return bool(info.context and info.context.get("stored"))
 
 
 def _text_within(limit: int) -> Callable[[str, ValidationInfo], str]:
     def check(text: str, info: ValidationInfo) -> str:
-        if not _stored(info) and len(text) > limit:
+        if not is_stored(info) and len(text) > limit:
             raise ValueError(f"String should have at most {limit} characters")
         return text
 
@@ -94,7 +94,7 @@ def _safe_characters(multiline: bool) -> Callable[[Any, ValidationInfo], Any]:
     is the same anywhere in the text and a JSON Schema can state it."""
 
     def check(value: Any, info: ValidationInfo) -> Any:
-        if isinstance(value, str) and not _stored(info):
+        if isinstance(value, str) and not is_stored(info):
             problem = unsafe_character(value, multiline)
             if problem:
                 raise ValueError(problem)
@@ -127,11 +127,11 @@ def plausible_date(day: dt.date) -> dt.date:
 
 
 def _plausible_day(day: dt.date, info: ValidationInfo) -> dt.date:
-    return day if _stored(info) else plausible_date(day)
+    return day if is_stored(info) else plausible_date(day)
 
 
 def _plausible_moment(moment: dt.datetime, info: ValidationInfo) -> dt.datetime:
-    if _stored(info):
+    if is_stored(info):
         return moment
     try:
         in_utc = moment.astimezone(dt.UTC)

@@ -8,7 +8,7 @@ also checks, against a clock it is given, that a new event is recorded in that o
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 from decimal import Decimal
 from typing import Annotated, Any
 
@@ -222,12 +222,27 @@ def apply(state: SchemeState | None, event: Envelope) -> SchemeState:
     if state.status is SchemeStatus.cancelled and event.type not in _ALLOWED_WHEN_CANCELLED:
         raise EventRejected(f"scheme {state.scheme_id} is cancelled")
     new_state = _APPLY[event.type](state, event.payload, event)
-    return replace(
+    return _evolve(
         new_state,
         events_applied=state.events_applied + 1,
         last_event_on=max(state.last_event_on or event.occurred_on, event.occurred_on),
         last_recorded_on=event.recorded_on,
     )
+
+
+_STATE_FIELDS = frozenset(field.name for field in fields(SchemeState))
+
+
+def _evolve(state: SchemeState, **changes: Any) -> SchemeState:
+    """`dataclasses.replace(state, **changes)` without running `__init__` again: a fold
+    makes two new states per event, and `SchemeState.__init__` only assigns its fields, so
+    copying them is the same and several times quicker (the reports fold every scheme)."""
+    unknown = changes.keys() - _STATE_FIELDS
+    if unknown:
+        raise TypeError(f"SchemeState has no field(s) {', '.join(sorted(unknown))}")
+    evolved = object.__new__(SchemeState)
+    evolved.__dict__.update(state.__dict__, **changes)
+    return evolved
 
 
 def fold(events: list[Envelope]) -> SchemeState | None:
@@ -278,13 +293,13 @@ def _started(state: SchemeState, _: p.Payload, event: Envelope) -> SchemeState:
     if state.actual_start is not None and state.actual_start != event.occurred_on:
         raise EventRejected(f"scheme {state.scheme_id} already started on {state.actual_start}")
     status = SchemeStatus.on_site if state.status is SchemeStatus.registered else state.status
-    return replace(state, actual_start=event.occurred_on, status=status)
+    return _evolve(state, actual_start=event.occurred_on, status=status)
 
 
 def _phase_completed(state: SchemeState, body: p.PhaseCompleted, _: Envelope) -> SchemeState:
     if body.phase in state.phases_completed:
         return state
-    return replace(state, phases_completed=(*state.phases_completed, body.phase))
+    return _evolve(state, phases_completed=(*state.phases_completed, body.phase))
 
 
 def _snag_raised(state: SchemeState, body: p.SnaggingRaised, event: Envelope) -> SchemeState:
@@ -298,7 +313,7 @@ def _snag_raised(state: SchemeState, body: p.SnaggingRaised, event: Envelope) ->
         priority=body.priority,
         due_on=body.due_on,
     )
-    return replace(state, open_snags=tuple(snags.values()))
+    return _evolve(state, open_snags=tuple(snags.values()))
 
 
 def _snag_cleared(state: SchemeState, body: p.SnaggingCleared, event: Envelope) -> SchemeState:
@@ -306,7 +321,7 @@ def _snag_cleared(state: SchemeState, body: p.SnaggingCleared, event: Envelope) 
     if body.snag_id not in snags:
         raise EventRejected(f"snag {body.snag_id!r} is not open on scheme {state.scheme_id}")
     cleared = replace(snags.pop(body.snag_id), cleared_on=event.occurred_on)
-    return replace(
+    return _evolve(
         state,
         open_snags=tuple(snags.values()),
         cleared_snags=(*state.cleared_snags, cleared),
@@ -320,7 +335,7 @@ def _budget_changed(state: SchemeState, body: p.BudgetChanged, event: Envelope) 
             f"budget change of {body.amount} would make the budget of {state.scheme_id} negative"
         )
     line = FundingLine(body.funding_source, body.amount, event.occurred_on, FundingKind.change)
-    return replace(state, budget=budget, funding=(*state.funding, line))
+    return _evolve(state, budget=budget, funding=(*state.funding, line))
 
 
 def _budget_transferred(
@@ -344,17 +359,17 @@ def _budget_transferred(
         FundingLine(body.from_source, -body.amount, on, FundingKind.transfer),
         FundingLine(body.to_source, body.amount, on, FundingKind.transfer),
     )
-    return replace(state, funding=(*state.funding, *moved))
+    return _evolve(state, funding=(*state.funding, *moved))
 
 
 def _forecast_revised(state: SchemeState, body: p.ForecastRevised, _: Envelope) -> SchemeState:
-    return replace(state, forecast_outturn=body.forecast_outturn, forecast_reason=body.reason)
+    return _evolve(state, forecast_outturn=body.forecast_outturn, forecast_reason=body.reason)
 
 
 def _completion_revised(state: SchemeState, body: p.CompletionRevised, _: Envelope) -> SchemeState:
     if state.anticipated_completion == body.anticipated_completion:
         return state
-    return replace(
+    return _evolve(
         state,
         anticipated_completion=body.anticipated_completion,
         # With no baseline at registration, the first anticipated date becomes the baseline.
@@ -364,14 +379,14 @@ def _completion_revised(state: SchemeState, body: p.CompletionRevised, _: Envelo
 
 
 def _rebaselined(state: SchemeState, body: p.SchemeRebaselined, _: Envelope) -> SchemeState:
-    return replace(state, baseline_completion=body.baseline_completion)
+    return _evolve(state, baseline_completion=body.baseline_completion)
 
 
 def _progress(state: SchemeState, body: p.ProgressReported, event: Envelope) -> SchemeState:
     # The percentage belongs to the report that gave it: a later note without one must not
     # be printed beside an old figure as if it were today's. A completed scheme stays 100%.
     completed = 100 if state.actual_completion is not None else None
-    return replace(
+    return _evolve(
         state,
         progress_note=body.note,
         percent_complete=body.percent_complete if body.percent_complete is not None else completed,
@@ -385,7 +400,7 @@ def _completed(state: SchemeState, _: p.Payload, event: Envelope) -> SchemeState
             f"completion on {event.occurred_on} is before the actual start {state.actual_start}"
         )
     status = SchemeStatus.handed_over if state.handed_over_on else SchemeStatus.complete
-    return replace(state, actual_completion=event.occurred_on, status=status, percent_complete=100)
+    return _evolve(state, actual_completion=event.occurred_on, status=status, percent_complete=100)
 
 
 def _handed_over(state: SchemeState, _: p.Payload, event: Envelope) -> SchemeState:
@@ -393,24 +408,24 @@ def _handed_over(state: SchemeState, _: p.Payload, event: Envelope) -> SchemeSta
         raise EventRejected(
             f"scheme {state.scheme_id} cannot be handed over before practical completion"
         )
-    return replace(state, handed_over_on=event.occurred_on, status=SchemeStatus.handed_over)
+    return _evolve(state, handed_over_on=event.occurred_on, status=SchemeStatus.handed_over)
 
 
 def _on_hold(state: SchemeState, body: p.WithReason, _: Envelope) -> SchemeState:
     if state.is_finished:
         raise EventRejected(f"scheme {state.scheme_id} is {state.status.value}")
-    return replace(state, status=SchemeStatus.on_hold, status_reason=body.reason)
+    return _evolve(state, status=SchemeStatus.on_hold, status_reason=body.reason)
 
 
 def _resumed(state: SchemeState, body: p.WithReason, _: Envelope) -> SchemeState:
     if state.status is not SchemeStatus.on_hold:
         raise EventRejected(f"scheme {state.scheme_id} is not on hold")
     status = SchemeStatus.on_site if state.actual_start else SchemeStatus.registered
-    return replace(state, status=status, status_reason=body.reason)
+    return _evolve(state, status=status, status_reason=body.reason)
 
 
 def _cancelled(state: SchemeState, body: p.WithReason, _: Envelope) -> SchemeState:
-    return replace(state, status=SchemeStatus.cancelled, status_reason=body.reason)
+    return _evolve(state, status=SchemeStatus.cancelled, status_reason=body.reason)
 
 
 def _rag_overridden(state: SchemeState, body: p.RagOverridden, event: Envelope) -> SchemeState:
@@ -419,7 +434,7 @@ def _rag_overridden(state: SchemeState, body: p.RagOverridden, event: Envelope) 
         overrides.pop(body.which, None)
     else:
         overrides[body.which] = Override(body.value, body.reason, event.actor, event.occurred_on)
-    return replace(state, overrides=tuple(sorted(overrides.items())))
+    return _evolve(state, overrides=tuple(sorted(overrides.items())))
 
 
 def _amended(state: SchemeState, body: p.SchemeAmended, event: Envelope) -> SchemeState:
@@ -456,7 +471,7 @@ def _amended(state: SchemeState, body: p.SchemeAmended, event: Envelope) -> Sche
     amendment = Amendment(
         str(event.event_id), event.occurred_on, event.actor, body.reason, tuple(changes)
     )
-    return replace(state, **updates, amendments=(*state.amendments, amendment))
+    return _evolve(state, **updates, amendments=(*state.amendments, amendment))
 
 
 def _approved(
