@@ -80,10 +80,17 @@ def is_stored(info: ValidationInfo) -> bool:
     return bool(info.context and info.context.get("stored"))
 
 
-def _text_within(limit: int) -> Callable[[str, ValidationInfo], str]:
+def _text_within(limit: int, min_length: int | None) -> Callable[[str, ValidationInfo], str]:
+    """The length limits, on the text as stripped (pydantic can measure it before it
+    strips it: `" "` would pass as a note and be stored as `""`)."""
+
     def check(text: str, info: ValidationInfo) -> str:
-        if not is_stored(info) and len(text) > limit:
+        if is_stored(info):
+            return text
+        if len(text) > limit:
             raise ValueError(f"String should have at most {limit} characters")
+        if min_length and len(text) < min_length:
+            raise ValueError("should not be blank: give some text")
         return text
 
     return check
@@ -111,7 +118,7 @@ def _text(limit: int, multiline: bool, min_length: int | None) -> Any:
         str,
         BeforeValidator(_safe_characters(multiline)),
         StringConstraints(strip_whitespace=True, min_length=min_length),
-        AfterValidator(_text_within(limit)),
+        AfterValidator(_text_within(limit, min_length)),
         WithJsonSchemaExtra({"maxLength": limit, "not": {"pattern": unsafe_pattern(multiline)}}),
     ]
 

@@ -309,3 +309,16 @@ def test_history_stored_before_the_limits_stays_readable(container, tmp_path, mo
     shown = CliRunner().invoke(app, ["--database-url", url, "scheme", "S-1", "--format", "json"])
     history = json.loads(shown.stdout)["history"]
     assert history[1]["payload"]["anticipated_completion"] == "9999-12-31"
+
+
+@pytest.mark.parametrize("blank", [" ", "\r", "\n\t "])
+def test_a_note_of_only_spaces_or_line_breaks_is_refused_not_stored_blank(blank):
+    body = {
+        "event_id": "e3e70682-c209-4cac-629f-6fbed82c07cd",
+        "type": "progress.reported",
+        "scheme_id": "S-1",
+        "occurred_on": "2024-03-01",
+        "payload": {"note": blank},
+    }
+    with pytest.raises(DecodeError, match="payload.note: should not be blank"):
+        decode_envelope(json.dumps(body))
