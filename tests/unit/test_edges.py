@@ -320,5 +320,5 @@ def test_a_note_of_only_spaces_or_line_breaks_is_refused_not_stored_blank(blank)
         "occurred_on": "2024-03-01",
         "payload": {"note": blank},
     }
-    with pytest.raises(DecodeError, match="payload.note: should not be blank"):
+    with pytest.raises(DecodeError, match=r"payload\.note: should not be blank"):
         decode_envelope(json.dumps(body))
