@@ -228,15 +228,16 @@ def _emitted(raw: bytes, outcome: Outcome) -> list[Message]:
 
 
 def notify_on_state_changes(container: Container) -> Handler:
-    """Alerts for each state change, recorded with their deliveries, then sent once the
-    batch is handled: with the in-memory bus they are out before `capital publish`
-    returns; a Faust worker hands them to its delivery loop and goes on consuming."""
+    """Alerts for each state change, recorded with their deliveries (a batch in one
+    transaction), then sent once the batch is handled: with the in-memory bus they are out
+    before `capital publish` returns; a Faust worker hands them to its delivery loop and
+    goes on consuming."""
 
     def handle(raws: Sequence[bytes]) -> list[Message]:
         messages: list[Message] = []
         alerted = False
-        for raw in raws:
-            outcome = container.notifier.state_changes.handle(raw, source=topics.STATE_CHANGES)
+        outcomes = container.notifier.state_changes.handle_batch(raws, source=topics.STATE_CHANGES)
+        for raw, outcome in zip(raws, outcomes, strict=True):
             if isinstance(outcome, notifier_handlers.Refused):
                 messages.append(dead_letter(topics.STATE_CHANGES, raw, outcome.reason))
             else:

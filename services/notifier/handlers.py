@@ -1,7 +1,8 @@
-"""The notifier's consumer: one state change in, its alerts out, exactly once in effect.
+"""The notifier's consumer: state changes in, their alerts out, exactly once in effect.
 
-`StateChangeNotifier.handle(raw)` is what both transports call with the bytes of a
-`SchemeStateChanged`. In one transaction it stores each new alert and queues a delivery
+`StateChangeNotifier.handle_batch(raws)` is what both transports call with the bytes of
+`SchemeStateChanged` messages, in order (`handle(raw)` is a batch of one). In one
+transaction, for each change in turn, it stores each new alert and queues a delivery
 for every subscriber who wants it at once (the outbox), so an alert is never raised
 without its deliveries nor delivered without being recorded. News that arrives late
 (`rules.arrived_late`) is held for the next digest instead, and the same transaction marks
@@ -20,8 +21,9 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
@@ -37,6 +39,7 @@ from services.notifier.subscriptions import Recipient
 log = logging.getLogger(__name__)
 
 RecipientsOf = Callable[[Session], list[Recipient]]
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -45,6 +48,7 @@ class Raised:
     already_raised: list[AlertRaised]
     held: list[AlertRaised] = field(default_factory=list)
     superseded: list[AlertRaised] = field(default_factory=list)
+    superseded_by: str | None = None  # the id of the event whose change superseded them
 
     @property
     def alerts(self) -> list[AlertRaised]:
@@ -64,18 +68,21 @@ def record_once(
     recipients: RecipientsOf,
     now: dt.datetime,
     held: bool = False,
-    first: Callable[[Session], object] | None = None,
 ) -> Recorded:
-    """Record alerts and their deliveries (none for `held` ones) in one transaction, after
-    `first`'s work in it. Two replicas recording the same alert at the same moment meet on
-    the unique key: the loser rolls back and, on its second pass, finds the alert already
-    raised."""
+    """Record alerts and their deliveries (none for `held` ones) in one transaction."""
+    return in_one_transaction(
+        sessions, lambda session: record_alerts(session, alerts, recipients(session), now, held)
+    )
+
+
+def in_one_transaction(sessions: SessionFactory, work: Callable[[Session], T]) -> T:
+    """`work` in one transaction. Two replicas recording the same alert at the same moment
+    meet on the unique key: the loser rolls back and, on its second pass, finds the alert
+    already raised."""
     for attempt in (1, 2):
         try:
             with transaction(sessions) as session:
-                if first is not None:
-                    first(session)
-                return record_alerts(session, alerts, recipients(session), now, held)
+                return work(session)
         except IntegrityError:
             if attempt == 2:
                 raise
@@ -99,36 +106,83 @@ class StateChangeNotifier:
         self._late_after_days = late_after_days
 
     def handle(self, raw: bytes, source: str) -> Raised | Refused:
+        return self.handle_batch([raw], source)[0]
+
+    def handle_batch(self, raws: Sequence[bytes], source: str) -> list[Raised | Refused]:
+        """Each state change in order, all in one transaction; one outcome per message.
+
+        A batch that fails is rolled back whole and handled again one message at a time,
+        so a message that cannot be handled holds up only itself, and nothing is raised
+        twice or lost."""
+        received = [self._decoded(raw) for raw in raws]
         try:
-            change = decode_as(SchemeStateChanged, raw)
+            outcomes = in_one_transaction(
+                self._sessions, lambda session: self._settle_all(session, received, source)
+            )
+        except Exception:
+            if len(raws) == 1:
+                raise
+            log.exception("a batch of %d state changes failed; handling each alone", len(raws))
+            return [self.handle(raw, source) for raw in raws]
+        for outcome in outcomes:
+            _log_outcome(outcome, source)
+        return outcomes
+
+    def _decoded(self, raw: bytes) -> SchemeStateChanged | Refused:
+        try:
+            return decode_as(SchemeStateChanged, raw)
         except DecodeError as error:
-            return self._refuse(Refused(error.reason, raw), source)
-        now = self._now()
-        alerts = alerts_for_change(change, now, self._policy)
+            return Refused(error.reason, raw)
+
+    def _settle_all(
+        self,
+        session: Session,
+        received: list[SchemeStateChanged | Refused],
+        source: str,
+    ) -> list[Raised | Refused]:
+        recipients = self._recipients(session)
+        outcomes: list[Raised | Refused] = []
+        for item in received:
+            # The clock read for each, as when one at a time: alerts list in the order raised.
+            now = self._now()
+            if isinstance(item, Refused):
+                record_dead_letter(session, source=source, reason=item.reason, raw=item.raw, at=now)
+                outcomes.append(item)
+            else:
+                outcomes.append(self._settle(session, item, recipients, now))
+        return outcomes
+
+    def _settle(
+        self,
+        session: Session,
+        change: SchemeStateChanged,
+        recipients: list[Recipient],
+        now: dt.datetime,
+    ) -> Raised:
+        """Mark superseded the held alerts this change no longer bears out, then record its
+        own. The session flushes before each query, so a later change in the same batch
+        sees what an earlier one added: the same as one transaction each."""
+        moved_on = supersede_held(
+            session,
+            change.scheme_id,
+            str(change.cause.event_id),
+            lambda alert: superseded(alert, change.current),
+        )
         late = arrived_late(change.cause, now.date(), self._late_after_days)
-        moved_on: list[AlertRaised] = []
+        alerts = alerts_for_change(change, now, self._policy)
+        recorded = record_alerts(session, alerts, recipients, now, late)
+        return Raised(
+            recorded.new, recorded.existing, recorded.held, moved_on, str(change.cause.event_id)
+        )
 
-        def settle_held(session: Session) -> None:
-            moved_on[:] = supersede_held(
-                session,
-                change.scheme_id,
-                str(change.cause.event_id),
-                lambda alert: superseded(alert, change.current),
-            )
 
-        recorded = record_once(self._sessions, alerts, self._recipients, now, late, settle_held)
-        for alert in recorded.new:
-            log.info("raised %s alert %s: %s", alert.severity.value, alert.alert_id, alert.subject)
-        for alert in recorded.held:
-            log.info("held %s for the digest (late news): %s", alert.alert_id, alert.subject)
-        for alert in moved_on:
-            log.info("%s superseded by event %s", alert.alert_id, change.cause.event_id)
-        return Raised(recorded.new, recorded.existing, recorded.held, moved_on)
-
-    def _refuse(self, refused: Refused, source: str) -> Refused:
-        log.warning("refused state change from %s: %s", source, refused.reason)
-        with transaction(self._sessions) as session:
-            record_dead_letter(
-                session, source=source, reason=refused.reason, raw=refused.raw, at=self._now()
-            )
-        return refused
+def _log_outcome(outcome: Raised | Refused, source: str) -> None:
+    if isinstance(outcome, Refused):
+        log.warning("refused state change from %s: %s", source, outcome.reason)
+        return
+    for alert in outcome.new:
+        log.info("raised %s alert %s: %s", alert.severity.value, alert.alert_id, alert.subject)
+    for alert in outcome.held:
+        log.info("held %s for the digest (late news): %s", alert.alert_id, alert.subject)
+    for alert in outcome.superseded:
+        log.info("%s superseded by event %s", alert.alert_id, outcome.superseded_by)

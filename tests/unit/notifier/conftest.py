@@ -47,9 +47,12 @@ def webhook() -> FakeNotifier:
 def build_notifier(
     sessions: SessionFactory, clock: FakeClock, email: FakeNotifier, webhook: FakeNotifier
 ) -> BuildNotifier:
-    def build(worker: str = "replica-1", **settings: Any) -> NotifierService:
+    def build(
+        worker: str = "replica-1", on: SessionFactory | None = None, **settings: Any
+    ) -> NotifierService:
+        """A notifier on the test's database, or `on` another one."""
         return NotifierService(
-            sessions,
+            on or sessions,
             NotifierSettings.model_validate(settings),
             RagPolicy(),
             {"email": email, "webhook": webhook},

@@ -4,21 +4,26 @@ the same history superseded before then is never raised, however the events arri
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 import pytest
 from sqlmodel import select
 
 from capital.application.publishing import parse_lines, publish
-from events import AlertKind, Severity, topics
+from events import AlertKind, Severity, encode, topics
+from programme.rag import RagPolicy
 from projection.database import SessionFactory
+from projection.tables import DeadLetter
 from services.notifier.delivery.render import plain_text
 from services.notifier.digest import Digest
-from services.notifier.handlers import Raised
+from services.notifier.handlers import Raised, Refused
 from services.notifier.store import Alert, AlertDelivery, AlertStatus
+from services.tracker.handlers import SchemeTracker
 from tests.builders import day, event, operator_as, registered
-from tests.conftest import SAMPLE_PROGRAMME
+from tests.conftest import SAMPLE_PROGRAMME, fresh_database
 from tests.unit.notifier.conftest import BuildNotifier
 from tests.unit.notifier.fakes import FakeClock, FakeNotifier
+from tests.unit.notifier.scenarios import notifier_database
 
 HEAD = {"email": "head@council.gov.uk", "severity": "info"}
 TODAY = "2024-07-29"
@@ -216,3 +221,76 @@ def test_last_years_history_published_today_goes_to_the_digest_without_what_it_o
     assert sorted((a.scheme_id, a.kind) for a in report.raised) == [
         (scheme, AlertKind.overdue) for scheme in ("CYPE-003", "CYPE-007", "CYPE-018", "CYPE-028")
     ]
+
+
+POISON = b'{"scheme_id": "S-1"}'
+
+
+def test_a_batch_with_a_duplicate_and_a_poison_message_does_what_one_at_a_time_does(
+    build_notifier: BuildNotifier, database_url: str, tmp_path: Path, clock: FakeClock
+) -> None:
+    """The same state changes, as they may arrive from the broker (one redelivered, one not
+    a state change at all), handled in one batch and one at a time on two databases: the
+    same outcomes, alerts, deliveries and dead letters."""
+    history = [
+        registered(baseline_completion="2024-05-31"),
+        revised("2024-03-01", "2024-06-30"),
+        revised("2024-04-01", "2024-09-30"),
+        registered("S-2"),
+        event(
+            "completion.revised", TODAY, "S-2", anticipated_completion="2024-10-31", reason="Rain"
+        ),
+    ]
+
+    def handled(url: str, in_one_batch: bool) -> tuple[list[object], list[object]]:
+        with notifier_database(url) as sessions:
+            tracker = SchemeTracker(sessions, RagPolicy(), today=lambda: day(TODAY), now=clock)
+            changes = [encode(tracker.handle(encode(e)).change) for e in history]  # type: ignore[union-attr]
+            arriving = [*changes[:2], POISON, changes[1], changes[2], POISON, *changes[3:]]
+            notifier = build_notifier(on=sessions, subscribers=[HEAD]).state_changes
+            outcomes = (
+                notifier.handle_batch(arriving, topics.STATE_CHANGES)
+                if in_one_batch
+                else [notifier.handle(raw, topics.STATE_CHANGES) for raw in arriving]
+            )
+            return [_seen(outcome) for outcome in outcomes], _stored_effects(sessions)
+
+    kind = "sqlite" if database_url.startswith("sqlite") else "postgres"
+    (tmp_path / "elsewhere").mkdir()
+    with fresh_database(kind, tmp_path / "elsewhere") as url:
+        one_at_a_time = handled(url, in_one_batch=False)
+    batched = handled(database_url, in_one_batch=True)
+
+    assert batched == one_at_a_time
+    outcomes, (alerts, deliveries, dead_letters) = batched
+    assert outcomes[4] == (
+        [],
+        [],
+        ["[RED] S-1 slipped 122 days: new completion 30 Sep 2024"],
+        ["[RED] S-1 slipped 30 days: new completion 30 Jun 2024"],
+    )
+    assert alerts == [
+        ("[RED] S-1 slipped 122 days: new completion 30 Sep 2024", AlertStatus.held),
+        ("[RED] S-1 slipped 30 days: new completion 30 Jun 2024", AlertStatus.superseded),
+        ("[RED] S-2 slipped 123 days: new completion 31 Oct 2024", AlertStatus.raised),
+    ]
+    assert deliveries == [("head@council.gov.uk", "alert")]
+    assert len(dead_letters) == 1
+
+
+def _seen(outcome: Raised | Refused) -> object:
+    if isinstance(outcome, Refused):
+        return ("refused", outcome.reason)
+    subjects = lambda alerts: [alert.subject for alert in alerts]  # noqa: E731
+    return tuple(
+        subjects(alerts)
+        for alerts in (outcome.new, outcome.already_raised, outcome.held, outcome.superseded)
+    )
+
+
+def _stored_effects(sessions: SessionFactory) -> list[object]:
+    with sessions() as session:
+        alerts = sorted((row.subject, row.status) for row in session.exec(select(Alert)))
+        deliveries = sorted((row.address, row.kind) for row in session.exec(select(AlertDelivery)))
+        dead_letters = [row.reason for row in session.exec(select(DeadLetter))]
+    return [alerts, deliveries, dead_letters]

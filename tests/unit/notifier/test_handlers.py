@@ -12,8 +12,9 @@ from sqlmodel import select
 from events import Severity, topics
 from projection.database import SessionFactory
 from projection.tables import DeadLetter
+from services.notifier import handlers
 from services.notifier.handlers import Raised, Refused
-from services.notifier.store import Alert, AlertDelivery
+from services.notifier.store import Alert, AlertDelivery, record_alerts
 from services.notifier.subscriptions import Recipient
 from tests.builders import event, registered
 from tests.unit.notifier.conftest import BuildNotifier
@@ -149,3 +150,38 @@ def test_replicas_handling_the_same_state_change_at_once_raise_it_once(
     assert sum(len(o.new) for o in outcomes if isinstance(o, Raised)) == 1
     assert len(rows(sessions, Alert)) == 1
     assert len(rows(sessions, AlertDelivery)) == 1
+
+
+def test_a_batch_that_fails_part_way_is_handled_again_one_at_a_time_raising_each_alert_once(
+    build_notifier: BuildNotifier, track, sessions: SessionFactory, monkeypatch
+) -> None:
+    notifier = build_notifier(subscribers=[{"email": "head@council.gov.uk"}])
+    changes = [*track(registered(), SLIP_70_DAYS, today="2024-05-01")]
+    slip_of_s2 = event(
+        "completion.revised",
+        "2024-05-01",
+        "S-2",
+        anticipated_completion="2024-09-08",
+        reason="Damp",
+    )
+    changes += track(registered("S-2"), slip_of_s2, today="2024-05-01")
+    failures = iter([RuntimeError("the database went away mid-batch")])
+
+    def fails_once_after_the_first_alert(session, alerts, *args, **kwargs):
+        if alerts and alerts[0].scheme_id == "S-2":
+            for failure in failures:
+                raise failure
+        return record_alerts(session, alerts, *args, **kwargs)
+
+    monkeypatch.setattr(handlers, "record_alerts", fails_once_after_the_first_alert)
+
+    outcomes = notifier.state_changes.handle_batch(changes, topics.STATE_CHANGES)
+
+    assert [[a.scheme_id for a in o.new] for o in outcomes if isinstance(o, Raised)] == [
+        [],
+        ["S-1"],
+        [],
+        ["S-2"],
+    ]
+    assert sorted(row.scheme_id for row in rows(sessions, Alert)) == ["S-1", "S-2"]
+    assert len(rows(sessions, AlertDelivery)) == 2
