@@ -80,7 +80,7 @@ def scheme_history(draw: st.DrawFn, number: int) -> list[Envelope]:
                 )
             )
         elif kind == "forecast":
-            forecast = str(budget + draw(st.integers(-20, 80)) * 1000)
+            forecast = str(max(budget + draw(st.integers(-20, 80)) * 1000, 0))
             history.append(
                 event(
                     "forecast.revised",
