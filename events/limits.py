@@ -12,6 +12,7 @@ import datetime as dt
 import re
 import unicodedata
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 from pydantic import (
@@ -80,28 +81,27 @@ def is_stored(info: ValidationInfo) -> bool:
     return bool(info.context and info.context.get("stored"))
 
 
-def _text_within(limit: int, min_length: int | None) -> Callable[[str, ValidationInfo], str]:
-    """The length limits, on the text as stripped (pydantic can measure it before it
-    strips it: `" "` would pass as a note and be stored as `""`)."""
-
+def _text_within(limit: int) -> Callable[[str, ValidationInfo], str]:
     def check(text: str, info: ValidationInfo) -> str:
-        if is_stored(info):
-            return text
-        if len(text) > limit:
+        if not is_stored(info) and len(text) > limit:
             raise ValueError(f"String should have at most {limit} characters")
-        if min_length and len(text) < min_length:
-            raise ValueError("should not be blank: give some text")
         return text
 
     return check
 
 
-def _safe_characters(multiline: bool) -> Callable[[Any, ValidationInfo], Any]:
+def _safe_characters(
+    multiline: bool, min_length: int | None
+) -> Callable[[Any, ValidationInfo], Any]:
     """Checked on the text as sent, before surrounding whitespace is stripped, so the rule
-    is the same anywhere in the text and a JSON Schema can state it."""
+    is the same anywhere in the text and a JSON Schema can state it (`minLength` of the
+    text as sent, as version 1 of the contract has it). History is read as it was stored:
+    text that was only whitespace was stored empty, and must stay readable."""
 
     def check(value: Any, info: ValidationInfo) -> Any:
         if isinstance(value, str) and not is_stored(info):
+            if min_length and len(value) < min_length:
+                raise ValueError(f"String should have at least {min_length} character")
             problem = unsafe_character(value, multiline)
             if problem:
                 raise ValueError(problem)
@@ -116,10 +116,17 @@ def _text(limit: int, multiline: bool, min_length: int | None) -> Any:
     match)."""
     return Annotated[
         str,
-        BeforeValidator(_safe_characters(multiline)),
-        StringConstraints(strip_whitespace=True, min_length=min_length),
-        AfterValidator(_text_within(limit, min_length)),
-        WithJsonSchemaExtra({"maxLength": limit, "not": {"pattern": unsafe_pattern(multiline)}}),
+        BeforeValidator(_safe_characters(multiline, min_length)),
+        StringConstraints(strip_whitespace=True),
+        AfterValidator(_text_within(limit)),
+        *([SentLength(min_length)] if min_length else []),
+        WithJsonSchemaExtra(
+            {
+                **({"minLength": min_length} if min_length else {}),
+                "maxLength": limit,
+                "not": {"pattern": unsafe_pattern(multiline)},
+            }
+        ),
     ]
 
 
@@ -195,6 +202,15 @@ def nesting_problem(text: str) -> str | None:
 
 
 _STRUCTURE = re.compile(r'[\[\]{}"\\]')
+
+
+@dataclass(frozen=True)
+class SentLength:
+    """The shortest text accepted, measured as sent (before surrounding whitespace is
+    stripped), as version 1 of the contract states it. The text's validator checks it;
+    it is kept in the field's metadata so what reads a field's limits finds it."""
+
+    min_length: int
 
 
 class WithJsonSchemaExtra:

@@ -12,6 +12,7 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from events import DecodeError, Envelope, decode_envelope
+from events.codec import decode_stored
 from events.limits import EARLIEST_DATE, LATEST_DATE
 from events.values import MonthEnd, format_money, parse_date, parse_day, parse_money
 
@@ -136,7 +137,9 @@ def test_any_envelope_decodes_or_is_refused_with_a_reason(body):
         assert error.reason
         return
     assert isinstance(event, Envelope)
-    assert decode_envelope(event.model_dump_json()) == event  # what it stores reads back
+    # What it stores reads back as the product reads history (text sent as only
+    # whitespace, which version 1 of the contract accepts, is stored empty).
+    assert decode_stored(event.model_dump_json()) == event
 
 
 @given(st.one_of(st.binary(max_size=200), st.text(max_size=200)))
