@@ -281,32 +281,24 @@ cmd_start() {
     cmd_url
 }
 
-cmd_stop() {
+# shut_down MODE DONE: pg_ctl stop in MODE (fast, or immediate: every server process quits
+# at once, without a checkpoint, which is what a crash leaves), then say DONE.
+shut_down() {
     ensure_binaries
     if ! is_running; then
         info "not running"
         return 0
     fi
-    if ! as_pg "$PG_BIN/pg_ctl" stop -D "$DATA_DIR" -m fast -w -t 60 >/dev/null; then
+    if ! as_pg "$PG_BIN/pg_ctl" stop -D "$DATA_DIR" -m "$1" -w -t 60 >/dev/null; then
         show_log_tail
-        die "pg_ctl stop failed"
+        die "pg_ctl stop -m $1 failed"
     fi
-    info "stopped"
+    info "$2"
 }
 
-cmd_kill() {
-    ensure_binaries
-    if ! is_running; then
-        info "not running"
-        return 0
-    fi
-    # Every server process quits at once, without a checkpoint: what a crash leaves.
-    if ! as_pg "$PG_BIN/pg_ctl" stop -D "$DATA_DIR" -m immediate -w -t 60 >/dev/null; then
-        show_log_tail
-        die "pg_ctl stop -m immediate failed"
-    fi
-    info "killed (immediate shutdown); the next start recovers from the WAL"
-}
+cmd_stop() { shut_down fast "stopped"; }
+
+cmd_kill() { shut_down immediate "killed (immediate shutdown); the next start recovers from the WAL"; }
 
 cmd_status() {
     ensure_binaries
