@@ -373,21 +373,29 @@ def event_values(event: Envelope, seq: int, change_json: str, now: dt.datetime) 
     }
 
 
-def _scheme_row(state: SchemeState, seq: int, now: dt.datetime) -> Row:
+def _figures(state: SchemeState) -> Row:
+    """What both the scheme row and each version keep of a state: its status, dates and
+    money, for queries in SQL."""
     return dict(
         scheme_id=state.scheme_id,
-        title=state.title,
         status=state.status.value,
+        baseline_completion=state.baseline_completion,
+        anticipated_completion=state.anticipated_completion,
+        actual_completion=state.actual_completion,
+        budget=state.budget,
+        forecast_outturn=state.effective_forecast,
+    )
+
+
+def _scheme_row(state: SchemeState, seq: int, now: dt.datetime) -> Row:
+    return dict(
+        _figures(state),
+        title=state.title,
         programme=state.programme,
         project_manager=state.project_manager,
         public_sensitivity=state.public_sensitivity.value,
         registered_on=state.registered_on,
-        baseline_completion=state.baseline_completion,
-        anticipated_completion=state.anticipated_completion,
-        actual_completion=state.actual_completion,
         original_budget=state.original_budget,
-        budget=state.budget,
-        forecast_outturn=state.effective_forecast,
         open_snags=len(state.open_snags),
         completion_revisions=state.completion_revisions,
         last_seq=seq,
@@ -398,17 +406,11 @@ def _scheme_row(state: SchemeState, seq: int, now: dt.datetime) -> Row:
 
 def _version_row(state: SchemeState, event: Envelope, seq: int) -> Row:
     return dict(
-        scheme_id=state.scheme_id,
+        _figures(state),
         seq=seq,
         event_type=event.type.value,
         occurred_on=event.occurred_on,
         recorded_on=event.recorded_on,
-        status=state.status.value,
-        baseline_completion=state.baseline_completion,
-        anticipated_completion=state.anticipated_completion,
-        actual_completion=state.actual_completion,
-        budget=state.budget,
-        forecast_outturn=state.effective_forecast,
     )
 
 
