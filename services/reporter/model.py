@@ -15,7 +15,7 @@ from typing import Any
 
 from events import Rag, SchemeStatus
 from events.payloads import PublicSensitivity
-from programme.position import Position, long_date
+from programme.position import Position
 
 TOTAL = "Total"
 
@@ -61,11 +61,13 @@ class ReportScope:
         return self.known_on or self.printed_on
 
     def describe(self) -> str:
-        """ "Position at 31 Mar 2024, as known on 29 Jul 2024"."""
+        """The position in a reader's words, as every position says it
+        (`programme.position.Position.describe`): "Position at 31 Mar 2024, as known on
+        29 Jul 2024"."""
         at, known = self.position_date, self.known_date
         if at is None or known is None:
             return "Position by everything recorded"
-        return f"Position at {long_date(at)}, as known on {long_date(known)}"
+        return Position(at, as_at=at, known_on=known).describe()
 
 
 # --- budget by source -------------------------------------------------------------------
