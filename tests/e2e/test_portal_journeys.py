@@ -157,3 +157,23 @@ def test_finance_downloads_the_budget_workbook_and_the_pack_with_the_right_total
     desktop.get_by_label("As known on").fill("31/2/2024")
     desktop.get_by_role("button", name="Show figures").click()
     assert "Date must be a real date" in desktop.locator(".govuk-error-summary").inner_text()
+
+
+def test_finance_looks_at_the_board_and_a_scheme_as_they_stood_at_the_year_end(
+    portal: Portal, phone: Any, desktop: Any
+):
+    for page in (phone, desktop):
+        sign_in(page, portal, PEOPLE.finance)
+        page.goto(f"{portal.url}/schemes?as_at=31/3/2024")
+        position = page.locator("#board-position").inner_text()
+        assert position.startswith("Position at 31 Mar 2024, as known")
+        check_page(page, "board-as-at")
+        page.locator("#board-results tbody tr").first.get_by_role("link").click()
+        assert "as_at=2024-03-31" in page.url
+        assert page.locator("#scheme-position").inner_text().startswith("Position at 31 Mar 2024")
+        check_page(page, "scheme-as-at")
+        page.goto(f"{portal.url}/schemes?known_on=31/2/2024")
+        assert "Date must be a real date" in page.locator(".govuk-error-summary").inner_text()
+        check_page(page, "board-date-error")
+        page.goto(f"{portal.url}/reports?as_at=31/3/2024&since=1/3/2024")
+        check_page(page, "reports-position-and-since")
