@@ -19,10 +19,12 @@ def completion_chart(
     expected: dt.date | None,
     today: dt.date,
     expected_label: str = "Anticipated",
+    today_label: str = "Today",
 ) -> str | None:
     """Two bars on one time axis, from the start on site (or a little before the earlier
     date) to the baseline and to the expected completion; the part of the expected bar past
-    the baseline is red. A dashed line marks today. None without both dates."""
+    the baseline is red. A dashed line marks `today` (the date RAG is judged on), labelled
+    `today_label`. None without both dates."""
     if baseline is None or expected is None:
         return None
     earlier, later = min(baseline, expected), max(baseline, expected, today)
@@ -49,7 +51,8 @@ def completion_chart(
             f'<line x1="{marker:.1f}" x2="{marker:.1f}" y1="{top}" y2="{top + 26}" '
             f'stroke="{INK}" stroke-width="2" stroke-dasharray="4 3"/>'
         )
-    body.append(_text(min(max(marker - 20, 0), WIDTH - 45), height - 2, "Today"))
+    room = max(45, 7 * len(today_label))  # about 7 px a character at the label's size
+    body.append(_text(min(max(marker - 20, 0), WIDTH - room), height - 2, today_label))
     slip = (expected - baseline).days
     label = (
         f"Baseline completion {long_date(baseline)}; {expected_label.lower()} completion "

@@ -46,7 +46,7 @@ from capital.web.charts import completion_chart
 from events import EventType, Rag, SchemeStatus, Severity, new_event
 from programme.board import SchemeFilter
 from programme.permissions import SITE_UPDATES, Role
-from programme.position import Position
+from programme.position import Position, long_date
 
 SIGN_IN_COOKIE = "capital_sign_in"
 Choice = TypeVar("Choice", bound=Enum)
@@ -364,6 +364,8 @@ def scheme_page(request: Request, scheme_id: str) -> Response:
         scheme["actual_completion"] or scheme["expected_completion"],
         record.position.judged_on,
         "Actual" if scheme["actual_completion"] else "Anticipated",
+        # A past position is judged on its own date, not today.
+        "Today" if record.position.as_at is None else long_date(record.position.judged_on),
     )
     updates = [f for f in forms.FORMS if may_record(principal, f.event_type)]
     return page(
